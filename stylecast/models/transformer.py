@@ -1,0 +1,69 @@
+"""The feed-forward transformation network of Johnson et al. 2016, with the usual fixes.
+
+Instance norm instead of batch norm (Ulyanov et al.) and nearest upsampling followed by a
+convolution instead of transposed convolutions, which leave checkerboard artifacts (Odena et al.).
+Input and output are RGB images on the 0-255 scale, NCHW; height and width must be multiples of
+``SIZE_MULTIPLE`` (two stride-2 convolutions, two 2x upsamplings).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class ConvLayer(nn.Module):
+    """Reflection-padded convolution: zero padding would darken the borders of every frame."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1) -> None:
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(kernel // 2)
+        self.conv = nn.Conv2d(cin, cout, kernel, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(self.pad(x))
+
+
+class ConvNormReLU(nn.Sequential):
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, upsample: bool = False) -> None:
+        layers: list[nn.Module] = [nn.Upsample(scale_factor=2, mode="nearest")] if upsample else []
+        layers += [ConvLayer(cin, cout, kernel, stride), nn.InstanceNorm2d(cout, affine=True), nn.ReLU()]
+        super().__init__(*layers)
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = ConvLayer(channels, channels, 3)
+        self.norm1 = nn.InstanceNorm2d(channels, affine=True)
+        self.conv2 = ConvLayer(channels, channels, 3)
+        self.norm2 = nn.InstanceNorm2d(channels, affine=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.norm1(self.conv1(x)))
+        return x + self.norm2(self.conv2(y))
+
+
+class TransformerNet(nn.Module):
+    """Image transformation network; ``width`` scales every channel count (32 = Johnson's net)."""
+
+    def __init__(self, width: int = 32, residual_blocks: int = 5) -> None:
+        super().__init__()
+        self.width = width
+        self.residual_blocks = residual_blocks
+        w = width
+        self.encoder = nn.Sequential(
+            ConvNormReLU(3, w, 9),
+            ConvNormReLU(w, 2 * w, 3, stride=2),
+            ConvNormReLU(2 * w, 4 * w, 3, stride=2),
+        )
+        self.residuals = nn.Sequential(*(ResidualBlock(4 * w) for _ in range(residual_blocks)))
+        self.decoder = nn.Sequential(
+            ConvNormReLU(4 * w, 2 * w, 3, upsample=True),
+            ConvNormReLU(2 * w, w, 3, upsample=True),
+            ConvLayer(w, 3, 9),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (N, 3, H, W) RGB 0-255 -> (N, 3, H, W) RGB, roughly 0-255 (clamped only at export)
+        return self.decoder(self.residuals(self.encoder(x)))

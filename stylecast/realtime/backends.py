@@ -1,0 +1,194 @@
+"""Which runtime executes a style model: onnxruntime (CUDA or CPU) or OpenVINO, behind one Protocol."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib import metadata, util
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from stylecast.contract import DEFAULT_CONTRACT, METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelContract, StyleCard
+from stylecast.errors import StylecastError
+
+log = logging.getLogger(__name__)
+
+BACKEND_NAMES = ("cuda", "openvino", "cpu")
+INSTALL_HINT = (
+    "install a runtime: pip install 'stylecast[cpu]' (onnxruntime), 'stylecast[gpu]' (onnxruntime-gpu) "
+    "or 'stylecast[openvino]'"
+)
+
+
+class Backend(Protocol):
+    name: str
+    providers: tuple[str, ...]
+    contract: ModelContract
+    card: StyleCard | None
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """NCHW float32 in, NCHW float32 out, as the model contract says."""
+        ...
+
+
+@dataclass(frozen=True)
+class Choice:
+    backend: Backend
+    reason: str
+
+
+def _parse_metadata(values: dict[str, str]) -> tuple[ModelContract, StyleCard | None]:
+    contract = ModelContract.from_json(values[METADATA_CONTRACT_KEY]) if METADATA_CONTRACT_KEY in values else DEFAULT_CONTRACT
+    card = StyleCard.from_json(values[METADATA_CARD_KEY]) if METADATA_CARD_KEY in values else None
+    return contract, card
+
+
+def _model_error(path: Path, error: Exception) -> StylecastError:
+    return StylecastError(f"cannot load style model {path}: it is corrupt or not an ONNX model ({str(error).splitlines()[0][:200]})")
+
+
+def onnxruntime_installs() -> list[str]:
+    """The onnxruntime distributions installed; more than one means they overwrite each other."""
+    found = []
+    for dist in ("onnxruntime", "onnxruntime-gpu", "onnxruntime-openvino", "onnxruntime-directml"):
+        try:
+            metadata.version(dist)
+            found.append(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+class OnnxRuntimeBackend:
+    """onnxruntime with the given providers; ``providers`` is what the session really uses."""
+
+    def __init__(self, model_path: Path, providers: tuple[str, ...] = ("CPUExecutionProvider",), threads: int = 0) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3  # our own messages say what was chosen
+        try:
+            self.session = ort.InferenceSession(str(model_path), options, providers=list(providers))
+        except Exception as e:  # onnxruntime raises its own Fail/InvalidProtobuf types
+            raise _model_error(model_path, e) from e
+        self.providers = tuple(self.session.get_providers())
+        self.name = "cuda" if "CUDAExecutionProvider" in self.providers else "cpu"
+        self.contract, self.card = _parse_metadata(self.session.get_modelmeta().custom_metadata_map)
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run([self.contract.output_name], {self.contract.input_name: batch})[0]
+
+
+class OpenVinoBackend:
+    """OpenVINO on the CPU, in bf16 where the CPU computes bf16 natively (AVX512-BF16/AMX)."""
+
+    def __init__(self, model_path: Path, precision: str = "auto") -> None:
+        import openvino as ov
+
+        self.core = ov.Core()
+        try:
+            self.model = self.core.read_model(str(model_path))
+        except Exception as e:
+            raise _model_error(model_path, e) from e
+        capabilities = self.core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        if precision == "auto":
+            precision = "bf16" if "BF16" in capabilities else "f32"
+        self.precision = precision
+        self.name = "openvino"
+        self.providers = (f"CPU:{precision}",)
+        self.contract, self.card = _parse_metadata(self._metadata())
+        # Dynamic shapes run slower in OpenVINO: compile once per frame size and keep it.
+        self._compiled: dict[tuple[int, ...], object] = {}
+
+    def _metadata(self) -> dict[str, str]:
+        values = {}
+        for key in (METADATA_CONTRACT_KEY, METADATA_CARD_KEY):
+            if self.model.has_rt_info(["framework", key]):
+                values[key] = self.model.get_rt_info(["framework", key]).astype(str)
+        return values
+
+    def _compile(self, shape: tuple[int, ...]):
+        model = self.model.clone()
+        model.reshape({self.contract.input_name: list(shape)})
+        config = {"INFERENCE_PRECISION_HINT": self.precision, "PERFORMANCE_HINT": "LATENCY"}
+        return self.core.compile_model(model, "CPU", config)
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        compiled = self._compiled.get(batch.shape)
+        if compiled is None:
+            compiled = self._compiled[batch.shape] = self._compile(batch.shape)
+        return compiled({self.contract.input_name: batch})[compiled.output(0)]
+
+
+def _has(module: str) -> bool:
+    return util.find_spec(module) is not None
+
+
+def _cuda_available() -> tuple[bool, str]:
+    if not _has("onnxruntime"):
+        return False, "onnxruntime is not installed"
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        return False, "this onnxruntime has no CUDA provider (pip install 'stylecast[gpu]')"
+    installs = onnxruntime_installs()
+    if len(installs) > 1:
+        return False, (f"{' and '.join(installs)} are both installed and overwrite each other: "
+                       "pip uninstall -y onnxruntime onnxruntime-gpu && pip install onnxruntime-gpu")
+    return True, "onnxruntime CUDA provider is available"
+
+
+def _open_cuda(model_path: Path) -> Choice:
+    ok, why = _cuda_available()
+    if not ok:
+        raise StylecastError(f"CUDA backend unavailable: {why}")
+    backend = OnnxRuntimeBackend(model_path, ("CUDAExecutionProvider", "CPUExecutionProvider"))
+    # onnxruntime lists CUDA as available even when the CUDA libraries fail to load, then runs on CPU.
+    if backend.name != "cuda":
+        raise StylecastError("onnxruntime could not start its CUDA provider (CUDA/cuDNN libraries missing?); it would run on CPU")
+    return Choice(backend, why)
+
+
+def _open_openvino(model_path: Path) -> Choice:
+    if not _has("openvino"):
+        raise StylecastError("OpenVINO backend unavailable: pip install 'stylecast[openvino]'")
+    backend = OpenVinoBackend(model_path)
+    return Choice(backend, f"OpenVINO is installed; CPU inference precision {backend.precision}")
+
+
+def _open_cpu(model_path: Path) -> Choice:
+    if not _has("onnxruntime"):
+        raise StylecastError(f"no inference runtime found: {INSTALL_HINT}")
+    return Choice(OnnxRuntimeBackend(model_path), "onnxruntime on the CPU")
+
+
+_OPENERS = {"cuda": _open_cuda, "openvino": _open_openvino, "cpu": _open_cpu}
+
+
+def open_backend(model_path: Path, prefer: tuple[str, ...] = BACKEND_NAMES) -> Choice:
+    """Open the first backend in ``prefer`` that works here; say which one and why.
+
+    With one name in ``prefer`` that backend is required and its absence is an error.
+    """
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise StylecastError(f"style model not found: {model_path}")
+    unknown = [p for p in prefer if p not in _OPENERS]
+    if unknown:
+        raise StylecastError(f"unknown backend {unknown[0]!r}: choose from auto, {', '.join(BACKEND_NAMES)}")
+    skipped: list[str] = []
+    for name in prefer:
+        try:
+            choice = _OPENERS[name](model_path)
+        except StylecastError as e:
+            if len(prefer) == 1 or "cannot load style model" in str(e):
+                raise
+            skipped.append(str(e))
+            continue
+        reason = choice.reason + (f" (skipped: {'; '.join(skipped)})" if skipped else "")
+        log.info("backend %s %s: %s", choice.backend.name, choice.backend.providers, reason)
+        return Choice(choice.backend, reason)
+    raise StylecastError(f"no usable backend: {'; '.join(skipped)}. {INSTALL_HINT}")

@@ -1,0 +1,18 @@
+"""One frame in, one stylized frame out: preprocess -> backend -> postprocess."""
+from __future__ import annotations
+
+import numpy as np
+
+from stylecast.realtime.backends import Backend
+from stylecast.realtime.preprocess import postprocess, preprocess
+
+
+class Stylizer:
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        """HxWx3 uint8 BGR -> stylized HxWx3 uint8 BGR of the same size."""
+        h, w = frame.shape[:2]
+        contract = self.backend.contract
+        return postprocess(self.backend.run(preprocess(frame, contract)), h, w, contract)

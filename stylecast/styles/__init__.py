@@ -1,0 +1,44 @@
+"""The trained styles that ship with stylecast: NAME.onnx, NAME.json (card), NAME.jpg (style image)."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+from stylecast.contract import StyleCard
+from stylecast.errors import StylecastError
+
+STYLES_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class BundledStyle:
+    name: str
+    model: Path
+    card: StyleCard | None
+    thumbnail: Path | None
+
+
+def bundled_styles(folder: Path = STYLES_DIR) -> list[BundledStyle]:
+    styles = []
+    for model in sorted(folder.glob("*.onnx")):
+        name = model.stem
+        card_path, thumb = model.with_suffix(".json"), model.with_suffix(".jpg")
+        card = StyleCard.from_json(card_path.read_text()) if card_path.is_file() else None
+        styles.append(BundledStyle(name, model, card, thumb if thumb.is_file() else None))
+    return styles
+
+
+def resolve_style(spec: str, folder: Path = STYLES_DIR) -> Path:
+    """A bundled style name or a path to an .onnx file -> the model path."""
+    path = Path(spec)
+    if path.suffix.lower() == ".onnx" or path.exists():
+        if not path.is_file():
+            raise StylecastError(f"style model not found: {path}")
+        return path
+    names = [s.name for s in bundled_styles(folder)]
+    if spec in names:
+        return folder / f"{spec}.onnx"
+    close = difflib.get_close_matches(spec, names, n=1, cutoff=0.5)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise StylecastError(f"unknown style '{spec}'.{hint} Bundled styles: {', '.join(names) or 'none'} (see 'stylecast styles')")

@@ -1,0 +1,38 @@
+"""Versioned plain-dict checkpoints (config + state), loadable with ``weights_only=True``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stylecast.atomic import atomic_path
+from stylecast.errors import StylecastError
+from stylecast.models.transformer import TransformerNet
+
+CHECKPOINT_VERSION = 1
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    with atomic_path(Path(path)) as tmp:
+        torch.save({"version": CHECKPOINT_VERSION, **state}, tmp)
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise StylecastError(f"checkpoint not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise StylecastError(f"cannot read checkpoint {path}: {e}") from e
+    if not isinstance(ckpt, dict) or ckpt.get("version") != CHECKPOINT_VERSION or "model" not in ckpt:
+        raise StylecastError(f"{path} is not a stylecast checkpoint (version {CHECKPOINT_VERSION})")
+    return ckpt
+
+
+def net_from_checkpoint(ckpt: dict[str, Any]) -> TransformerNet:
+    config = ckpt.get("config", {})
+    net = TransformerNet(width=config.get("width", 32), residual_blocks=config.get("residual_blocks", 5))
+    net.load_state_dict(ckpt["model"])
+    return net.eval()

@@ -1,0 +1,110 @@
+"""Perceptual losses of Johnson et al. 2016 and Gatys et al. 2015, on VGG16 features.
+
+Every function returns new tensors and leaves its inputs alone; ``PerceptualLoss`` returns a dict
+of named, weighted terms plus ``total``. Grams and losses are computed in float32 even under
+bf16 autocast, because Gram entries are sums over H*W products and lose too much in bf16.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from stylecast.models.vgg import STYLE_LAYERS, VGG16Features
+
+
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, C), normalized by C*H*W so layers and sizes are comparable."""
+    n, c, h, w = features.shape
+    f = features.float().reshape(n, c, h * w)
+    return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+
+
+def style_loss(features: dict[str, torch.Tensor], target_grams: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Sum over layers of the squared Frobenius distance between Grams, averaged over the batch."""
+    total = torch.zeros((), device=next(iter(features.values())).device)
+    for name, target in target_grams.items():
+        g = gram_matrix(features[name])
+        total = total + ((g - target) ** 2).sum(dim=(1, 2)).mean()
+    return total
+
+
+def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.mse_loss(features.float(), target.float())
+
+
+def total_variation(image: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference between neighbouring pixels: penalizes high-frequency noise."""
+    x = image.float()
+    dh = (x[:, :, 1:, :] - x[:, :, :-1, :]) ** 2
+    dw = (x[:, :, :, 1:] - x[:, :, :, :-1]) ** 2
+    return dh.mean() + dw.mean()
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    # Balanced on Caffe-preprocessed VGG16 features: content MSE at relu2_2 starts near 1e5,
+    # the style sum near 3e10, so 5e-5 puts them on the same footing.
+    content: float = 1.0
+    style: float = 5e-5
+    tv: float = 1.0
+
+
+class PerceptualLoss(nn.Module):
+    """Content + style + total-variation loss against one or more fixed style images."""
+
+    def __init__(
+        self,
+        vgg: VGG16Features,
+        style_images: Sequence[torch.Tensor],
+        weights: LossWeights = LossWeights(),
+        content_layer: str = "relu2_2",
+        style_layers: Sequence[str] = STYLE_LAYERS,
+        style_mix: Sequence[float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.vgg = vgg
+        self.weights = weights
+        self.content_layer = content_layer
+        self.style_layers = tuple(style_layers)
+        mix = list(style_mix) if style_mix is not None else [1.0] * len(style_images)
+        if len(mix) != len(style_images):
+            raise ValueError(f"unexpected style weights: {len(mix)} != {len(style_images)} images")
+        total = sum(mix)
+        grams: dict[str, torch.Tensor] = {}
+        with torch.no_grad():
+            for image, m in zip(style_images, mix):
+                feats = vgg(image, self.style_layers)
+                for name in self.style_layers:
+                    g = gram_matrix(feats[name]) * (m / total)
+                    grams[name] = grams[name] + g if name in grams else g
+        # Style targets are computed once; buffers follow the module across devices.
+        for name, g in grams.items():
+            self.register_buffer(f"gram_{name}", g, persistent=False)
+
+    @property
+    def target_grams(self) -> dict[str, torch.Tensor]:
+        return {name: getattr(self, f"gram_{name}") for name in self.style_layers}
+
+    def content_target(self, content: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.vgg(content, [self.content_layer])[self.content_layer]
+
+    def forward(self, output: torch.Tensor, content: torch.Tensor | None = None,
+                content_features: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Losses of ``output`` against the content image (or its precomputed features)."""
+        if content_features is None:
+            if content is None:
+                raise ValueError("give content or content_features")
+            content_features = self.content_target(content)
+        feats = self.vgg(output, set(self.style_layers) | {self.content_layer})
+        terms = {
+            "content": self.weights.content * content_loss(feats[self.content_layer], content_features),
+            "style": self.weights.style * style_loss(feats, self.target_grams),
+            "tv": self.weights.tv * total_variation(output),
+        }
+        terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+        return terms

@@ -1,0 +1,232 @@
+"""The training loop: Johnson et al.'s feed-forward style network with VGG16 perceptual losses."""
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from stylecast.atomic import atomic_path
+from stylecast.contract import StyleCard
+from stylecast.errors import StylecastError
+from stylecast.models.transformer import TransformerNet
+from stylecast.models.vgg_weights import load_vgg16
+from stylecast.train.checkpoint import load_checkpoint, save_checkpoint
+from stylecast.train.config import TrainConfig
+from stylecast.train.data import ImageFolder, read_rgb, to_tensor
+from stylecast.train.device import Compute, choose_compute, describe_hardware
+from stylecast.train.losses import LossWeights, PerceptualLoss
+
+CHECKPOINT_NAME = "checkpoint.pt"
+THUMBNAIL_SIDE = 256
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C during training; the checkpoint has been saved."""
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    onnx_path: Path
+    card: StyleCard
+    losses: dict[str, float]
+
+
+def load_style_image(path: Path, max_side: int) -> torch.Tensor:
+    """1x3xHxW float 0-255; large paintings are shrunk so the Gram targets see brush strokes at scale."""
+    image = read_rgb(Path(path)) if Path(path).is_file() else None
+    if image is None:
+        raise StylecastError(f"style image not found or not an image: {path}")
+    h, w = image.shape[:2]
+    if max(h, w) > max_side:
+        s = max_side / max(h, w)
+        image = cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    return to_tensor(image)[None]
+
+
+def _batches(loader: DataLoader) -> Iterator[torch.Tensor]:
+    while True:
+        yield from loader
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, resume: bool = False) -> None:
+        self.config = config
+        self.out = Path(config.out)
+        self.checkpoint_path = self.out / CHECKPOINT_NAME
+        if self.checkpoint_path.exists() and not resume:
+            raise StylecastError(f"{self.checkpoint_path} exists: add --resume to continue it, or choose another --out")
+        self.compute: Compute = choose_compute(config.device, config.precision)
+        torch.manual_seed(config.seed)
+        self.dataset = ImageFolder(config.data, config.size, seed=config.seed)
+        vgg = load_vgg16(config.vgg_weights, config.cache_dir).to(self.compute.device, memory_format=self.compute.memory_format)
+        style = load_style_image(config.style, config.style_size).to(self.compute.device)
+        weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight)
+        self.loss = PerceptualLoss(vgg, [style], weights, content_layer=config.content_layer)
+        self.net = TransformerNet(config.width, config.residual_blocks).to(self.compute.device, memory_format=self.compute.memory_format)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
+        self.step = 0
+        self.elapsed = 0.0
+        self.history: list[dict[str, float]] = []
+        if resume and self.checkpoint_path.exists():
+            self._restore(load_checkpoint(self.checkpoint_path))
+        self.samples = self._sample_batch()
+
+    def _restore(self, ckpt: dict) -> None:
+        saved = TrainConfig.from_dict(ckpt["config"])
+        if (saved.width, saved.residual_blocks) != (self.config.width, self.config.residual_blocks):
+            raise StylecastError(f"checkpoint is width {saved.width}, not {self.config.width}: resume with the same --width")
+        self.net.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.step = int(ckpt["step"])
+        self.elapsed = float(ckpt.get("elapsed", 0.0))
+        self.history = list(ckpt.get("history", []))
+
+    def _sample_batch(self) -> torch.Tensor:
+        """Center crops of the first few images, the same at every sample so progress is visible."""
+        crops = []
+        for path in self.dataset.files[:4]:
+            image = read_rgb(path)
+            if image is None:
+                continue
+            h, w = image.shape[:2]
+            s = self.config.size / min(h, w)
+            image = cv2.resize(image, (max(self.config.size, round(w * s)), max(self.config.size, round(h * s))), interpolation=cv2.INTER_AREA)
+            y, x = (image.shape[0] - self.config.size) // 2, (image.shape[1] - self.config.size) // 2
+            crops.append(to_tensor(image[y : y + self.config.size, x : x + self.config.size]))
+        if not crops:
+            raise StylecastError(f"none of the first images under {self.config.data} could be read")
+        return torch.stack(crops)
+
+    def save(self) -> None:
+        save_checkpoint(self.checkpoint_path, {
+            "config": self.config.to_dict(),
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "model": self.net.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "history": self.history,
+            "card": asdict(self.card()),
+        })
+
+    def train_step(self, batch: torch.Tensor) -> dict[str, float]:
+        x = batch.to(self.compute.device, memory_format=self.compute.memory_format, non_blocking=True)
+        with self.compute.autocast():
+            content_features = self.loss.content_target(x)
+            y = self.net(x)
+            terms = self.loss(y, content_features=content_features)
+        self.optimizer.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        self.optimizer.step()
+        return {k: float(v.detach()) for k, v in terms.items()}
+
+    def write_samples(self) -> Path:
+        """A grid with the content crops on top and their stylizations below."""
+        self.net.eval()
+        with torch.no_grad(), self.compute.autocast():
+            y = self.net(self.samples.to(self.compute.device, memory_format=self.compute.memory_format))
+        self.net.train()
+        top = np.concatenate(list(self.samples.permute(0, 2, 3, 1).numpy()), axis=1)
+        bottom = np.concatenate(list(y.float().clamp(0, 255).permute(0, 2, 3, 1).cpu().numpy()), axis=1)
+        grid = np.concatenate([top, bottom], axis=0).astype(np.uint8)
+        path = self.out / "samples" / f"step_{self.step:06d}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            cv2.imwrite(str(tmp), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+        return path
+
+    def run(self, progress: bool = True) -> dict[str, float]:
+        """Train up to ``config.steps``; returns the mean of the last logged losses."""
+        cfg = self.config
+        self.out.mkdir(parents=True, exist_ok=True)
+        loader = DataLoader(self.dataset, batch_size=cfg.batch, shuffle=True, drop_last=len(self.dataset) >= cfg.batch)
+        batches = _batches(loader)
+        self.net.train()
+        bar = tqdm(total=cfg.steps, initial=self.step, disable=not progress, unit="step", dynamic_ncols=True)
+        started = time.perf_counter() - self.elapsed
+        try:
+            while self.step < cfg.steps:
+                terms = self.train_step(next(batches))
+                self.step += 1
+                self.elapsed = time.perf_counter() - started
+                self.history.append({"step": self.step, **terms})
+                bar.update(1)
+                bar.set_postfix(total=f"{terms['total']:.3g}", content=f"{terms['content']:.3g}", style=f"{terms['style']:.3g}")
+                if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                    self.save()
+                if self.step % cfg.sample_every == 0 or self.step == cfg.steps:
+                    self.write_samples()
+        except KeyboardInterrupt:
+            self.save()
+            raise TrainingInterrupted(f"interrupted at step {self.step}; saved {self.checkpoint_path}, continue with --resume") from None
+        finally:
+            bar.close()
+        return self.recent_losses()
+
+    def recent_losses(self, last: int = 50) -> dict[str, float]:
+        recent = self.history[-last:]
+        if not recent:
+            return {}
+        return {k: float(np.mean([h[k] for h in recent])) for k in ("total", "content", "style", "tv")}
+
+    @property
+    def unreadable_count(self) -> int:
+        return len(self.dataset.unreadable)
+
+    def card(self) -> StyleCard:
+        cfg = self.config
+        return StyleCard(
+            name=cfg.name, width=cfg.width,
+            style_image=Path(cfg.style).name, style_source=cfg.style_source, style_license=cfg.style_license,
+            training={
+                "steps": self.step, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
+                "content_layer": cfg.content_layer,
+                "weights": {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight},
+                "final_losses": self.recent_losses(),
+                "wall_time_s": round(self.elapsed, 1),
+                "steps_per_s": round(self.step / self.elapsed, 3) if self.elapsed else None,
+                "precision": self.compute.precision,
+                "hardware": describe_hardware(self.compute),
+                "train_images": len(self.dataset),
+            },
+        )
+
+    def export(self) -> TrainResult:
+        """Write NAME.onnx (+ fp16-weight copy), NAME.json (card) and NAME.jpg (style thumbnail) into --out."""
+        from stylecast.export.onnx import export_onnx
+
+        card = self.card()
+        net = TransformerNet(self.config.width, self.config.residual_blocks)
+        net.load_state_dict({k: v.float().cpu() for k, v in self.net.state_dict().items()})
+        verify = self.samples[0].permute(1, 2, 0).numpy().astype(np.uint8)
+        onnx_path = self.out / f"{card.name}.onnx"
+        export_onnx(net, onnx_path, card, verify, fp16=True)
+        write_card_files(card, self.out, Path(self.config.style))
+        return TrainResult(onnx_path, card, self.recent_losses())
+
+
+def write_card_files(card: StyleCard, folder: Path, style_image: Path) -> None:
+    with atomic_path(folder / f"{card.name}.json") as tmp:
+        tmp.write_text(card.to_json() + "\n")
+    image = read_rgb(style_image)
+    if image is not None:
+        h, w = image.shape[:2]
+        s = THUMBNAIL_SIDE / max(h, w)
+        thumb = cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        with atomic_path(folder / f"{card.name}.jpg") as tmp:
+            cv2.imwrite(str(tmp), cv2.cvtColor(thumb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+
+
+def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> TrainResult:
+    trainer = Trainer(config, resume=resume)
+    trainer.run(progress=progress)
+    if trainer.unreadable_count:
+        print(f"warning: skipped {trainer.unreadable_count} unreadable image(s) under {config.data}")
+    return trainer.export()

@@ -1,0 +1,98 @@
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from stylecast.contract import METADATA_CARD_KEY, METADATA_CONTRACT_KEY, StyleCard  # noqa: E402
+from stylecast.errors import StylecastError  # noqa: E402
+from stylecast.export.onnx import export_checkpoint, export_onnx  # noqa: E402
+from stylecast.models.transformer import TransformerNet  # noqa: E402
+from stylecast.train.checkpoint import save_checkpoint  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def trained_like_net():
+    """Random weights give near-constant images; scale the last conv so outputs use the range."""
+    torch.manual_seed(1)
+    net = TransformerNet(width=8)
+    with torch.no_grad():
+        net.decoder[-1].conv.weight.mul_(40)
+        net.decoder[-1].conv.bias.fill_(128)
+    return net.eval()
+
+
+@pytest.fixture(scope="module")
+def photo_rgb(photo_bgr):
+    return cv2.cvtColor(cv2.resize(photo_bgr, (128, 120)), cv2.COLOR_BGR2RGB)
+
+
+@pytest.fixture(scope="module")
+def exported(trained_like_net, photo_rgb, tmp_path_factory):
+    path = tmp_path_factory.mktemp("export") / "mystyle.onnx"
+    report = export_onnx(trained_like_net, path, StyleCard(name="mystyle", width=8, style_license="PD"), photo_rgb, fp16=True)
+    return report
+
+
+def test_export_matches_pytorch_and_passes_checker(exported):
+    assert exported.max_abs_error < 0.5
+    model = onnx.load(str(exported.path))
+    onnx.checker.check_model(model)
+    assert model.opset_import[0].version >= 17
+    assert not list(exported.path.parent.glob(".*partial*")), "no temp files left behind"
+
+
+def test_dynamic_batch_height_width(exported, trained_like_net):
+    session = ort.InferenceSession(str(exported.path), providers=["CPUExecutionProvider"])
+    for shape in [(1, 3, 64, 64), (2, 3, 96, 160), (1, 3, 480, 640)]:
+        x = np.random.default_rng(0).uniform(0, 255, shape).astype(np.float32)
+        y = session.run(None, {"input": x})[0]
+        assert y.shape == shape
+        assert y.min() >= 0 and y.max() <= 255, "output is clamped to the contract range"
+        assert y.std() > 1, "the test net produces a real image, not a constant"
+
+
+def test_metadata_holds_contract_and_card(exported):
+    meta = {p.key: p.value for p in onnx.load(str(exported.path)).metadata_props}
+    contract = json.loads(meta[METADATA_CONTRACT_KEY])
+    assert contract["size_multiple"] == 4 and contract["layout"] == "NCHW" and contract["value_range"] == [0.0, 255.0]
+    assert json.loads(meta[METADATA_CARD_KEY])["name"] == "mystyle"
+
+
+def test_fp16_copy_is_smaller_and_close(exported):
+    assert exported.fp16_path is not None and exported.fp16_path.is_file()
+    assert exported.fp16_path.stat().st_size < 0.6 * exported.path.stat().st_size
+    assert exported.fp16_max_abs_error < 4.0
+
+
+def test_opencv_dnn_gives_the_same_image(exported, photo_rgb):
+    session = ort.InferenceSession(str(exported.path), providers=["CPUExecutionProvider"])
+    x = np.ascontiguousarray(photo_rgb.transpose(2, 0, 1)[None]).astype(np.float32)
+    want = session.run(None, {"input": x})[0]
+    net = cv2.dnn.readNetFromONNX(str(exported.path))
+    net.setInput(x)
+    got = net.forward()
+    assert got.shape == want.shape
+    assert np.abs(np.round(got) - np.round(want)).mean() < 1.0
+
+
+def test_export_checkpoint_writes_verified_model(trained_like_net, tmp_path, painting_path):
+    ckpt = tmp_path / "checkpoint.pt"
+    save_checkpoint(ckpt, {"config": {"width": 8, "residual_blocks": 5, "style": str(painting_path)},
+                           "model": trained_like_net.state_dict(), "step": 3,
+                           "card": {"name": "run", "width": 8, "training": {"steps": 3}}})
+    report = export_checkpoint(ckpt, tmp_path / "starry.onnx")
+    assert report.max_abs_error < 0.5
+    meta = {p.key: p.value for p in onnx.load(str(report.path)).metadata_props}
+    card = json.loads(meta[METADATA_CARD_KEY])
+    assert card["name"] == "starry" and card["training"]["steps"] == 3
+    with pytest.raises(StylecastError, match="exists"):
+        export_checkpoint(ckpt, tmp_path / "starry.onnx")
+    with pytest.raises(StylecastError, match="not a stylecast checkpoint"):
+        bad = tmp_path / "bad.pt"
+        torch.save({"foo": 1}, bad)
+        export_checkpoint(bad, tmp_path / "x.onnx")

@@ -1,0 +1,42 @@
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+from stylecast.models.transformer import TransformerNet  # noqa: E402
+
+
+@pytest.mark.parametrize("h,w", [(64, 64), (68, 100), (32, 124)])
+def test_output_has_input_size_for_multiples_of_four(h, w):
+    net = TransformerNet(width=8).eval()
+    with torch.no_grad():
+        y = net(torch.rand(2, 3, h, w) * 255)
+    assert y.shape == (2, 3, h, w)
+
+
+def test_odd_sizes_come_back_rounded_up_so_callers_must_pad():
+    # 641x479 is not a multiple of 4: the raw net returns a different size, which is why the
+    # runtime pads (tests/realtime/test_preprocess.py checks the padded path keeps the size).
+    net = TransformerNet(width=8).eval()
+    with torch.no_grad():
+        y = net(torch.rand(1, 3, 479, 641) * 255)
+    assert y.shape[2:] != (479, 641)
+
+
+def test_architecture_is_johnson_without_transposed_convs():
+    net = TransformerNet(width=32, residual_blocks=5)
+    modules = list(net.modules())
+    assert not any(isinstance(m, nn.ConvTranspose2d) for m in modules)
+    assert sum(isinstance(m, nn.Upsample) for m in modules) == 2
+    assert all(m.affine for m in modules if isinstance(m, nn.InstanceNorm2d))
+    assert sum(isinstance(m, nn.ReflectionPad2d) for m in modules) == sum(isinstance(m, nn.Conv2d) for m in modules)
+    convs = [m for m in modules if isinstance(m, nn.Conv2d)]
+    assert convs[0].kernel_size == (9, 9) and convs[-1].kernel_size == (9, 9)
+    assert [c.stride for c in convs[1:3]] == [(2, 2), (2, 2)]
+    assert len(net.residuals) == 5
+
+
+def test_width_scales_channels():
+    params = {w: sum(p.numel() for p in TransformerNet(width=w).parameters()) for w in (8, 16, 32)}
+    assert params[8] < params[16] < params[32]
+    assert TransformerNet(width=16).encoder[0][0].conv.out_channels == 16

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+
+import stylecast.realtime.backends as backends
+from stylecast.errors import StylecastError
+from stylecast.realtime.backends import OnnxRuntimeBackend, open_backend
+from stylecast.realtime.stylizer import Stylizer
+
+
+def test_auto_never_picks_cuda_without_a_cuda_provider(tiny_model):
+    choice = open_backend(tiny_model)
+    assert choice.backend.name in ("openvino", "cpu")
+    assert "CUDAExecutionProvider" not in choice.backend.providers
+    assert "CUDA" in choice.reason  # says why CUDA was skipped
+
+
+def test_explicit_cuda_without_gpu_is_a_clear_error(tiny_model):
+    with pytest.raises(StylecastError, match="CUDA backend unavailable"):
+        open_backend(tiny_model, ("cuda",))
+
+
+def test_cuda_that_silently_runs_on_cpu_is_refused(tiny_model, monkeypatch):
+    """onnxruntime can list CUDA yet create a CPU-only session: get_providers() tells the truth."""
+    monkeypatch.setattr(backends, "_cuda_available", lambda: (True, "pretend"))
+    with pytest.raises(StylecastError, match="would run on CPU"):
+        open_backend(tiny_model, ("cuda",))
+    # auto falls through to the next backend instead
+    choice = open_backend(tiny_model, ("cuda", "cpu"))
+    assert choice.backend.name == "cpu" and "would run on CPU" in choice.reason
+
+
+def test_two_onnxruntime_installs_are_reported(monkeypatch):
+    ort = pytest.importorskip("onnxruntime")
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(backends, "onnxruntime_installs", lambda: ["onnxruntime", "onnxruntime-gpu"])
+    ok, why = backends._cuda_available()
+    assert not ok and "pip uninstall" in why
+
+
+def test_falls_back_to_onnxruntime_cpu_without_openvino(tiny_model, monkeypatch):
+    real_has = backends._has
+    monkeypatch.setattr(backends, "_has", lambda m: False if m == "openvino" else real_has(m))
+    choice = open_backend(tiny_model)
+    assert choice.backend.name == "cpu" and choice.backend.providers == ("CPUExecutionProvider",)
+    assert "openvino" in choice.reason.lower()
+
+
+def test_no_runtime_at_all_names_the_extras(tiny_model, monkeypatch):
+    monkeypatch.setattr(backends, "_has", lambda m: False)
+    with pytest.raises(StylecastError, match=r"stylecast\[cpu\]"):
+        open_backend(tiny_model)
+
+
+def test_corrupt_model_is_a_clear_error_for_every_backend(tmp_path):
+    bad = tmp_path / "broken.onnx"
+    bad.write_bytes(b"\x08\x07garbage" * 100)
+    for prefer in (("cpu",), ("openvino",), ("cuda", "openvino", "cpu")):
+        if prefer == ("openvino",):
+            pytest.importorskip("openvino")
+        with pytest.raises(StylecastError, match="corrupt or not an ONNX model"):
+            open_backend(bad, prefer)
+
+
+def test_backend_reads_contract_and_card_from_metadata(tiny_model):
+    backend = OnnxRuntimeBackend(tiny_model)
+    assert backend.contract.size_multiple == 4
+    assert backend.card is not None and backend.card.name == "tiny"
+
+
+def test_openvino_agrees_with_onnxruntime(tiny_model, photo_bgr):
+    pytest.importorskip("openvino")
+    frame = np.ascontiguousarray(photo_bgr[:241, :319])  # odd size on purpose
+    cpu = Stylizer(OnnxRuntimeBackend(tiny_model))(frame)
+    fp32 = Stylizer(backends.OpenVinoBackend(tiny_model, precision="f32"))(frame)
+    auto = Stylizer(backends.OpenVinoBackend(tiny_model))(frame)
+    assert cpu.shape == fp32.shape == auto.shape == frame.shape
+    assert np.abs(cpu.astype(int) - fp32).max() <= 1
+    assert np.abs(cpu.astype(int) - auto).mean() < 2.0  # bf16 where the CPU has it
+
+
+def test_stylizer_keeps_odd_sizes(tiny_model, photo_bgr):
+    stylize = Stylizer(OnnxRuntimeBackend(tiny_model))
+    frame = np.ascontiguousarray(np.pad(photo_bgr, ((0, 0), (0, 129), (0, 0)), mode="edge")[:479, :641])
+    out = stylize(frame)
+    assert out.shape == (479, 641, 3) and out.dtype == np.uint8

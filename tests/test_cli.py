@@ -1,0 +1,133 @@
+"""The command line: success paths and one clear line (exit 2, no partial file) for each bad input."""
+import os
+import shutil
+from pathlib import Path
+
+import cv2
+import pytest
+
+from stylecast.cli import main
+from stylecast.styles import bundled_styles, resolve_style
+from stylecast.errors import StylecastError
+
+
+def _run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _assert_clean_failure(code: int, err: str, folder: Path, match: str) -> None:
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stylecast: error:"), err
+    assert match in lines[0]
+    assert "Traceback" not in err
+    assert not [p for p in folder.rglob("*") if "partial" in p.name], "no partial output left"
+
+
+def test_image_with_model_path(capsys, tmp_path, photo_path, tiny_model):
+    out = tmp_path / "painted.jpg"
+    code, stdout, err = _run(capsys, "image", photo_path, "-s", tiny_model, "-o", out)
+    assert code == 0, err
+    image = cv2.imread(str(out))
+    assert image.shape == cv2.imread(str(photo_path)).shape
+    assert "backend:" in err
+
+
+def test_several_images_into_a_folder_with_max_side(capsys, tmp_path, photo_path, painting_path, tiny_model):
+    code, stdout, err = _run(capsys, "image", photo_path, painting_path, "-s", tiny_model, "-o", tmp_path / "out", "--max-side", "200")
+    assert code == 0, err
+    written = sorted((tmp_path / "out").iterdir())
+    assert [p.name for p in written] == ["fruits-tiny.jpg", "starry_night-tiny.jpg"]
+    assert all(max(cv2.imread(str(p)).shape[:2]) == 200 for p in written)
+
+
+def test_missing_input(capsys, tmp_path, tiny_model):
+    code, _, err = _run(capsys, "image", tmp_path / "nope.jpg", "-s", tiny_model, "-o", tmp_path / "o.jpg")
+    _assert_clean_failure(code, err, tmp_path, "input not found")
+
+
+def test_not_an_image(capsys, tmp_path, tiny_model):
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("this is text, not a JPEG")
+    code, _, err = _run(capsys, "image", fake, "-s", tiny_model, "-o", tmp_path / "o.jpg")
+    _assert_clean_failure(code, err, tmp_path, "is not an image")
+    assert not (tmp_path / "o.jpg").exists()
+
+
+def test_unknown_style_suggests_the_closest(tmp_path, tiny_model):
+    shutil.copy(tiny_model, tmp_path / "cafe_terrace.onnx")
+    with pytest.raises(StylecastError, match="Did you mean 'cafe_terrace'"):
+        resolve_style("cafe_terace", folder=tmp_path)
+    assert resolve_style("cafe_terrace", folder=tmp_path) == tmp_path / "cafe_terrace.onnx"
+
+
+def test_unknown_style_on_the_command_line(capsys, tmp_path, photo_path):
+    code, _, err = _run(capsys, "image", photo_path, "-s", "no_such_style_xyz", "-o", tmp_path / "o.jpg")
+    _assert_clean_failure(code, err, tmp_path, "unknown style 'no_such_style_xyz'")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_output_as_user(capsys, tmp_path, photo_path, tiny_model):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    code, _, err = _run(capsys, "image", photo_path, "-s", tiny_model, "-o", locked / "o.jpg")
+    _assert_clean_failure(code, err, tmp_path, "not writable")
+
+
+def test_unwritable_output(capsys, tmp_path, photo_path, tiny_model):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    code, _, err = _run(capsys, "image", photo_path, "-s", tiny_model, "-o", blocker / "sub" / "o.jpg")
+    _assert_clean_failure(code, err, tmp_path, "cannot create output folder")
+
+
+def test_unknown_output_type(capsys, tmp_path, photo_path, tiny_model):
+    code, _, err = _run(capsys, "image", photo_path, "-s", tiny_model, "-o", tmp_path / "o.xyz")
+    _assert_clean_failure(code, err, tmp_path, "cannot write images of type '.xyz'")
+
+
+def test_corrupt_onnx(capsys, tmp_path, photo_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(os.urandom(2048))
+    code, _, err = _run(capsys, "image", photo_path, "-s", bad, "-o", tmp_path / "o.jpg")
+    _assert_clean_failure(code, err, tmp_path, "corrupt or not an ONNX model")
+    assert not (tmp_path / "o.jpg").exists()
+
+
+def test_never_overwrites_input_or_existing_output(capsys, tmp_path, photo_path, tiny_model):
+    src = tmp_path / "in.jpg"
+    shutil.copy(photo_path, src)
+    before = src.read_bytes()
+    code, _, err = _run(capsys, "image", src, "-s", tiny_model, "-o", src)
+    _assert_clean_failure(code, err, tmp_path, "is one of the inputs")
+    assert src.read_bytes() == before
+    out = tmp_path / "o.png"
+    out.write_bytes(b"keep me")
+    code, _, err = _run(capsys, "image", src, "-s", tiny_model, "-o", out)
+    _assert_clean_failure(code, err, tmp_path, "--overwrite")
+    assert out.read_bytes() == b"keep me"
+    assert _run(capsys, "image", src, "-s", tiny_model, "-o", out, "--overwrite")[0] == 0
+    assert cv2.imread(str(out)) is not None
+
+
+@pytest.mark.skipif(not bundled_styles(), reason="no bundled style in this checkout")
+def test_bundled_style_by_name_and_listing(capsys, tmp_path, photo_path):
+    style = bundled_styles()[0]
+    code, out, err = _run(capsys, "styles")
+    assert code == 0 and style.name in out and "trained:" in out
+    code, out, err = _run(capsys, "image", photo_path, "-s", style.name, "-o", tmp_path / "o.jpg")
+    assert code == 0, err
+    original, painted = cv2.imread(str(photo_path)), cv2.imread(str(tmp_path / "o.jpg"))
+    assert painted.shape == original.shape
+    assert abs(painted.astype(float) - original).mean() > 10, "a style changes the picture"
+
+
+def test_help_explains_commands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("image", "styles", "export", "train"):
+        assert command in out

@@ -1,0 +1,104 @@
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from stylecast.errors import StylecastError  # noqa: E402
+from stylecast.train.checkpoint import load_checkpoint  # noqa: E402
+from stylecast.train.config import TrainConfig  # noqa: E402
+from stylecast.train.trainer import Trainer, TrainingInterrupted, train  # noqa: E402
+
+
+def _make_images(folder: Path, count: int = 6) -> Path:
+    """Smooth gradients with shapes: stand-ins for photos, made by the test."""
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True)
+    for i in range(count):
+        yy, xx = np.mgrid[0:96, 0:128]
+        img = np.stack([(xx * rng.uniform(0.5, 2)) % 256, (yy * rng.uniform(0.5, 2)) % 256, np.full_like(xx, rng.integers(0, 255))], -1).astype(np.uint8)
+        cv2.circle(img, (int(rng.integers(20, 100)), int(rng.integers(20, 70))), 18, tuple(int(v) for v in rng.integers(0, 255, 3)), -1)
+        cv2.imwrite(str(folder / f"img{i}.png"), img)
+    (folder / "broken.jpg").write_bytes(b"not an image")
+    return folder
+
+
+def _make_style(path: Path) -> Path:
+    yy, xx = np.mgrid[0:128, 0:128]
+    stripes = ((np.sin(xx / 3.0 + yy / 5.0) > 0) * 255).astype(np.uint8)
+    cv2.imwrite(str(path), np.stack([stripes, 255 - stripes, np.full_like(stripes, 80)], -1))
+    return path
+
+
+@pytest.fixture
+def config(tmp_path, vgg_cache) -> TrainConfig:
+    return TrainConfig(
+        style=_make_style(tmp_path / "style.png"), data=_make_images(tmp_path / "photos"), out=tmp_path / "run",
+        width=8, steps=30, batch=2, size=64, style_size=128, lr=1e-2, checkpoint_every=10, sample_every=15,
+        precision="fp32", cache_dir=vgg_cache, style_weight=1e-5,
+    )
+
+
+def test_total_loss_falls_and_outputs_are_written(config):
+    result = train(config, progress=False)
+    history = load_checkpoint(config.out / "checkpoint.pt")["history"]
+    first = np.mean([h["total"] for h in history[:5]])
+    last = np.mean([h["total"] for h in history[-5:]])
+    assert last < 0.7 * first
+    assert result.onnx_path == config.out / "run.onnx" and result.onnx_path.is_file()
+    assert (config.out / "run.fp16.onnx").is_file() and (config.out / "run.json").is_file() and (config.out / "run.jpg").is_file()
+    assert sorted(p.name for p in (config.out / "samples").iterdir()) == ["step_000015.jpg", "step_000030.jpg"]
+    assert result.card.training["steps"] == 30 and result.card.training["final_losses"]["total"] > 0
+
+
+def test_resume_continues_from_the_saved_step(config):
+    from dataclasses import replace
+
+    first = Trainer(replace(config, steps=10))
+    first.run(progress=False)
+    saved = load_checkpoint(config.out / "checkpoint.pt")
+    assert saved["step"] == 10
+    with pytest.raises(StylecastError, match="--resume"):
+        Trainer(replace(config, steps=20))
+    second = Trainer(replace(config, steps=14), resume=True)
+    assert second.step == 10
+    for key, value in second.net.state_dict().items():
+        torch.testing.assert_close(value, first.net.state_dict()[key])
+    second.run(progress=False)
+    after = load_checkpoint(config.out / "checkpoint.pt")
+    assert after["step"] == 14 and [h["step"] for h in after["history"]] == list(range(1, 15))
+
+
+def test_ctrl_c_saves_a_checkpoint(config, monkeypatch):
+    trainer = Trainer(config)
+    real_step = trainer.train_step
+    calls = {"n": 0}
+
+    def step_then_interrupt(batch):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real_step(batch)
+
+    monkeypatch.setattr(trainer, "train_step", step_then_interrupt)
+    with pytest.raises(TrainingInterrupted, match="--resume"):
+        trainer.run(progress=False)
+    assert load_checkpoint(config.out / "checkpoint.pt")["step"] == 3
+
+
+def test_unreadable_images_are_counted_not_fatal(config):
+    trainer = Trainer(config)
+    for i in range(len(trainer.dataset)):
+        trainer.dataset[i]
+    assert trainer.unreadable_count == 1
+
+
+def test_bad_inputs_are_clear_errors(config, tmp_path):
+    from dataclasses import replace
+
+    with pytest.raises(StylecastError, match="training data folder not found"):
+        Trainer(replace(config, data=tmp_path / "nothing"))
+    with pytest.raises(StylecastError, match="style image not found"):
+        Trainer(replace(config, style=tmp_path / "nothing.jpg"))
