@@ -36,6 +36,24 @@ def cmd_image(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_video(args: argparse.Namespace) -> int:
+    from stylecast.realtime.config import RunConfig
+    from stylecast.realtime.video import VideoConfig, stylize_videos
+
+    run = RunConfig(style=args.style, backend=args.backend, max_side=args.max_side, overwrite=args.overwrite)
+    config = VideoConfig(run=run, codec=args.codec, crf=args.crf, keep_partial=args.keep_partial)
+    choice, results = stylize_videos(args.inputs, args.output, config, show_progress=not args.quiet)
+    print(f"backend: {choice.backend.name} {list(choice.backend.providers)} ({choice.reason})", file=sys.stderr)
+    for r in results:
+        t = r.times
+        print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps (decode {t.decode:.1f}s, stylize {t.infer:.1f}s, encode {t.encode:.1f}s)")
+        if r.decode_errors:
+            print(f"warning: {r.decode_errors} damaged packet(s) in the input were skipped", file=sys.stderr)
+        if r.audio_transcoded:
+            print(f"note: audio ({', '.join(r.audio_transcoded)}) re-encoded: the output container cannot hold it as is", file=sys.stderr)
+    return 0
+
+
 def cmd_styles(args: argparse.Namespace) -> int:
     from stylecast.styles import bundled_styles
 
@@ -108,6 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     _add_backend(p)
     p.set_defaults(func=cmd_image)
+
+    p = sub.add_parser("video", help="stylize video files, keeping their sound",
+                       description="Stylize a video file (or a folder of them); same length, frame rate, size and audio.")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="video file(s), or one folder of videos")
+    p.add_argument("-s", "--style", required=True, help="bundled style name or path to an .onnx model")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help=".mp4/.mkv/.mov/.webm file, or a folder")
+    p.add_argument("--max-side", type=_positive_int, metavar="N", help="downscale frames whose longer side exceeds N")
+    p.add_argument("--codec", choices=("h264", "vp9"), help="video codec (default: h264, vp9 for .webm)")
+    p.add_argument("--crf", type=int, metavar="N", help="quality, lower is better (default 18 for h264, 31 for vp9)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--keep-partial", action="store_true", help="on Ctrl-C keep what was written as OUT.partial.EXT")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_backend(p)
+    p.set_defaults(func=cmd_video)
 
     p = sub.add_parser("styles", help="list bundled styles", description="List the bundled styles with their cards.")
     p.set_defaults(func=cmd_styles)

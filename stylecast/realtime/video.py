@@ -1,0 +1,134 @@
+"""Stylize video files end to end: `stylecast video`."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+from tqdm import tqdm
+
+from stylecast.atomic import atomic_path
+from stylecast.errors import StylecastError
+from stylecast.realtime.backends import Choice, open_backend
+from stylecast.realtime.config import RunConfig
+from stylecast.realtime.pipeline import StageTimes, run_pipeline
+from stylecast.realtime.sinks import VideoFileSink, container_for, default_codec
+from stylecast.realtime.sources import Frame, VideoFileSource, VideoInfo
+from stylecast.realtime.stylizer import Stylizer
+from stylecast.styles import resolve_style
+
+VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
+# Frames above 4K UHD need several GB for the full-width network; ask for --max-side instead.
+MAX_PIXELS = 3840 * 2160
+BYTES_PER_PIXEL_PER_CHANNEL = 4 * 3  # float32, about three live activations of the widest stage
+
+
+@dataclass(frozen=True)
+class VideoConfig:
+    run: RunConfig
+    codec: str | None = None  # h264 | vp9; None picks by container
+    crf: int | None = None
+    keep_partial: bool = False
+
+
+@dataclass(frozen=True)
+class VideoResult:
+    output: Path
+    frames: int
+    decode_errors: int
+    times: StageTimes
+    audio_transcoded: tuple[str, ...] = ()
+
+
+def output_size(info: VideoInfo, max_side: int | None) -> tuple[int, int]:
+    w, h = info.width, info.height
+    if max_side and max(w, h) > max_side:
+        s = max_side / max(w, h)
+        w, h = max(2, round(w * s / 2) * 2), max(2, round(h * s / 2) * 2)  # even: 4:2:0 needs it
+    return w, h
+
+
+def check_frame_size(path: Path, size: tuple[int, int], width: int) -> None:
+    w, h = size
+    if w * h > MAX_PIXELS:
+        gb = w * h * width * BYTES_PER_PIXEL_PER_CHANNEL / 1e9
+        raise StylecastError(f"{path} is {w}x{h}: stylizing it needs about {gb:.1f} GB of memory per frame; "
+                             f"add --max-side 1920 (or smaller) to downscale")
+
+
+def _resize_transform(stylize: Stylizer, size: tuple[int, int]) -> Callable[[Frame], Frame]:
+    def transform(frame: Frame) -> Frame:
+        image = frame.image
+        if (image.shape[1], image.shape[0]) != size:
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        return replace(frame, image=stylize(image))
+
+    return transform
+
+
+def plan_outputs(inputs: list[Path], output: Path, style: str, overwrite: bool) -> list[tuple[Path, Path]]:
+    if len(inputs) == 1 and inputs[0].is_dir():
+        folder = inputs[0]
+        inputs = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
+        if not inputs:
+            raise StylecastError(f"no video files in {folder}")
+        to_dir = True
+    else:
+        to_dir = len(inputs) > 1 or output.is_dir() or str(output).endswith(os.sep)
+    for src in inputs:
+        if not src.is_file():
+            raise StylecastError(f"input not found: {src}")
+    if to_dir:
+        if output.exists() and not output.is_dir():
+            raise StylecastError(f"{output} is a file; with several inputs -o must be a folder")
+        jobs = [(src, output / f"{src.stem}-{style}.mp4") for src in inputs]
+    else:
+        container_for(output)
+        jobs = [(inputs[0], output)]
+    sources = {src.resolve() for src in inputs}
+    for _, target in jobs:
+        if target.resolve() in sources:
+            raise StylecastError(f"output {target} is one of the inputs; stylecast never overwrites an input")
+        if target.exists() and not overwrite:
+            raise StylecastError(f"{target} exists: add --overwrite to replace it")
+    return jobs
+
+
+def stylize_video(source: Path, target: Path, stylize: Stylizer, width: int, config: VideoConfig,
+                  show_progress: bool = False) -> VideoResult:
+    """Decode, stylize and encode one file; the output appears only when complete."""
+    codec = config.codec or default_codec(target)
+    with VideoFileSource(source) as src:
+        size = output_size(src.info, config.run.max_side)
+        check_frame_size(source, size, width)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StylecastError(f"cannot create output folder {target.parent}: {e.strerror}") from e
+        bar = tqdm(total=src.info.frames or None, unit="frame", desc=source.name, disable=not show_progress, dynamic_ncols=True)
+        with bar, atomic_path(target) as tmp:
+            try:
+                with VideoFileSink(tmp, info=src.info, codec=codec, crf=config.crf, audio_from=source, size=size) as sink:
+                    times = run_pipeline(src, _resize_transform(stylize, size), sink.write, lambda _: bar.update(1))
+            except KeyboardInterrupt:
+                if config.keep_partial and tmp.exists():
+                    os.replace(tmp, target.with_name(f"{target.stem}.partial{target.suffix}"))
+                raise
+            if sink.frames_written == 0:
+                raise StylecastError(f"{source}: no frame could be decoded ({src.decode_errors} decode errors)")
+    return VideoResult(target, sink.frames_written, src.decode_errors, times, sink.audio_transcoded)
+
+
+def stylize_videos(inputs: list[Path], output: Path, config: VideoConfig,
+                   show_progress: bool = False) -> tuple[Choice, list[VideoResult]]:
+    model = resolve_style(config.run.style)
+    jobs = plan_outputs([Path(p) for p in inputs], Path(output), model.stem, config.run.overwrite)
+    choice = open_backend(model, config.run.prefer)
+    width = choice.backend.card.width if choice.backend.card else 32
+    stylize = Stylizer(choice.backend)
+    results = []
+    for source, target in jobs:
+        results.append(stylize_video(source, target, stylize, width, config, show_progress))
+    return choice, results

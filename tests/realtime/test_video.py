@@ -1,0 +1,200 @@
+"""`stylecast video`: same length, rate, size and sound; clean failures; nothing half-written."""
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("av")
+
+from stylecast.cli import main  # noqa: E402
+from stylecast.errors import StylecastError  # noqa: E402
+from stylecast.realtime.backends import OnnxRuntimeBackend  # noqa: E402
+from stylecast.realtime.config import RunConfig  # noqa: E402
+from stylecast.realtime.stylizer import Stylizer  # noqa: E402
+from stylecast.realtime.video import VideoConfig, check_frame_size, stylize_video  # noqa: E402
+from tests.conftest import OPENCV_DATA  # noqa: E402
+from tests.realtime.clips import decoded_audio, make_clip, video_facts  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def stylize(tiny_model):
+    return Stylizer(OnnxRuntimeBackend(tiny_model))
+
+
+def _config(tiny_model, **kw) -> VideoConfig:
+    run_kw = {k: kw.pop(k) for k in ("max_side", "overwrite") if k in kw}
+    return VideoConfig(run=RunConfig(style=str(tiny_model), backend="cpu", **run_kw), **kw)
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if "partial" in p.name]
+
+
+def test_keeps_frames_rate_size_and_remuxes_audio(tmp_path, stylize, tiny_model):
+    src = make_clip(tmp_path / "in.mkv", frames=30, size=(96, 64), fps=15, audio="aac")
+    result = stylize_video(src, tmp_path / "out.mp4", stylize, 8, _config(tiny_model))
+    before, after = video_facts(src), video_facts(result.output)
+    assert after["frames"] == before["frames"] == result.frames == 30
+    assert after["size"] == (96, 64)
+    assert float(after["rate"]) == pytest.approx(15, rel=1e-3)
+    np.testing.assert_allclose(after["seconds"], before["seconds"], atol=1e-3)
+    assert after["audio"] == ["aac"] and result.audio_transcoded == ()
+    np.testing.assert_array_equal(decoded_audio(result.output), decoded_audio(src))  # copied untouched
+    assert not _leftovers(tmp_path)
+
+
+def test_variable_frame_rate_timestamps_survive(tmp_path, stylize, tiny_model):
+    tb = Fraction(1, 1000)
+    pts = [0, 40, 120, 130, 250, 260, 270, 400, 410, 600]
+    src = make_clip(tmp_path / "vfr.mkv", frames=len(pts), pts=pts, time_base=tb, audio=None)
+    out = stylize_video(src, tmp_path / "vfr.mp4", stylize, 8, _config(tiny_model)).output
+    np.testing.assert_allclose(video_facts(out)["seconds"], [p / 1000 for p in pts], atol=2e-3)
+
+
+def test_audio_the_container_refuses_is_reencoded(tmp_path, stylize, tiny_model):
+    src = make_clip(tmp_path / "pcm.mkv", frames=24, audio="pcm_s16le")
+    result = stylize_video(src, tmp_path / "out.mp4", stylize, 8, _config(tiny_model))
+    assert result.audio_transcoded == ("pcm_s16le",)
+    a, b = decoded_audio(src), decoded_audio(result.output)
+    assert b.shape[0] == 2 and abs(b.shape[1] - a.shape[1]) < 4096  # same length within an AAC frame
+    n = min(a.shape[1], b.shape[1]) - 4096
+    lag = 1024  # AAC priming delay
+    corr = np.corrcoef(a[0, 2048:n], b[0, 2048 + lag:n + lag])[0, 1]
+    assert corr > 0.9 or np.corrcoef(a[0, 2048:n], b[0, 2048:n])[0, 1] > 0.9
+
+
+def test_webm_uses_vp9_and_opus(tmp_path, stylize, tiny_model):
+    src = make_clip(tmp_path / "in.mkv", frames=12, audio="aac")
+    out = stylize_video(src, tmp_path / "out.webm", stylize, 8, _config(tiny_model)).output
+    facts = video_facts(out)
+    assert facts["frames"] == 12 and facts["audio"] == ["opus"]
+
+
+def test_odd_sizes_and_max_side(tmp_path, stylize, tiny_model):
+    src = make_clip(tmp_path / "odd.mkv", frames=6, size=(97, 61), audio=None, codec="ffv1")
+    assert video_facts(stylize_video(src, tmp_path / "odd.mp4", stylize, 8, _config(tiny_model)).output)["size"] == (97, 61)
+    small = stylize_video(src, tmp_path / "small.mp4", stylize, 8, _config(tiny_model, max_side=48)).output
+    assert video_facts(small)["size"] == (48, 30)
+
+
+def test_ctrl_c_leaves_no_file_unless_asked(tmp_path, tiny_model, monkeypatch, photo_bgr):
+    src = make_clip(tmp_path / "in.mkv", frames=40, audio="aac")
+    calls = {"n": 0}
+
+    class Interrupting:
+        def __call__(self, image):
+            calls["n"] += 1
+            if calls["n"] == 10:
+                raise KeyboardInterrupt
+            return image
+
+    with pytest.raises(KeyboardInterrupt):
+        stylize_video(src, tmp_path / "out.mp4", Interrupting(), 8, _config(tiny_model))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mkv"]
+    calls["n"] = 0
+    with pytest.raises(KeyboardInterrupt):
+        stylize_video(src, tmp_path / "out.mp4", Interrupting(), 8, _config(tiny_model, keep_partial=True))
+    assert (tmp_path / "out.partial.mp4").is_file() and not (tmp_path / "out.mp4").exists()
+
+
+def test_huge_frames_are_refused_with_the_memory_they_need():
+    with pytest.raises(StylecastError, match=r"GB of memory.*--max-side"):
+        check_frame_size(Path("big.mp4"), (7680, 4320), 32)
+    check_frame_size(Path("ok.mp4"), (1920, 1080), 32)
+
+
+def _cli(capsys, *args) -> tuple[int, str]:
+    code = main([str(a) for a in args])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", ["missing", "not_video", "audio_only", "exists", "bad_suffix", "truncated_header"])
+def test_bad_input_is_one_line_and_exit_2(case, tmp_path, capsys, tiny_model):
+    out = tmp_path / "out.mp4"
+    src = tmp_path / "in.mkv"
+    if case == "missing":
+        src = tmp_path / "nope.mp4"
+    elif case == "not_video":
+        src = tmp_path / "notes.mp4"
+        src.write_text("hello, not a video")
+    elif case == "audio_only":
+        import av
+
+        with av.open(str(src), "w") as c:
+            s = c.add_stream("pcm_s16le", rate=8000)
+            f = av.AudioFrame.from_ndarray(np.zeros((1, 800), np.int16), format="s16", layout="mono")
+            f.sample_rate = 8000
+            c.mux(s.encode(f))
+            c.mux(s.encode(None))
+    elif case == "exists":
+        make_clip(src, frames=4, audio=None)
+        out.write_bytes(b"precious")
+    elif case == "bad_suffix":
+        make_clip(src, frames=4, audio=None)
+        out = tmp_path / "out.gif"
+    elif case == "truncated_header":
+        make_clip(src, frames=4, audio=None)
+        src.write_bytes(src.read_bytes()[:60])
+    code, err = _cli(capsys, "video", src, "-s", tiny_model, "-o", out, "--backend", "cpu", "--quiet")
+    assert code == 2, err
+    lines = [line for line in err.strip().splitlines() if line.startswith("stylecast:")]
+    assert len(lines) == 1 and "Traceback" not in err
+    assert not _leftovers(tmp_path)
+    if case == "exists":
+        assert out.read_bytes() == b"precious" and "--overwrite" in err
+
+
+def test_damaged_middle_keeps_going(tmp_path, capsys, tiny_model):
+    src = make_clip(tmp_path / "in.mkv", frames=48, audio=None, codec="mpeg4")
+    data = bytearray(src.read_bytes())
+    rng = np.random.default_rng(0)
+    for at in rng.integers(len(data) // 3, 2 * len(data) // 3, 40):
+        data[at] ^= 0xFF
+    src.write_bytes(bytes(data))
+    code, err = _cli(capsys, "video", src, "-s", tiny_model, "-o", tmp_path / "out.mp4", "--backend", "cpu", "--quiet")
+    assert code in (0, 2) and "Traceback" not in err
+    if code == 0:
+        assert video_facts(tmp_path / "out.mp4")["frames"] > 0
+    else:
+        assert not (tmp_path / "out.mp4").exists()
+    assert not _leftovers(tmp_path)
+
+
+def test_folder_of_videos(tmp_path, capsys, tiny_model):
+    (tmp_path / "clips").mkdir()
+    make_clip(tmp_path / "clips" / "a.mkv", frames=4, audio=None)
+    make_clip(tmp_path / "clips" / "b.mp4", frames=5, audio=None)
+    (tmp_path / "clips" / "readme.txt").write_text("not a video")
+    code, err = _cli(capsys, "video", tmp_path / "clips", "-s", tiny_model, "-o", tmp_path / "out", "--backend", "cpu", "--quiet")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a-tiny.mp4", "b-tiny.mp4"]
+    assert video_facts(tmp_path / "out" / "b-tiny.mp4")["frames"] == 5
+
+
+MEGAMIND = OPENCV_DATA / "Megamind.avi"
+
+
+@pytest.mark.skipif(not MEGAMIND.exists(), reason="apt-get install opencv-doc for Megamind.avi")
+def test_megamind_frames_rate_size_and_audio_samples(tmp_path, stylize, tiny_model):
+    result = stylize_video(MEGAMIND, tmp_path / "mm.mp4", stylize, 8, _config(tiny_model))
+    before, after = video_facts(MEGAMIND), video_facts(result.output)
+    assert after["frames"] == before["frames"] == 270
+    assert after["size"] == before["size"] == (720, 528)
+    assert after["rate"] == before["rate"] == Fraction(2997, 125)
+    # AVI labels frames by decode time; the output carries the true, increasing display times
+    np.testing.assert_allclose(after["seconds"], sorted(before["seconds"]), atol=2e-3)
+    np.testing.assert_array_equal(decoded_audio(result.output), decoded_audio(MEGAMIND))
+
+
+@pytest.mark.skipif(not (OPENCV_DATA / "Megamind_bugy.avi").exists(), reason="apt-get install opencv-doc")
+def test_megamind_bugy_plays_or_fails_cleanly(tmp_path, capsys, tiny_model):
+    out = tmp_path / "bugy.mp4"
+    code, err = _cli(capsys, "video", OPENCV_DATA / "Megamind_bugy.avi", "-s", tiny_model, "-o", out,
+                     "--backend", "cpu", "--quiet", "--max-side", "240")
+    assert "Traceback" not in err
+    if code == 0:
+        assert video_facts(out)["frames"] > 0
+    else:
+        assert code == 2 and not out.exists()
+    assert not _leftovers(tmp_path)
