@@ -54,6 +54,29 @@ def cmd_video(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import json
+
+    from stylecast.realtime import bench
+    from stylecast.styles import default_style, resolve_style
+
+    model = resolve_style(args.model) if args.model else default_style()
+    if getattr(args, "bench_what", None) == "video":
+        report = bench.bench_video(args.video, model, args.backend, args.max_side)
+        print(json.dumps(report) if args.json else "\n".join(f"{k:>20}: {v}" for k, v in report.items()))
+        return 0
+    names = ("cuda", "openvino", "cpu") if args.backends == "all" else tuple(args.backends.split(","))
+    timings = bench.bench_backends(model, names, bench.parse_sizes(args.sizes), args.runs, baseline=not args.no_baseline)
+    if args.json:
+        print(json.dumps([t.__dict__ for t in timings], indent=2))
+    else:
+        print(f"model: {model}")
+        print(bench.HEADER)
+        for t in timings:
+            print(t.row())
+    return 0
+
+
 def cmd_styles(args: argparse.Namespace) -> int:
     from stylecast.styles import bundled_styles
 
@@ -140,6 +163,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_backend(p)
     p.set_defaults(func=cmd_video)
+
+    p = sub.add_parser("bench", help="measure speed per backend and frame size, or end to end on a video",
+                       description="Time the style network per backend and size against PyTorch eager fp32, "
+                                   "or (with --video) decode -> stylize -> encode on a real file.")
+    p.add_argument("--model", help="style name or .onnx (default: the first bundled style)")
+    p.add_argument("--sizes", default="640x480,1280x720,1920x1080", help="comma-separated WIDTHxHEIGHT list")
+    p.add_argument("--backends", default="all", help="comma-separated: cuda,openvino,cpu (default all that work)")
+    p.add_argument("--runs", type=_positive_int, default=20, help="timed runs per measurement")
+    p.add_argument("--no-baseline", action="store_true", help="skip the PyTorch eager fp32 baseline")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--backend", choices=BACKEND_CHOICES, default="auto", help=argparse.SUPPRESS)
+    p.add_argument("--max-side", type=_positive_int, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_bench)
+    bench_sub = p.add_subparsers(dest="bench_what", metavar="[video IN]")
+    v = bench_sub.add_parser("video", help="end-to-end fps on a real video, split into decode/stylize/encode",
+                             description="Decode -> stylize -> encode a real file and report where the time goes.")
+    v.add_argument("video", type=Path, metavar="IN")
+    # SUPPRESS keeps values given before 'video' (stylecast bench --model X video IN) too.
+    v.add_argument("--model", default=argparse.SUPPRESS, help="style name or .onnx")
+    v.add_argument("--backend", choices=BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
+    v.add_argument("--max-side", type=_positive_int, default=argparse.SUPPRESS, metavar="N", help="downscale frames")
+    v.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
 
     p = sub.add_parser("styles", help="list bundled styles", description="List the bundled styles with their cards.")
     p.set_defaults(func=cmd_styles)

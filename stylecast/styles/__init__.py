@@ -29,6 +29,13 @@ def bundled_styles(folder: Path = STYLES_DIR) -> list[BundledStyle]:
     return styles
 
 
+def default_style(folder: Path = STYLES_DIR) -> Path:
+    styles = bundled_styles(folder)
+    if not styles:
+        raise StylecastError("no bundled styles found: pass a model with --model PATH.onnx")
+    return styles[0].model
+
+
 def resolve_style(spec: str, folder: Path = STYLES_DIR) -> Path:
     """A bundled style name or a path to an .onnx file -> the model path."""
     path = Path(spec)

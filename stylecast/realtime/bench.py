@@ -1,0 +1,121 @@
+"""Speed measurements: `stylecast bench` (per-frame latency by backend and size) and `bench video`."""
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stylecast.errors import StylecastError
+from stylecast.realtime.backends import open_backend
+from stylecast.realtime.preprocess import preprocess
+
+
+@dataclass(frozen=True)
+class Timing:
+    backend: str
+    precision: str
+    size: str
+    median_ms: float
+    p90_ms: float
+    fps: float
+    speedup: float | None = None  # against the PyTorch eager fp32 baseline of the same run
+
+    def row(self) -> str:
+        speed = f"{self.speedup:.1f}x" if self.speedup else "-"
+        return f"{self.backend:<16}{self.precision:<10}{self.size:<11}{self.median_ms:>9.1f}{self.p90_ms:>9.1f}{self.fps:>8.1f}{speed:>9}"
+
+
+HEADER = f"{'backend':<16}{'precision':<10}{'size':<11}{'median ms':>9}{'p90 ms':>9}{'fps':>8}{'vs torch':>9}"
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    sizes = []
+    for part in text.split(","):
+        try:
+            w, h = (int(v) for v in part.lower().split("x"))
+        except ValueError:
+            raise StylecastError(f"bad size {part!r}: write WIDTHxHEIGHT, e.g. 640x480") from None
+        sizes.append((w, h))
+    return sizes
+
+
+def time_calls(fn: Callable[[], object], runs: int, warmup: int) -> tuple[float, float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(0.9 * len(samples)))]
+
+
+def _frame(w: int, h: int) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+
+
+def torch_baseline(width: int, size: tuple[int, int], runs: int, warmup: int) -> tuple[float, float] | None:
+    """The reference way: the same architecture in PyTorch eager fp32 (weights do not change speed)."""
+    try:
+        import torch
+
+        from stylecast.models.transformer import TransformerNet
+    except ImportError:
+        return None
+    net = TransformerNet(width=width).eval()
+    w, h = size
+    x = torch.from_numpy(preprocess(_frame(w, h)))
+    with torch.inference_mode():
+        return time_calls(lambda: net(x), runs, warmup)
+
+
+def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[int, int]], runs: int = 20,
+                   warmup: int = 3, baseline: bool = True) -> list[Timing]:
+    results: list[Timing] = []
+    base: dict[str, float] = {}
+    width = 32
+    for name in backends:
+        try:
+            choice = open_backend(model, (name,))
+        except StylecastError as e:
+            print(f"skipping {name}: {e}")
+            continue
+        backend = choice.backend
+        width = backend.card.width if backend.card else width
+        precision = getattr(backend, "precision", "fp32")
+        for w, h in sizes:
+            x = preprocess(_frame(w, h), backend.contract)
+            med, p90 = time_calls(lambda: backend.run(x), runs, warmup)
+            results.append(Timing(backend.name, precision, f"{w}x{h}", med, p90, 1000 / med))
+    if baseline:
+        for w, h in sizes:
+            timed = torch_baseline(width, (w, h), max(3, runs // 4), 1)
+            if timed:
+                base[f"{w}x{h}"] = timed[0]
+                results.append(Timing("pytorch-eager", "fp32", f"{w}x{h}", timed[0], timed[1], 1000 / timed[0], 1.0))
+    return [Timing(**{**asdict(t), "speedup": base[t.size] / t.median_ms}) if t.size in base and t.speedup is None else t
+            for t in results]
+
+
+def bench_video(video: Path, model: Path, backend: str = "auto", max_side: int | None = None) -> dict[str, float]:
+    """End-to-end decode -> stylize -> encode on a real file, with the time of each stage."""
+    from stylecast.realtime.config import RunConfig
+    from stylecast.realtime.stylizer import Stylizer
+    from stylecast.realtime.video import VideoConfig, stylize_video
+
+    run = RunConfig(style=str(model), backend=backend, max_side=max_side)
+    choice = open_backend(model, run.prefer)
+    width = choice.backend.card.width if choice.backend.card else 32
+    with tempfile.TemporaryDirectory() as tmp:
+        result = stylize_video(Path(video), Path(tmp) / "bench.mp4", Stylizer(choice.backend), width, VideoConfig(run=run))
+    t = result.times
+    return {"backend": choice.backend.name, "frames": t.frames, "wall_s": round(t.wall, 2), "fps": round(t.fps, 2),
+            "decode_s": round(t.decode, 2), "infer_s": round(t.infer, 2), "encode_s": round(t.encode, 2),
+            "infer_ms_per_frame": round(1000 * t.infer / max(1, t.frames), 2)}

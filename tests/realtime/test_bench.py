@@ -1,0 +1,36 @@
+import json
+
+import pytest
+
+from stylecast.cli import main
+from stylecast.errors import StylecastError
+from stylecast.realtime.bench import bench_backends, parse_sizes
+from tests.realtime.clips import make_clip
+
+
+def test_table_has_each_backend_and_the_torch_baseline(tiny_model):
+    pytest.importorskip("torch")
+    timings = bench_backends(tiny_model, ("cuda", "cpu"), [(64, 48)], runs=3, warmup=1)
+    names = [t.backend for t in timings]
+    assert names == ["cpu", "pytorch-eager"]  # cuda is skipped with a message on this machine
+    cpu, torch_row = timings
+    assert cpu.size == "64x48" and cpu.median_ms > 0 and cpu.p90_ms >= cpu.median_ms
+    assert torch_row.speedup == 1.0 and cpu.speedup == pytest.approx(torch_row.median_ms / cpu.median_ms)
+
+
+def test_json_output_and_video_mode(tiny_model, tmp_path, capsys):
+    assert main(["bench", "--model", str(tiny_model), "--sizes", "32x32", "--backends", "cpu", "--runs", "2",
+                 "--no-baseline", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["backend"] == "cpu" and rows[0]["size"] == "32x32"
+    clip = make_clip(tmp_path / "c.mkv", frames=8, audio=None)
+    assert main(["bench", "video", str(clip), "--model", str(tiny_model), "--backend", "cpu", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["frames"] == 8 and report["fps"] > 0
+    assert {"decode_s", "infer_s", "encode_s"} <= set(report)
+
+
+def test_bad_sizes():
+    assert parse_sizes("640x480,32x16") == [(640, 480), (32, 16)]
+    with pytest.raises(StylecastError, match="WIDTHxHEIGHT"):
+        parse_sizes("640by480")
