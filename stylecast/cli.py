@@ -127,6 +127,27 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_paint(args: argparse.Namespace) -> int:
+    from stylecast.train.gatys import PaintConfig, paint, parse_mix
+
+    if args.output.exists() and not args.overwrite:
+        raise StylecastError(f"{args.output} exists: add --overwrite to replace it")
+    if args.output.resolve() in {p.resolve() for p in [args.content, *args.styles]}:
+        raise StylecastError(f"output {args.output} is one of the inputs; stylecast never overwrites an input")
+    config = PaintConfig(
+        content=args.content, styles=tuple(args.styles), out=args.output, style_mix=parse_mix(args.style_mix, len(args.styles)),
+        size=args.size, steps=args.steps, optimizer=args.optimizer, init=args.init, content_weight=args.content_weight,
+        style_weight=args.style_weight, tv_weight=args.tv_weight, content_layer=args.content_layer,
+        style_scale=args.style_scale, preserve_color=args.preserve_color, coarse_to_fine=not args.no_coarse_to_fine,
+        save_every=args.save_every, network=args.network, precision=args.precision, device=args.device,
+        vgg_weights=args.vgg_weights,
+    )
+    result = paint(config, progress=not args.quiet)
+    first, last = result.first, result.last
+    print(f"wrote {args.output}: style loss {first['style']:.4g} -> {last['style']:.4g}, content loss {last['content']:.4g}")
+    return 0
+
+
 def cmd_data_gcompris(args: argparse.Namespace) -> int:
     from stylecast.train.gcompris import extract_gcompris
 
@@ -224,6 +245,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("paint", help="slow, high-quality still by direct optimization (Gatys et al.)",
+                       description="Optimize the pixels of one image to match a painting's style (needs the [train] extra).")
+    p.add_argument("content", type=Path, help="content photo")
+    p.add_argument("styles", type=Path, nargs="+", metavar="STYLE", help="style image(s)")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT")
+    p.add_argument("--style-mix", metavar="W1,W2,...", help="relative weights of several style images")
+    p.add_argument("--size", type=_positive_int, default=512, help="longest side of the result (default 512)")
+    p.add_argument("--steps", type=_positive_int, default=300, help="optimizer steps per scale (default 300)")
+    p.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
+    p.add_argument("--init", choices=("content", "noise"), default="content")
+    p.add_argument("--content-weight", type=float, default=1.0)
+    p.add_argument("--style-weight", type=float, default=5e-4)
+    p.add_argument("--tv-weight", type=float, default=1.0)
+    p.add_argument("--content-layer", default="relu3_3", help="VGG layer for the content loss (default relu3_3)")
+    p.add_argument("--style-scale", type=float, default=1.0, help="size of the style image relative to --size")
+    p.add_argument("--preserve-color", action="store_true", help="keep the content's colours (transfer luminance only)")
+    p.add_argument("--no-coarse-to-fine", action="store_true", help="above 512 px, skip the half-size first pass")
+    p.add_argument("--save-every", type=int, default=0, metavar="N", help="also save OUT.stepNNNN every N steps")
+    p.add_argument("--network", choices=("vgg16", "vgg19"), default="vgg16")
+    p.add_argument("--vgg-weights", type=Path, help="torchvision vgg16/vgg19 .pth (vgg19 requires it)")
+    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_paint)
 
     p = sub.add_parser("data", help="prepare offline training data")
     data_sub = p.add_subparsers(dest="source", required=True, metavar="SOURCE")

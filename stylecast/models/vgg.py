@@ -7,9 +7,27 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-# (block, convs per block, channels) of VGG16 configuration "D".
-_BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 3, 256), (4, 3, 512), (5, 3, 512))
-CONV_NAMES: tuple[str, ...] = tuple(f"conv{b}_{i}" for b, n, _ in _BLOCKS for i in range(1, n + 1))
+# (block, convs per block, channels): configurations "D" (VGG16) and "E" (VGG19) of Simonyan & Zisserman.
+VGG16_BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 3, 256), (4, 3, 512), (5, 3, 512))
+VGG19_BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 4, 256), (4, 4, 512), (5, 4, 512))
+
+
+def conv_names(blocks: tuple[tuple[int, int, int], ...]) -> tuple[str, ...]:
+    return tuple(f"conv{b}_{i}" for b, n, _ in blocks for i in range(1, n + 1))
+
+
+def torchvision_conv_indices(blocks: tuple[tuple[int, int, int], ...]) -> tuple[int, ...]:
+    """Positions of the convolutions in torchvision's ``features`` (conv, ReLU, ..., pool per block)."""
+    indices, at = [], 0
+    for _, n, _ in blocks:
+        for _ in range(n):
+            indices.append(at)
+            at += 2
+        at += 1
+    return tuple(indices)
+
+
+CONV_NAMES = conv_names(VGG16_BLOCKS)
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 
 # Caffe preprocessing, which the original (Keras/Caffe) VGG16 weights were trained with:
@@ -20,22 +38,24 @@ TORCHVISION_RGB_MEAN = (0.485, 0.456, 0.406)
 TORCHVISION_RGB_STD = (0.229, 0.224, 0.225)
 
 
-class VGG16Features(nn.Module):
-    """VGG16 conv layers; ``forward`` takes RGB 0-255 and returns the requested activations.
+class VGGFeatures(nn.Module):
+    """VGG conv layers; ``forward`` takes RGB 0-255 and returns the requested activations.
 
     ``preprocessing`` is "caffe" or "torchvision" and must match where the weights came from.
     """
+
+    blocks: tuple[tuple[int, int, int], ...] = VGG16_BLOCKS
 
     def __init__(self, preprocessing: str = "caffe") -> None:
         super().__init__()
         self.layers = nn.ModuleDict()
         cin = 3
-        for block, n, cout in _BLOCKS:
+        for block, n, cout in self.blocks:
             for i in range(1, n + 1):
                 self.layers[f"conv{block}_{i}"] = nn.Conv2d(cin, cout, 3, padding=1)
                 cin = cout
         self.order: list[str] = []
-        for block, n, _ in _BLOCKS:
+        for block, n, _ in self.blocks:
             for i in range(1, n + 1):
                 self.order += [f"conv{block}_{i}", f"relu{block}_{i}"]
             self.order.append(f"pool{block}")
@@ -79,3 +99,11 @@ class VGG16Features(nn.Module):
                 if len(out) == len(wanted):
                     break
         return out
+
+
+class VGG16Features(VGGFeatures):
+    blocks = VGG16_BLOCKS
+
+
+class VGG19Features(VGGFeatures):
+    blocks = VGG19_BLOCKS

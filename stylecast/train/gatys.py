@@ -1,0 +1,189 @@
+"""The original optimization method (Gatys et al. 2015): optimize the pixels of one image.
+
+Slow but the quality reference: the fast networks are judged against what this reaches on the
+same losses (`stylecast.train.losses`, shared with training).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from stylecast.atomic import atomic_path
+from stylecast.errors import StylecastError
+from stylecast.models.vgg_weights import load_vgg16, load_vgg19
+from stylecast.train.data import read_rgb, to_tensor
+from stylecast.train.device import choose_compute
+from stylecast.train.losses import LossWeights, PerceptualLoss
+
+
+@dataclass(frozen=True)
+class PaintConfig:
+    content: Path
+    styles: tuple[Path, ...]
+    out: Path
+    style_mix: tuple[float, ...] | None = None
+    size: int = 512  # longest side of the result
+    steps: int = 300
+    optimizer: str = "lbfgs"  # lbfgs | adam
+    init: str = "content"  # content | noise
+    content_weight: float = 1.0
+    style_weight: float = 5e-4
+    tv_weight: float = 1.0
+    content_layer: str = "relu3_3"
+    style_scale: float = 1.0
+    preserve_color: bool = False
+    coarse_to_fine: bool = True
+    save_every: int = 0
+    network: str = "vgg16"  # vgg19 needs torchvision weights given with vgg_weights
+    precision: str = "fp32"  # L-BFGS line searches need fp32 gradients
+    device: str = "auto"
+    vgg_weights: Path | None = None
+    cache_dir: Path | None = None
+    seed: int = 0
+
+
+@dataclass
+class PaintResult:
+    image: np.ndarray  # HxWx3 uint8 RGB
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    @property
+    def first(self) -> dict[str, float]:
+        return self.history[0]
+
+    @property
+    def last(self) -> dict[str, float]:
+        return self.history[-1]
+
+
+def fit_longest_side(image: np.ndarray, side: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    s = side / max(h, w)
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
+    return cv2.resize(image, (max(4, round(w * s)), max(4, round(h * s))), interpolation=interp)
+
+
+def preserve_color(stylized: np.ndarray, content: np.ndarray) -> np.ndarray:
+    """Luminance from the stylized image, chroma from the content (both RGB uint8)."""
+    y = cv2.cvtColor(stylized, cv2.COLOR_RGB2YCrCb)[:, :, :1]
+    crcb = cv2.cvtColor(cv2.resize(content, stylized.shape[1::-1], interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2YCrCb)[:, :, 1:]
+    return cv2.cvtColor(np.concatenate([y, crcb], axis=2), cv2.COLOR_YCrCb2RGB)
+
+
+def _read(path: Path, what: str) -> np.ndarray:
+    image = read_rgb(Path(path)) if Path(path).is_file() else None
+    if image is None:
+        raise StylecastError(f"{what} image not found or not an image: {path}")
+    return image
+
+
+def optimize_image(loss: PerceptualLoss, content: torch.Tensor, start: torch.Tensor, steps: int, optimizer: str,
+                   on_step: Callable[[int, dict[str, float], torch.Tensor], None] | None = None,
+                   autocast=None) -> list[dict[str, float]]:
+    """Minimize the perceptual loss over the pixels of ``start`` (modified in place, kept in 0-255)."""
+    x = start.requires_grad_(True)
+    content_features = loss.content_target(content)
+    history: list[dict[str, float]] = []
+    opt = torch.optim.LBFGS([x], lr=1, max_iter=1, history_size=50) if optimizer == "lbfgs" else torch.optim.Adam([x], lr=4.0)
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad(set_to_none=True)
+        with autocast() if autocast else torch.enable_grad():
+            terms = loss(x, content_features=content_features)
+        terms["total"].backward()
+        closure.terms = {k: float(v.detach()) for k, v in terms.items()}
+        return terms["total"]
+
+    for step in range(steps):
+        opt.step(closure)
+        with torch.no_grad():
+            x.clamp_(0, 255)
+        history.append(closure.terms)
+        if on_step:
+            on_step(step + 1, closure.terms, x)
+    x.requires_grad_(False)
+    return history
+
+
+def paint(config: PaintConfig, progress: bool = True, vgg=None) -> PaintResult:
+    """Run the optimization (coarse-to-fine for large outputs) and write ``config.out``."""
+    if config.optimizer not in ("lbfgs", "adam"):
+        raise StylecastError(f"unknown optimizer {config.optimizer!r}: use lbfgs or adam")
+    if config.init not in ("content", "noise"):
+        raise StylecastError(f"unknown init {config.init!r}: use content or noise")
+    content_rgb = fit_longest_side(_read(config.content, "content"), config.size)
+    style_rgbs = [_read(p, "style") for p in config.styles]
+    compute = choose_compute(config.device, config.precision)
+    torch.manual_seed(config.seed)
+    vgg = (vgg or _load_network(config)).to(compute.device)
+    scales = [0.5, 1.0] if config.coarse_to_fine and config.size > 512 else [1.0]
+    image: torch.Tensor | None = None
+    history: list[dict[str, float]] = []
+    bar = tqdm(total=config.steps * len(scales), disable=not progress, unit="step", dynamic_ncols=True)
+    for scale in scales:
+        target = to_tensor(fit_longest_side(content_rgb, round(config.size * scale)))[None].to(compute.device)
+        style_side = round(config.size * scale * config.style_scale)
+        styles = [to_tensor(fit_longest_side(s, style_side))[None].to(compute.device) for s in style_rgbs]
+        loss = PerceptualLoss(vgg, styles, LossWeights(config.content_weight, config.style_weight, config.tv_weight),
+                              content_layer=config.content_layer, style_mix=config.style_mix)
+        if image is None:
+            image = target.clone() if config.init == "content" else torch.rand_like(target) * 255
+        else:
+            image = F.interpolate(image, size=target.shape[2:], mode="bicubic", align_corners=False).clamp(0, 255)
+
+        def on_step(step: int, terms: dict[str, float], x: torch.Tensor, scale=scale) -> None:
+            bar.update(1)
+            bar.set_postfix(style=f"{terms['style']:.3g}", content=f"{terms['content']:.3g}")
+            if config.save_every and step % config.save_every == 0:
+                _save(_to_rgb(x), config.out.with_name(f"{config.out.stem}.step{step:04d}{config.out.suffix}"))
+
+        history += optimize_image(loss, target, image, config.steps, config.optimizer, on_step, compute.autocast)
+    bar.close()
+    result = _to_rgb(image)
+    if config.preserve_color:
+        result = preserve_color(result, content_rgb)
+    _save(result, config.out)
+    return PaintResult(result, history)
+
+
+def _load_network(config: PaintConfig):
+    if config.network == "vgg19":
+        if config.vgg_weights is None:
+            raise StylecastError("--network vgg19 needs torchvision VGG19 weights: --vgg-weights PATH/vgg19-*.pth")
+        return load_vgg19(config.vgg_weights)
+    if config.network != "vgg16":
+        raise StylecastError(f"unknown network {config.network!r}: use vgg16 or vgg19")
+    return load_vgg16(config.vgg_weights, config.cache_dir)
+
+
+def _to_rgb(x: torch.Tensor) -> np.ndarray:
+    return x.detach()[0].float().clamp(0, 255).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+def _save(rgb: np.ndarray, path: Path) -> None:
+    if not cv2.haveImageWriter(str(path)):
+        raise StylecastError(f"cannot write images of type '{path.suffix or '(none)'}': use .jpg, .png or .webp")
+    with atomic_path(path) as tmp:
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+            raise StylecastError(f"could not write {path}")
+
+
+def parse_mix(text: str | None, count: int) -> tuple[float, ...] | None:
+    if not text:
+        return None
+    try:
+        mix = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise StylecastError(f"bad --style-mix {text!r}: give comma-separated numbers") from None
+    if len(mix) != count:
+        raise StylecastError(f"--style-mix has {len(mix)} weights for {count} style images")
+    return mix
+
+

@@ -1,0 +1,77 @@
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from stylecast.cli import main  # noqa: E402
+from stylecast.errors import StylecastError  # noqa: E402
+from stylecast.train.gatys import PaintConfig, paint, preserve_color  # noqa: E402
+
+
+@pytest.fixture
+def pair(tmp_path, photo_path, painting_path):
+    return photo_path, painting_path, tmp_path / "painted.png"
+
+
+def test_style_loss_drops_tenfold_and_content_stays_bounded(pair, vgg):
+    content, style, out = pair
+    result = paint(PaintConfig(content=content, styles=(style,), out=out, size=64, steps=40), progress=False, vgg=vgg)
+    first, last = result.first, result.last
+    assert first["content"] == pytest.approx(0.0, abs=1e-3)  # content-initialized
+    assert last["style"] < first["style"] / 10
+    # still the photo: far closer to it than the painting itself is
+    from stylecast.train.data import read_rgb, to_tensor
+    from stylecast.train.gatys import fit_longest_side
+    from stylecast.train.losses import PerceptualLoss
+
+    photo = to_tensor(fit_longest_side(read_rgb(content), 64))[None]
+    painting = to_tensor(cv2.resize(read_rgb(style), photo.shape[:1:-1]))[None]
+    loss = PerceptualLoss(vgg, [painting], content_layer="relu3_3")
+    assert last["content"] < loss(painting, photo)["content"].item()
+    written = cv2.imread(str(out))
+    assert written.shape[:2] == photo.shape[2:]
+
+
+def test_preserve_color_keeps_the_content_chroma(pair, vgg):
+    content, style, out = pair
+    result = paint(PaintConfig(content=content, styles=(style,), out=out, size=64, steps=10, preserve_color=True),
+                   progress=False, vgg=vgg)
+    from stylecast.train.data import read_rgb
+    from stylecast.train.gatys import fit_longest_side
+
+    photo = fit_longest_side(read_rgb(content), 64)
+    yuv_out = cv2.cvtColor(result.image, cv2.COLOR_RGB2YUV).astype(float)
+    yuv_in = cv2.cvtColor(photo, cv2.COLOR_RGB2YUV).astype(float)
+    assert np.abs(yuv_out[:, :, 1:] - yuv_in[:, :, 1:]).mean() < 2.0  # chroma kept
+    assert np.abs(yuv_out[:, :, 0] - yuv_in[:, :, 0]).mean() > 2.0  # luminance stylized
+
+
+def test_preserve_color_function_on_known_images():
+    grey = np.full((8, 8, 3), 128, np.uint8)
+    red = np.zeros((8, 8, 3), np.uint8)
+    red[..., 0] = 200
+    mixed = preserve_color(grey, red)
+    assert mixed[..., 0].mean() > mixed[..., 1].mean() + 50  # red chroma, grey's brightness
+
+
+def test_two_styles_and_cli(pair, tmp_path, capsys, vgg_cache, monkeypatch):
+    content, style, out = pair
+    second = tmp_path / "stripes.png"
+    yy, xx = np.mgrid[0:64, 0:64]
+    cv2.imwrite(str(second), np.stack([((xx // 4) % 2) * 255] * 3, -1).astype(np.uint8))
+    monkeypatch.setattr("stylecast.models.vgg_weights.default_cache_dir", lambda: vgg_cache)
+    code = main(["paint", str(content), str(style), str(second), "--style-mix", "3,1", "-o", str(out),
+                 "--size", "48", "--steps", "3", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    assert "style loss" in capsys.readouterr().out and out.is_file()
+    assert main(["paint", str(content), str(style), "--style-mix", "1,2", "-o", str(tmp_path / "x.png"), "--quiet"]) == 2
+    assert "2 weights for 1 style" in capsys.readouterr().err
+    assert main(["paint", str(content), str(style), "-o", str(out), "--quiet"]) == 2  # exists
+    assert main(["paint", str(content), str(style), "--network", "vgg19", "-o", str(tmp_path / "y.png"), "--quiet"]) == 2
+    assert "--vgg-weights" in capsys.readouterr().err
+
+
+def test_missing_images_are_clear(tmp_path, vgg):
+    with pytest.raises(StylecastError, match="content image not found"):
+        paint(PaintConfig(content=tmp_path / "no.jpg", styles=(tmp_path / "no2.jpg",), out=tmp_path / "o.png"), progress=False, vgg=vgg)
