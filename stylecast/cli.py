@@ -148,6 +148,26 @@ def cmd_paint(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_style(args: argparse.Namespace) -> int:
+    import json
+
+    from stylecast.train.evaluate import evaluate_image, evaluate_model
+
+    if args.target.suffix.lower() == ".onnx" or not args.target.exists():
+        from stylecast.styles import resolve_style
+
+        if args.data is None:
+            raise StylecastError("scoring a model needs --data DIR of held-out photos")
+        scores = evaluate_model(resolve_style(str(args.target)), args.style, args.data, args.size, args.limit,
+                                args.backend, args.content_layer)
+    else:
+        if args.content is None:
+            raise StylecastError("scoring an image needs --content PHOTO (the photo it was made from)")
+        scores = evaluate_image(args.target, args.content, args.style, args.size, args.content_layer)
+    print(json.dumps(scores.to_dict(), indent=2))
+    return 0
+
+
 def cmd_data_gcompris(args: argparse.Namespace) -> int:
     from stylecast.train.gcompris import extract_gcompris
 
@@ -271,6 +291,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_paint)
+
+    p = sub.add_parser("eval-style", help="score a style model (or a painted image) on content and style loss",
+                       description="Mean content and style loss on held-out photos, so styles compare by numbers. "
+                                   "Given an image instead of a model, score that one image against --content.")
+    p.add_argument("target", type=Path, metavar="MODEL_OR_IMAGE", help="style name, .onnx model, or a stylized image")
+    p.add_argument("--style", required=True, type=Path, help="the style image the model was trained on")
+    p.add_argument("--data", type=Path, help="folder of held-out photos (for a model)")
+    p.add_argument("--content", type=Path, help="the content photo (for an image)")
+    p.add_argument("--size", type=_positive_int, default=256, help="square crop size (default 256)")
+    p.add_argument("--limit", type=_positive_int, default=50, help="at most this many photos")
+    p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), default="relu2_2")
+    _add_backend(p)
+    p.set_defaults(func=cmd_eval_style)
 
     p = sub.add_parser("data", help="prepare offline training data")
     data_sub = p.add_subparsers(dest="source", required=True, metavar="SOURCE")
