@@ -41,7 +41,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     from stylecast.realtime.video import VideoConfig, stylize_videos
 
     run = RunConfig(style=args.style, backend=args.backend, max_side=args.max_side, overwrite=args.overwrite)
-    config = VideoConfig(run=run, codec=args.codec, crf=args.crf, keep_partial=args.keep_partial)
+    config = VideoConfig(run=run, codec=args.codec, crf=args.crf, smooth=args.smooth, keep_partial=args.keep_partial)
     choice, results = stylize_videos(args.inputs, args.output, config, show_progress=not args.quiet)
     print(f"backend: {choice.backend.name} {list(choice.backend.providers)} ({choice.reason})", file=sys.stderr)
     for r in results:
@@ -74,6 +74,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(bench.HEADER)
         for t in timings:
             print(t.row())
+    return 0
+
+
+def cmd_eval_temporal(args: argparse.Namespace) -> int:
+    import json
+
+    from stylecast.realtime.temporal_eval import evaluate_videos
+
+    print(json.dumps(evaluate_videos(args.video, args.source, args.limit).to_dict(), indent=2))
     return 0
 
 
@@ -112,7 +121,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = TrainConfig(
         style=args.style, data=args.data, out=args.out, width=args.width, steps=args.steps, batch=args.batch,
         size=args.size, style_size=args.style_size, content_weight=args.content_weight, style_weight=args.style_weight,
-        tv_weight=args.tv_weight, content_layer=args.content_layer, lr=args.lr, seed=args.seed,
+        tv_weight=args.tv_weight, stability_weight=args.stability_weight, content_layer=args.content_layer, lr=args.lr, seed=args.seed,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, device=args.device,
         precision=args.precision, vgg_weights=args.vgg_weights, style_source=args.style_source,
         style_license=args.style_license,
@@ -200,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--codec", choices=("h264", "vp9"), help="video codec (default: h264, vp9 for .webm)")
     p.add_argument("--crf", type=int, metavar="N", help="quality, lower is better (default 18 for h264, 31 for vp9)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--smooth", choices=("off", "ema", "flow"), default="off",
+                   help="temporal smoothing: ema (cheap, ghosts on motion) or flow (motion-compensated, stops flicker)")
     p.add_argument("--keep-partial", action="store_true", help="on Ctrl-C keep what was written as OUT.partial.EXT")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_backend(p)
@@ -227,6 +238,14 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--max-side", type=_positive_int, default=argparse.SUPPRESS, metavar="N", help="downscale frames")
     v.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
 
+    p = sub.add_parser("eval-temporal", help="measure flicker: warping error of a stylized video",
+                       description="Warping error: flow on the original frames, previous stylized frame warped onto "
+                                   "the current one, mean squared difference over non-occluded pixels (0-1 scale).")
+    p.add_argument("video", type=Path, metavar="OUT_VIDEO", help="the stylized video")
+    p.add_argument("--source", required=True, type=Path, metavar="IN_VIDEO", help="the original it was made from")
+    p.add_argument("--limit", type=_positive_int, default=300, help="at most this many frames")
+    p.set_defaults(func=cmd_eval_temporal)
+
     p = sub.add_parser("styles", help="list bundled styles", description="List the bundled styles with their cards.")
     p.set_defaults(func=cmd_styles)
 
@@ -251,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--content-weight", type=float, default=1.0)
     p.add_argument("--style-weight", type=float, default=5e-5)
     p.add_argument("--tv-weight", type=float, default=1.0)
+    p.add_argument("--stability-weight", type=float, default=0.0,
+                   help="temporal stability loss weight (e.g. 10): steadier video, slower training")
     p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), default="relu2_2")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
+import numpy as np
 from tqdm import tqdm
 
 from stylecast.atomic import atomic_path
@@ -14,6 +15,7 @@ from stylecast.errors import StylecastError
 from stylecast.realtime.backends import Choice, open_backend
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.pipeline import StageTimes, run_pipeline
+from stylecast.realtime.smoothing import Smoother, make_smoother
 from stylecast.realtime.sinks import VideoFileSink, container_for, default_codec
 from stylecast.realtime.sources import Frame, VideoFileSource, VideoInfo
 from stylecast.realtime.stylizer import Stylizer
@@ -29,6 +31,7 @@ BYTES_PER_PIXEL_PER_CHANNEL = 4 * 3  # float32, about three live activations of 
 class VideoConfig:
     run: RunConfig
     codec: str | None = None  # h264 | vp9; None picks by container
+    smooth: str = "off"  # off | ema | flow
     crf: int | None = None
     keep_partial: bool = False
 
@@ -58,12 +61,13 @@ def check_frame_size(path: Path, size: tuple[int, int], width: int) -> None:
                              f"add --max-side 1920 (or smaller) to downscale")
 
 
-def _resize_transform(stylize: Stylizer, size: tuple[int, int]) -> Callable[[Frame], Frame]:
+def _frame_transform(stylize: Callable[[np.ndarray], np.ndarray], size: tuple[int, int], smoother: Smoother) -> Callable[[Frame], Frame]:
+    """resize (if asked) -> stylize -> smooth, one frame at a time."""
     def transform(frame: Frame) -> Frame:
         image = frame.image
         if (image.shape[1], image.shape[0]) != size:
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        return replace(frame, image=stylize(image))
+        return replace(frame, image=smoother(image, stylize(image)))
 
     return transform
 
@@ -96,7 +100,7 @@ def plan_outputs(inputs: list[Path], output: Path, style: str, overwrite: bool) 
     return jobs
 
 
-def stylize_video(source: Path, target: Path, stylize: Stylizer, width: int, config: VideoConfig,
+def stylize_video(source: Path, target: Path, stylize: Callable[[np.ndarray], np.ndarray], width: int, config: VideoConfig,
                   show_progress: bool = False) -> VideoResult:
     """Decode, stylize and encode one file; the output appears only when complete."""
     codec = config.codec or default_codec(target)
@@ -111,7 +115,8 @@ def stylize_video(source: Path, target: Path, stylize: Stylizer, width: int, con
         with bar, atomic_path(target) as tmp:
             try:
                 with VideoFileSink(tmp, info=src.info, codec=codec, crf=config.crf, audio_from=source, size=size) as sink:
-                    times = run_pipeline(src, _resize_transform(stylize, size), sink.write, lambda _: bar.update(1))
+                    transform = _frame_transform(stylize, size, make_smoother(config.smooth))
+                    times = run_pipeline(src, transform, sink.write, lambda _: bar.update(1))
             except KeyboardInterrupt:
                 if config.keep_partial and tmp.exists():
                     os.replace(tmp, target.with_name(f"{target.stem}.partial{target.suffix}"))

@@ -20,6 +20,7 @@ class TrainConfig:
     content_weight: float = 1.0
     style_weight: float = 5e-5
     tv_weight: float = 1.0
+    stability_weight: float = 0.0  # > 0 adds the temporal stability loss (for video styles)
     content_layer: str = "relu2_2"
     lr: float = 1e-3
     seed: int = 0

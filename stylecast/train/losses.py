@@ -108,3 +108,26 @@ class PerceptualLoss(nn.Module):
         }
         terms["total"] = terms["content"] + terms["style"] + terms["tv"]
         return terms
+
+
+def random_small_warp(batch: int, max_shift: float = 0.02, max_angle: float = 0.02, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Affine matrices (N, 2, 3) for tiny shifts/rotations, the motion between video frames."""
+    g = generator
+    angle = (torch.rand(batch, generator=g) * 2 - 1) * max_angle
+    shift = (torch.rand(batch, 2, generator=g) * 2 - 1) * max_shift
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    return torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+
+
+def apply_warp(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    grid = F.affine_grid(theta.to(images.dtype), list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid.to(images.device), mode="bilinear", padding_mode="reflection", align_corners=False)
+
+
+def stability_loss(net: nn.Module, content: torch.Tensor, output: torch.Tensor, noise: float = 4.0) -> torch.Tensor:
+    """Gupta et al. 2017 / Huang et al. 2017: stylizing a slightly moved, noisier frame should give
+    the moved stylization of the original frame. Trains flicker out of the network itself."""
+    theta = random_small_warp(content.shape[0]).to(content.device)
+    moved = apply_warp(content, theta)
+    moved = moved + noise * torch.randn_like(moved)
+    return F.mse_loss(net(moved).float(), apply_warp(output, theta).float())

@@ -22,7 +22,7 @@ from stylecast.train.checkpoint import load_checkpoint, save_checkpoint
 from stylecast.train.config import TrainConfig
 from stylecast.train.data import ImageFolder, read_rgb, to_tensor
 from stylecast.train.device import Compute, choose_compute, describe_hardware
-from stylecast.train.losses import LossWeights, PerceptualLoss
+from stylecast.train.losses import LossWeights, PerceptualLoss, stability_loss
 
 CHECKPOINT_NAME = "checkpoint.pt"
 THUMBNAIL_SIDE = 256
@@ -122,6 +122,9 @@ class Trainer:
             content_features = self.loss.content_target(x)
             y = self.net(x)
             terms = self.loss(y, content_features=content_features)
+            if self.config.stability_weight > 0:
+                terms["stability"] = self.config.stability_weight * stability_loss(self.net, x, y)
+                terms["total"] = terms["total"] + terms["stability"]
         self.optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()
         self.optimizer.step()
@@ -174,7 +177,7 @@ class Trainer:
         recent = self.history[-last:]
         if not recent:
             return {}
-        return {k: float(np.mean([h[k] for h in recent])) for k in ("total", "content", "style", "tv")}
+        return {k: float(np.mean([h[k] for h in recent])) for k in recent[-1] if k != "step"}
 
     @property
     def unreadable_count(self) -> int:
@@ -188,7 +191,8 @@ class Trainer:
             training={
                 "steps": self.step, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
                 "content_layer": cfg.content_layer,
-                "weights": {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight},
+                "weights": {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight,
+                            "stability": cfg.stability_weight},
                 "final_losses": self.recent_losses(),
                 "wall_time_s": round(self.elapsed, 1),
                 "steps_per_s": round(self.step / self.elapsed, 3) if self.elapsed else None,

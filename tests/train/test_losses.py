@@ -53,3 +53,19 @@ def test_two_style_images_mix_their_grams(vgg):
     for name in mixed.style_layers:
         want = 0.25 * only_a.target_grams[name] + 0.75 * only_b.target_grams[name]
         torch.testing.assert_close(mixed.target_grams[name], want)
+
+
+def test_stability_loss_is_zero_for_an_equivariant_net_and_positive_otherwise():
+    from stylecast.train.losses import apply_warp, random_small_warp, stability_loss
+
+    torch.manual_seed(0)
+    content = torch.rand(2, 3, 32, 32) * 255
+    identity = torch.nn.Identity()
+    # only the added noise (std 4) separates the two sides for a net that commutes with warps
+    assert stability_loss(identity, content, content, noise=0.0).item() < 1e-6
+    assert stability_loss(identity, content, content, noise=4.0).item() == pytest.approx(16, rel=0.2)
+    flicker = torch.nn.Sequential(torch.nn.Conv2d(3, 3, 3, padding=1))
+    assert stability_loss(flicker, content, torch.zeros_like(content), noise=0.0).item() > 1.0
+    theta = random_small_warp(2)
+    assert theta.shape == (2, 2, 3) and theta[:, :, 2].abs().max() <= 0.02
+    assert apply_warp(content, theta).shape == content.shape

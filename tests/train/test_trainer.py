@@ -102,3 +102,12 @@ def test_bad_inputs_are_clear_errors(config, tmp_path):
         Trainer(replace(config, data=tmp_path / "nothing"))
     with pytest.raises(StylecastError, match="style image not found"):
         Trainer(replace(config, style=tmp_path / "nothing.jpg"))
+
+
+def test_stability_term_is_trained_and_recorded(config):
+    from dataclasses import replace
+
+    trainer = Trainer(replace(config, steps=3, stability_weight=10.0))
+    trainer.run(progress=False)
+    assert "stability" in trainer.history[-1] and trainer.history[-1]["stability"] > 0
+    assert trainer.card().training["weights"]["stability"] == 10.0
