@@ -86,6 +86,20 @@ def cmd_eval_temporal(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_live(args: argparse.Namespace) -> int:
+    from stylecast.realtime.live import LiveConfig, run_live
+    from stylecast.realtime.live_sources import parse_size
+
+    config = LiveConfig(
+        source=args.source, styles=tuple(args.style or ()), sinks=tuple(args.sink or ("window",)), size=parse_size(args.size),
+        backend=args.backend, smooth=args.smooth, strength=args.strength, keep_colors=args.keep_colors, host=args.host,
+        port=args.port, record=args.record, loop=args.loop, duration=args.duration, stats=args.stats,
+    )
+    stats = run_live(config)
+    print(f"{stats.frames} frames, {stats.fps:.1f} fps, latency {stats.latency_ms:.0f} ms, {stats.dropped} dropped", file=sys.stderr)
+    return 0
+
+
 def cmd_styles(args: argparse.Namespace) -> int:
     from stylecast.styles import bundled_styles
 
@@ -245,6 +259,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", required=True, type=Path, metavar="IN_VIDEO", help="the original it was made from")
     p.add_argument("--limit", type=_positive_int, default=300, help="at most this many frames")
     p.set_defaults(func=cmd_eval_temporal)
+
+    p = sub.add_parser("live", help="live webcam filter: window, virtual camera, HTTP stream for OBS, recording",
+                       description="Stylize a camera (or a video file played in real time) into one or more sinks. "
+                                   "Window hotkeys: n/p style, s smoothing, c colours, o side by side, +/- strength, "
+                                   "space snapshot, q quit.")
+    p.add_argument("--source", default="0", help="camera index, /dev/videoN, stream URL or video file (default 0)")
+    p.add_argument("-s", "--style", action="append", help="style name or .onnx; repeat to cycle (default: all bundled)")
+    p.add_argument("--sink", action="append", choices=("window", "virtualcam", "http", "file"),
+                   help="where frames go; repeat for several (default window)")
+    p.add_argument("--size", metavar="WxH", help="requested capture size, e.g. 640x480")
+    p.add_argument("--smooth", choices=("off", "ema", "flow"), default="flow", help="temporal smoothing (default flow)")
+    p.add_argument("--strength", type=float, default=1.0, help="style strength 0-1 (blend with the original)")
+    p.add_argument("--keep-colors", action="store_true", help="keep the camera's colours, transfer texture only")
+    p.add_argument("--host", default="127.0.0.1", help="HTTP sink address (default 127.0.0.1; others are reachable from the network)")
+    p.add_argument("--port", type=int, default=8765, help="HTTP sink port (default 8765)")
+    p.add_argument("--record", type=Path, metavar="OUT.mp4", help="file for --sink file")
+    p.add_argument("--loop", action="store_true", help="loop a video-file source")
+    p.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+    p.add_argument("--stats", action="store_true", help="print fps and latency every 2 seconds")
+    _add_backend(p)
+    p.set_defaults(func=cmd_live)
 
     p = sub.add_parser("styles", help="list bundled styles", description="List the bundled styles with their cards.")
     p.set_defaults(func=cmd_styles)

@@ -22,6 +22,7 @@ class Frame:
     index: int
     pts: int | None = None  # in the stream's time base
     time_base: Fraction | None = None
+    original: np.ndarray | None = None  # the unstylized frame, for sinks that show both
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
+from stylecast.realtime import effects
 from stylecast.models.vgg_weights import load_vgg16, load_vgg19
 from stylecast.train.data import read_rgb, to_tensor
 from stylecast.train.device import choose_compute
@@ -72,9 +73,7 @@ def fit_longest_side(image: np.ndarray, side: int) -> np.ndarray:
 
 def preserve_color(stylized: np.ndarray, content: np.ndarray) -> np.ndarray:
     """Luminance from the stylized image, chroma from the content (both RGB uint8)."""
-    y = cv2.cvtColor(stylized, cv2.COLOR_RGB2YCrCb)[:, :, :1]
-    crcb = cv2.cvtColor(cv2.resize(content, stylized.shape[1::-1], interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2YCrCb)[:, :, 1:]
-    return cv2.cvtColor(np.concatenate([y, crcb], axis=2), cv2.COLOR_YCrCb2RGB)
+    return effects.preserve_color(stylized[:, :, ::-1], content[:, :, ::-1])[:, :, ::-1]
 
 
 def _read(path: Path, what: str) -> np.ndarray:

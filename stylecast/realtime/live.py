@@ -1,0 +1,163 @@
+"""The live loop: newest camera frame -> stylize -> smooth -> look -> every sink (`stylecast live`)."""
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stylecast.errors import StylecastError
+from stylecast.realtime.backends import open_backend
+from stylecast.realtime.controls import LiveControls
+from stylecast.realtime.effects import apply_look
+from stylecast.realtime.live_sinks import LiveRecordingSink, VirtualCameraSink, WindowSink
+from stylecast.realtime.live_sources import LatestFrame, open_live_source
+from stylecast.realtime.smoothing import make_smoother
+from stylecast.realtime.sources import Frame
+from stylecast.realtime.stylizer import Stylizer
+from stylecast.styles import bundled_styles, resolve_style
+
+SINKS = ("window", "virtualcam", "http", "file")
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    source: str = "0"
+    styles: tuple[str, ...] = ()  # names or .onnx paths; empty: every bundled style
+    sinks: tuple[str, ...] = ("window",)
+    size: tuple[int, int] | None = None
+    backend: str = "auto"
+    smooth: str = "flow"
+    strength: float = 1.0
+    keep_colors: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8765
+    record: Path | None = None
+    loop: bool = False
+    duration: float | None = None
+    stats: bool = False
+
+
+class StyleBank:
+    """Style name -> Stylizer, each backend opened on first use and kept (switching is instant after)."""
+
+    def __init__(self, specs: tuple[str, ...], prefer: tuple[str, ...]) -> None:
+        models = [resolve_style(s) for s in specs] if specs else [s.model for s in bundled_styles()]
+        if not models:
+            raise StylecastError("no styles: give -s NAME or -s MODEL.onnx")
+        self.paths = {m.stem: m for m in models}
+        self.prefer = prefer
+        self._open: dict[str, Stylizer] = {}
+        self.reasons: dict[str, str] = {}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.paths)
+
+    def __getitem__(self, name: str) -> Stylizer:
+        if name not in self._open:
+            choice = open_backend(self.paths[name], self.prefer)
+            self.reasons[name] = f"{choice.backend.name} {list(choice.backend.providers)} ({choice.reason})"
+            self._open[name] = Stylizer(choice.backend)
+        return self._open[name]
+
+
+@dataclass
+class LiveStats:
+    frames: int = 0
+    fps: float = 0.0
+    latency_ms: float = 0.0  # capture to hand-off to the sinks, smoothed
+    dropped: int = 0
+    latencies: list[float] = field(default_factory=list)
+    _last: float = 0.0
+
+    def update(self, latency_s: float, dropped: int) -> None:
+        now = time.perf_counter()
+        if self._last:
+            instant = 1.0 / max(now - self._last, 1e-6)
+            self.fps = instant if self.frames < 2 else 0.9 * self.fps + 0.1 * instant
+        self._last = now
+        self.latency_ms = latency_s * 1000 if not self.frames else 0.9 * self.latency_ms + 100 * latency_s
+        self.latencies.append(latency_s * 1000)
+        self.frames += 1
+        self.dropped = dropped
+
+    def line(self) -> str:
+        return f"{self.fps:5.1f} fps  latency {self.latency_ms:4.0f} ms  dropped {self.dropped}"
+
+
+def open_sinks(stack: ExitStack, config: LiveConfig, controls: LiveControls, size: tuple[int, int], fps: float) -> list:
+    sinks = []
+    for name in config.sinks:
+        if name == "window":
+            sinks.append(stack.enter_context(WindowSink(controls=controls)))
+        elif name == "virtualcam":
+            sinks.append(stack.enter_context(VirtualCameraSink(width=size[0], height=size[1], fps=fps or 30)))
+        elif name == "http":
+            from stylecast.realtime.http_sink import HttpStreamSink
+
+            sink = stack.enter_context(HttpStreamSink(controls=controls, host=config.host, port=config.port))
+            print(f"streaming at {sink.url} (OBS: add a Browser Source with {sink.url}?transparent=1&controls=0)", file=sys.stderr)
+            sinks.append(sink)
+        elif name == "file":
+            if config.record is None:
+                raise StylecastError("--sink file needs --record OUT.mp4")
+            if config.record.exists():
+                raise StylecastError(f"{config.record} exists: choose another --record path")
+            sinks.append(stack.enter_context(LiveRecordingSink(config.record, width=size[0], height=size[1], fps=fps or 30)))
+        else:
+            raise StylecastError(f"unknown sink {name!r}: use {', '.join(SINKS)}")
+    return sinks
+
+
+def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: list | None = None) -> LiveStats:
+    """Run until the source ends, a sink asks to quit, or ``duration`` seconds pass."""
+    bank = bank or StyleBank(config.styles, _prefer(config.backend))
+    controls = LiveControls(styles=bank.names, strength=config.strength, keep_colors=config.keep_colors,
+                            smoothing=config.smooth != "off")
+    smoother = make_smoother(config.smooth if config.smooth != "off" else "flow")
+    stats = LiveStats()
+    source = open_live_source(config.source, config.size, config.loop)
+    with ExitStack() as stack:
+        stack.enter_context(source)
+        granted = source.granted
+        print(f"source {config.source}: {granted.width}x{granted.height} at {granted.fps:.1f} fps", file=sys.stderr)
+        sinks = sinks_override if sinks_override is not None else open_sinks(stack, config, controls, (granted.width, granted.height), granted.fps)
+        latest = stack.enter_context(LatestFrame(iter(source)))
+        bank[controls.style]  # open the first backend before the clock starts
+        print(f"backend: {bank.reasons[controls.style]}", file=sys.stderr)
+        started = last_report = time.perf_counter()
+        state = None
+        while not controls.quit:
+            captured = latest.get()
+            if captured is None:
+                break
+            original = captured.frame.image
+            if state != (controls.style, controls.smoothing):
+                smoother.reset()
+                state = (controls.style, controls.smoothing)
+            stylized = bank[controls.style](original)
+            if controls.smoothing:
+                stylized = smoother(original, stylized)
+            out = apply_look(original, stylized, controls.strength, controls.keep_colors)
+            frame = Frame(out, captured.frame.index, original=original)
+            for sink in sinks:
+                sink.write(frame)
+            stats.update(time.perf_counter() - captured.captured_at, latest.dropped)
+            for sink in sinks:
+                if hasattr(sink, "stats_line"):
+                    sink.stats_line = stats.line()
+            now = time.perf_counter()
+            if config.stats and now - last_report > 2:
+                print(stats.line(), file=sys.stderr)
+                last_report = now
+            if config.duration and now - started > config.duration:
+                break
+    return stats
+
+
+def _prefer(backend: str) -> tuple[str, ...]:
+    from stylecast.realtime.backends import BACKEND_NAMES
+
+    return BACKEND_NAMES if backend == "auto" else (backend,)

@@ -1,0 +1,259 @@
+"""`stylecast live`: file source -> HTTP + file sinks, the API, hotkeys, virtual camera logic."""
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("aiohttp")
+pytest.importorskip("av")
+
+from stylecast.errors import StylecastError  # noqa: E402
+from stylecast.realtime.controls import LiveControls  # noqa: E402
+from stylecast.realtime.http_sink import BOUNDARY, HttpStreamSink  # noqa: E402
+from stylecast.realtime.live import LiveConfig, StyleBank, run_live  # noqa: E402
+from stylecast.realtime.live_sinks import VirtualCameraSink, WindowSink, handle_key  # noqa: E402
+from stylecast.realtime.live_sources import CameraSource, LatestFrame  # noqa: E402
+from stylecast.realtime.sources import Frame  # noqa: E402
+from tests.realtime.clips import make_clip, video_facts  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _counting_clip(path: Path, frames: int = 60, fps: int = 20) -> Path:
+    """Frame i is a flat grey of brightness 4*i: order is readable from any frame."""
+    import av
+    from fractions import Fraction
+
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("ffv1", rate=fps)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        for i in range(frames):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 4 * i, np.uint8), format="bgr24")
+            f.pts, f.time_base = i, Fraction(1, fps)
+            out.mux(s.encode(f))
+        out.mux(s.encode(None))
+    return path
+
+
+class IdentityBank:
+    """Stands in for the style models so the frames' content can be checked exactly."""
+
+    names = ["plain", "other"]
+    reasons = {"plain": "identity", "other": "identity"}
+
+    def __getitem__(self, name):
+        return lambda image: image.copy()
+
+
+def _read_mjpeg(url: str, count: int, timeout: float = 10) -> list[np.ndarray]:
+    frames = []
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        buf = b""
+        while len(frames) < count:
+            buf += r.read(4096)
+            while True:
+                start = buf.find(b"\xff\xd8")
+                end = buf.find(b"\xff\xd9", start + 2)
+                if start < 0 or end < 0:
+                    break
+                frames.append(cv2.imdecode(np.frombuffer(buf[start:end + 2], np.uint8), cv2.IMREAD_COLOR))
+                buf = buf[end + 2:]
+    return frames
+
+
+def test_file_source_to_http_and_file_sinks(tmp_path):
+    clip = _counting_clip(tmp_path / "count.mkv")
+    port = _free_port()
+    record = tmp_path / "rec.mp4"
+    config = LiveConfig(source=str(clip), sinks=("http", "file"), record=record, port=port, smooth="off", duration=8)
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(stats=run_live(config, bank=IdentityBank())))
+    runner.start()
+    time.sleep(0.8)
+    frames = _read_mjpeg(f"http://127.0.0.1:{port}/stream.mjpg", 10)
+    runner.join(15)
+    assert all(f.shape == (48, 64, 3) for f in frames)
+    levels = [int(f.mean()) for f in frames]
+    assert levels == sorted(levels) and levels[-1] > levels[0], levels  # in order, and moving on
+    stats = result["stats"]
+    assert stats.frames >= 10 and stats.fps > 0
+    facts = video_facts(record)
+    assert facts["size"] == (64, 48) and facts["frames"] == stats.frames
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+@pytest.fixture
+def server():
+    controls = LiveControls(styles=["cafe", "wave"])
+    with HttpStreamSink(controls=controls, port=0) as sink:
+        yield sink, controls
+
+
+def _post(url: str, body: bytes) -> tuple[int, dict]:
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_api_switches_known_styles_only(server):
+    sink, controls = server
+    api = f"http://127.0.0.1:{sink.port}/api/state"
+    assert _post(api, b'{"style": "wave", "strength": 0.4}') == (200, {**controls.state()})
+    assert controls.style == "wave" and controls.strength == 0.4
+    for bad in (b'{"style": "nope"}', b'{"style": "../../etc/passwd"}', b'{"style": "/tmp/x.onnx"}'):
+        code, body = _post(api, bad)
+        assert code == 400 and "unknown style" in body["error"]
+    assert _post(api, b'{"strength": 3}')[0] == 400
+    assert _post(api, b'{"strength": true}')[0] == 400
+    assert _post(api, b"not json")[0] == 400
+    assert controls.style == "wave" and controls.strength == 0.4  # bad requests changed nothing
+
+
+def test_a_viewer_leaving_does_not_disturb_others(server):
+    sink, _ = server
+    stop = threading.Event()
+
+    def feed():
+        i = 0
+        while not stop.is_set():
+            sink.write(Frame(np.full((32, 32, 3), i % 250, np.uint8), i))
+            i += 1
+            time.sleep(0.02)
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    try:
+        rude = socket.create_connection(("127.0.0.1", sink.port))
+        rude.sendall(b"GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n")
+        rude.recv(2000)
+        rude.close()  # mid-stream
+        frames = _read_mjpeg(f"http://127.0.0.1:{sink.port}/stream.mjpg", 15)
+        assert len(frames) >= 15 and all(f.shape == (32, 32, 3) for f in frames)
+        page = urllib.request.urlopen(f"http://127.0.0.1:{sink.port}/?transparent=1", timeout=5).read().decode()
+        assert "/stream.mjpg" in page and "background:transparent" in page
+    finally:
+        stop.set()
+        feeder.join()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="apt-get install chromium for the browser test")
+def test_page_renders_the_stream_in_headless_chromium(server, tmp_path):
+    sink, _ = server
+    stop = threading.Event()
+    yy, xx = np.mgrid[0:240, 0:320]
+    picture = np.stack([xx % 256, yy % 256, np.full_like(xx, 200)], -1).astype(np.uint8)
+
+    def feed():
+        while not stop.is_set():
+            sink.write(Frame(picture, 0))
+            time.sleep(0.05)
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    shot = tmp_path / "shot.png"
+    try:
+        subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=640,480", "--virtual-time-budget=3000",
+                        f"--screenshot={shot}", f"http://127.0.0.1:{sink.port}/?controls=0"],
+                       capture_output=True, timeout=60)
+    finally:
+        stop.set()
+        feeder.join()
+    image = cv2.imread(str(shot))
+    assert image is not None, "chromium wrote no screenshot"
+    assert image.std() > 20, "the page shows the stream, not a blank"
+
+
+def test_hotkeys_change_the_controls():
+    c = LiveControls(styles=["a", "b", "c"])
+    assert handle_key(ord("n"), c) == "style: b"
+    assert handle_key(ord("p"), c) == "style: a" and handle_key(ord("p"), c) == "style: c"
+    handle_key(ord("-"), c)
+    assert c.strength == pytest.approx(0.9)
+    handle_key(ord("s"), c), handle_key(ord("c"), c), handle_key(ord("o"), c)
+    assert (c.smoothing, c.keep_colors, c.side_by_side) == (False, True, True)
+    assert handle_key(-1, c) is None
+    handle_key(ord("q"), c)
+    assert c.quit
+
+
+def test_window_sink_side_by_side_and_snapshot(tmp_path):
+    shown, keys = [], iter([ord("o"), ord(" "), -1])
+    c = LiveControls(styles=["a"])
+    with WindowSink(controls=c, snapshot_dir=tmp_path, show=lambda t, img: shown.append(img), poll_key=lambda ms: next(keys)) as w:
+        original, styled = np.zeros((20, 30, 3), np.uint8), np.full((20, 30, 3), 255, np.uint8)
+        for i in range(3):
+            w.write(Frame(styled, i, original=original))
+    assert shown[0].shape == (20, 30, 3) and shown[1].shape == (20, 60, 3)  # 'o' toggled side by side
+    assert len(w.snapshots) == 1 and cv2.imread(str(w.snapshots[0])).mean() == 255
+
+
+def test_virtual_camera_gets_frames_and_explains_a_missing_device():
+    sent = []
+
+    class FakeCam:
+        device = "/dev/video9"
+
+        def __init__(self, **kw):
+            self.kw = kw
+
+        def send(self, image):
+            sent.append(image.shape)
+
+        def close(self):
+            pass
+
+    with VirtualCameraSink(width=64, height=48, fps=30, camera_factory=FakeCam) as cam:
+        cam.write(Frame(np.zeros((96, 128, 3), np.uint8), 0))
+    assert sent == [(48, 64, 3)] and cam.device == "/dev/video9"
+
+    def no_device(**kw):
+        raise RuntimeError("'v4l2loopback' backend: no device found")
+
+    with pytest.raises(StylecastError, match="v4l2loopback"):
+        VirtualCameraSink(width=64, height=48, fps=30, camera_factory=no_device).__enter__()
+
+
+def test_missing_camera_says_what_was_tried():
+    with pytest.raises(StylecastError, match=r"cannot open camera/stream 9.*--source FILE"):
+        with CameraSource("9"):
+            pass
+
+
+def test_latest_frame_drops_stale_frames():
+    def burst():
+        for i in range(50):
+            yield Frame(np.zeros((2, 2, 3), np.uint8), i)
+
+    with LatestFrame(burst()) as latest:
+        time.sleep(0.3)
+        got = latest.get()
+        assert got.frame.index == 49 and latest.dropped == 49
+        assert latest.get(timeout=1) is None
+
+
+def test_style_bank_resolves_models(tiny_model):
+    bank = StyleBank((str(tiny_model),), ("cpu",))
+    assert bank.names == ["tiny"]
+    out = bank["tiny"](np.zeros((30, 41, 3), np.uint8))
+    assert out.shape == (30, 41, 3) and "cpu" in bank.reasons["tiny"]
