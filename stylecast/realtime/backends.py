@@ -152,11 +152,37 @@ def _open_cuda(model_path: Path) -> Choice:
     return Choice(backend, why)
 
 
+MIN_PSNR_DB = 35.0
+
+
+def _bf16_psnr(backend: "OpenVinoBackend", model_path: Path) -> float | None:
+    """PSNR of bf16 against f32 OpenVINO on the real picture shipped beside the model, if any."""
+    import cv2
+
+    from stylecast.realtime.stylizer import Stylizer
+
+    photo = cv2.imread(str(model_path.with_suffix(".jpg")))
+    if photo is None:
+        return None
+    reduced = Stylizer(backend)(photo).astype(np.float64)
+    full = Stylizer(OpenVinoBackend(model_path, precision="f32"))(photo).astype(np.float64)
+    mse = float(np.mean((reduced - full) ** 2))
+    return float("inf") if mse == 0 else 10 * float(np.log10(255.0 ** 2 / mse))
+
+
 def _open_openvino(model_path: Path) -> Choice:
     if not _has("openvino"):
         raise StylecastError("OpenVINO backend unavailable: pip install 'stylecast[openvino]'")
     backend = OpenVinoBackend(model_path)
-    return Choice(backend, f"OpenVINO is installed; CPU inference precision {backend.precision}")
+    reason = f"OpenVINO is installed; CPU inference precision {backend.precision}"
+    if backend.precision == "bf16":
+        quality = _bf16_psnr(backend, model_path)
+        if quality is not None and quality < MIN_PSNR_DB:
+            return Choice(OpenVinoBackend(model_path, precision="f32"),
+                          f"OpenVINO f32: bf16 gave {quality:.1f} dB PSNR against f32 on the style's picture (< {MIN_PSNR_DB:.0f})")
+        if quality is not None:
+            reason += f" ({quality:.1f} dB PSNR against f32)"
+    return Choice(backend, reason)
 
 
 def _open_cpu(model_path: Path) -> Choice:

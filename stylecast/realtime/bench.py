@@ -24,13 +24,29 @@ class Timing:
     p90_ms: float
     fps: float
     speedup: float | None = None  # against the PyTorch eager fp32 baseline of the same run
+    psnr_db: float | None = None  # output against onnxruntime fp32 on a real image
 
     def row(self) -> str:
         speed = f"{self.speedup:.1f}x" if self.speedup else "-"
-        return f"{self.backend:<16}{self.precision:<10}{self.size:<11}{self.median_ms:>9.1f}{self.p90_ms:>9.1f}{self.fps:>8.1f}{speed:>9}"
+        psnr = "-" if self.psnr_db is None else ("inf" if self.psnr_db == float("inf") else f"{self.psnr_db:.1f}")
+        return (f"{self.backend:<16}{self.precision:<10}{self.size:<11}{self.median_ms:>9.1f}{self.p90_ms:>9.1f}"
+                f"{self.fps:>8.1f}{speed:>9}{psnr:>9}")
 
 
-HEADER = f"{'backend':<16}{'precision':<10}{'size':<11}{'median ms':>9}{'p90 ms':>9}{'fps':>8}{'vs torch':>9}"
+HEADER = f"{'backend':<16}{'precision':<10}{'size':<11}{'median ms':>9}{'p90 ms':>9}{'fps':>8}{'vs torch':>9}{'PSNR dB':>9}"
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+
+
+def quality_image(model: Path) -> np.ndarray | None:
+    """A real picture to compare precisions on: the style's own thumbnail shipped beside the model."""
+    import cv2
+
+    thumb = Path(model).with_suffix(".jpg")
+    return cv2.imread(str(thumb)) if thumb.is_file() else None
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
@@ -81,6 +97,13 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
     results: list[Timing] = []
     base: dict[str, float] = {}
     width = 32
+    photo = quality_image(model)
+    reference = None
+    if photo is not None:
+        from stylecast.realtime.backends import OnnxRuntimeBackend
+        from stylecast.realtime.stylizer import Stylizer
+
+        reference = Stylizer(OnnxRuntimeBackend(model))(photo)
     for name in backends:
         try:
             choice = open_backend(model, (name,))
@@ -90,10 +113,15 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
         backend = choice.backend
         width = backend.card.width if backend.card else width
         precision = getattr(backend, "precision", "fp32")
+        quality = None
+        if reference is not None:
+            from stylecast.realtime.stylizer import Stylizer
+
+            quality = round(psnr(Stylizer(backend)(photo), reference), 2)
         for w, h in sizes:
             x = preprocess(_frame(w, h), backend.contract)
             med, p90 = time_calls(lambda: backend.run(x), runs, warmup)
-            results.append(Timing(backend.name, precision, f"{w}x{h}", med, p90, 1000 / med))
+            results.append(Timing(backend.name, precision, f"{w}x{h}", med, p90, 1000 / med, psnr_db=quality))
     if baseline:
         for w, h in sizes:
             timed = torch_baseline(width, (w, h), max(3, runs // 4), 1)

@@ -83,3 +83,26 @@ def test_stylizer_keeps_odd_sizes(tiny_model, photo_bgr):
     frame = np.ascontiguousarray(np.pad(photo_bgr, ((0, 0), (0, 129), (0, 0)), mode="edge")[:479, :641])
     out = stylize(frame)
     assert out.shape == (479, 641, 3) and out.dtype == np.uint8
+
+
+def test_openvino_bf16_falls_back_to_f32_when_quality_is_short(tiny_model, photo_path, tmp_path, monkeypatch):
+    pytest.importorskip("openvino")
+    import shutil
+
+    model = tmp_path / "style.onnx"
+    shutil.copy(tiny_model, model)
+    shutil.copy(photo_path, tmp_path / "style.jpg")  # the picture shipped beside a bundled style
+    monkeypatch.setattr(backends.OpenVinoBackend, "__init__", _force_bf16(backends.OpenVinoBackend.__init__))
+    monkeypatch.setattr(backends, "MIN_PSNR_DB", 1000.0)  # no real bf16 output can pass this
+    choice = open_backend(model, ("openvino",))
+    assert choice.backend.precision == "f32" and "PSNR" in choice.reason
+    monkeypatch.setattr(backends, "MIN_PSNR_DB", 0.0)
+    choice = open_backend(model, ("openvino",))
+    assert choice.backend.precision == "bf16" and "dB PSNR against f32" in choice.reason
+
+
+def _force_bf16(init):
+    """Pretend the CPU has native bf16 so the check runs on any machine."""
+    def patched(self, model_path, precision="auto"):
+        init(self, model_path, "bf16" if precision == "auto" else precision)
+    return patched
