@@ -137,7 +137,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         size=args.size, style_size=args.style_size, content_weight=args.content_weight, style_weight=args.style_weight,
         tv_weight=args.tv_weight, stability_weight=args.stability_weight, content_layer=args.content_layer, lr=args.lr, seed=args.seed,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, device=args.device,
-        precision=args.precision, vgg_weights=args.vgg_weights, style_source=args.style_source,
+        precision=args.precision, init_from=args.init_from, vgg_weights=args.vgg_weights, style_source=args.style_source,
         style_license=args.style_license,
     )
     try:
@@ -319,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style-source", default="", help="where the style image comes from (for the style card)")
     p.add_argument("--style-license", default="", help="license of the style image (for the style card)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--init-from", type=Path, metavar="CHECKPOINT", help="fine-tune from another run's weights")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 

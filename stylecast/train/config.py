@@ -28,6 +28,7 @@ class TrainConfig:
     sample_every: int = 200
     device: str = "auto"  # auto | cpu | cuda
     precision: str = "auto"  # auto | bf16 | fp16 | fp32
+    init_from: Path | None = None  # start from another run's weights (fine-tuning, e.g. adding stability)
     vgg_weights: Path | None = None
     cache_dir: Path | None = None
     style_source: str = ""
@@ -42,6 +43,6 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        paths = {"style", "data", "out", "vgg_weights", "cache_dir"}
+        paths = {"style", "data", "out", "vgg_weights", "cache_dir", "init_from"}
         known = {f.name for f in fields(cls)}
         return cls(**{k: (Path(v) if k in paths and v is not None else v) for k, v in data.items() if k in known})

@@ -77,6 +77,8 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         if resume and self.checkpoint_path.exists():
             self._restore(load_checkpoint(self.checkpoint_path))
+        elif config.init_from is not None:
+            self._start_from(load_checkpoint(config.init_from))
         self.samples = self._sample_batch()
 
     def _restore(self, ckpt: dict) -> None:
@@ -88,6 +90,13 @@ class Trainer:
         self.step = int(ckpt["step"])
         self.elapsed = float(ckpt.get("elapsed", 0.0))
         self.history = list(ckpt.get("history", []))
+
+    def _start_from(self, ckpt: dict) -> None:
+        """Fine-tune: take another run's network weights, but a fresh optimizer and step count."""
+        width = ckpt.get("config", {}).get("width")
+        if width != self.config.width:
+            raise StylecastError(f"--init-from is a width-{width} network, not {self.config.width}: use the same --width")
+        self.net.load_state_dict(ckpt["model"])
 
     def _sample_batch(self) -> torch.Tensor:
         """Center crops of the first few images, the same at every sample so progress is visible."""
@@ -189,7 +198,7 @@ class Trainer:
             name=cfg.name, width=cfg.width,
             style_image=Path(cfg.style).name, style_source=cfg.style_source, style_license=cfg.style_license,
             training={
-                "steps": self.step, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
+                "steps": self.step, "init_from": str(cfg.init_from) if cfg.init_from else None, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
                 "content_layer": cfg.content_layer,
                 "weights": {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight,
                             "stability": cfg.stability_weight},

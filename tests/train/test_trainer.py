@@ -111,3 +111,16 @@ def test_stability_term_is_trained_and_recorded(config):
     trainer.run(progress=False)
     assert "stability" in trainer.history[-1] and trainer.history[-1]["stability"] > 0
     assert trainer.card().training["weights"]["stability"] == 10.0
+
+
+def test_init_from_another_run_fine_tunes(config, tmp_path):
+    from dataclasses import replace
+
+    base = Trainer(replace(config, steps=2))
+    base.run(progress=False)
+    tuned = Trainer(replace(config, out=tmp_path / "tuned", steps=1, init_from=config.out / "checkpoint.pt"))
+    assert tuned.step == 0
+    for key, value in tuned.net.state_dict().items():
+        torch.testing.assert_close(value, base.net.state_dict()[key])
+    with pytest.raises(StylecastError, match="same --width"):
+        Trainer(replace(config, out=tmp_path / "bad", width=16, init_from=config.out / "checkpoint.pt"))
