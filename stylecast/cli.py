@@ -51,6 +51,8 @@ def cmd_video(args: argparse.Namespace) -> int:
             print(f"warning: {r.decode_errors} damaged packet(s) in the input were skipped", file=sys.stderr)
         if r.audio_transcoded:
             print(f"note: audio ({', '.join(r.audio_transcoded)}) re-encoded: the output container cannot hold it as is", file=sys.stderr)
+        if r.subtitles_dropped:
+            print(f"note: subtitles ({', '.join(r.subtitles_dropped)}) left out: write .mkv to keep them", file=sys.stderr)
     return 0
 
 

@@ -18,6 +18,13 @@ REMUXABLE_AUDIO: dict[str, set[str] | None] = {
     "matroska": None,
     "webm": {"opus", "vorbis"},
 }
+# Subtitle codecs each container takes as they are; others are left out (with a note).
+REMUXABLE_SUBTITLES: dict[str, set[str] | None] = {
+    "mp4": {"mov_text"},
+    "mov": {"mov_text"},
+    "matroska": None,
+    "webm": {"webvtt"},
+}
 DEFAULT_CRF = {"h264": 18, "vp9": 31}
 
 
@@ -32,8 +39,9 @@ def default_codec(path: Path) -> str:
     return "vp9" if container_for(path) == "webm" else "h264"
 
 
-class _AudioCopier:
-    """Carries the input's audio into the output: remuxed untouched where the container allows."""
+class _SideStreams:
+    """Carries the input's audio (and subtitles) into the output: remuxed untouched where the
+    container allows; audio is re-encoded where it does not, subtitles are left out."""
 
     def __init__(self, source: Path, output, container_format: str) -> None:
         import av
@@ -41,6 +49,14 @@ class _AudioCopier:
         self._input = av.open(str(source))
         self._output = output
         self.pairs = []
+        self.dropped_subtitles: list[str] = []
+        allowed_subs = REMUXABLE_SUBTITLES[container_format]
+        for stream in self._input.streams.subtitles:
+            name = stream.codec_context.name
+            if allowed_subs is None or name in allowed_subs:
+                self.pairs.append((stream, output.add_stream_from_template(stream), False))
+            else:
+                self.dropped_subtitles.append(name)
         allowed = REMUXABLE_AUDIO[container_format]
         for stream in self._input.streams.audio:
             name = stream.codec_context.name
@@ -59,13 +75,13 @@ class _AudioCopier:
         import av
 
         by_index = {s.index: (o, t) for s, o, t in self.pairs}
-        for packet in self._input.demux([s for s, _, _ in self.pairs]):
+        for packet in self._input.demux([s for s, _, _ in self.pairs]):  # interleaved by the demuxer
             if packet.stream.index not in by_index:
                 continue
             out, transcode = by_index[packet.stream.index]
             seconds = float(packet.pts * packet.time_base) if packet.pts is not None else None
             if not transcode:
-                if packet.dts is None:
+                if packet.size == 0:
                     continue  # the demuxer's flush packet
                 packet.stream = out
                 yield seconds, [packet]
@@ -135,18 +151,24 @@ class VideoFileSink:
         if self.info.sample_aspect_ratio:
             stream.codec_context.sample_aspect_ratio = self.info.sample_aspect_ratio
         stream.metadata.update(self.info.metadata)
+        if self.info.rotation:
+            stream.set_display_rotation(self.info.rotation)
         if self.codec == "h264":
             stream.options = {"crf": str(self.crf), "preset": "veryfast"}
         else:
             stream.options = {"crf": str(self.crf), "b": "0", "deadline": "realtime", "cpu-used": "8", "row-mt": "1"}
         self._video = stream
-        self._audio = _AudioCopier(self.audio_from, self._out, self.format) if self.audio_from and self.info.has_audio else None
+        self._side = _SideStreams(self.audio_from, self._out, self.format) if self.audio_from else None
         return self
 
     @property
     def audio_transcoded(self) -> tuple[str, ...]:
         """Input audio codecs that had to be re-encoded because the container refuses them."""
-        return tuple(self._audio.transcoded) if self._audio is not None else ()
+        return tuple(self._side.transcoded) if self._side is not None else ()
+
+    @property
+    def subtitles_dropped(self) -> tuple[str, ...]:
+        return tuple(self._side.dropped_subtitles) if self._side is not None else ()
 
     def write(self, frame: Frame) -> None:
         import av
@@ -160,8 +182,8 @@ class VideoFileSink:
         # Without a duration the muxer gives the last frame none, and the clip looks shorter.
         vf.duration = max(1, round(1 / (self.info.fps * self.info.time_base)))
         packets = self._video.encode(vf)
-        if self._audio is not None:
-            self._audio.mux_until(float(vf.pts * self.info.time_base))
+        if self._side is not None:
+            self._side.mux_until(float(vf.pts * self.info.time_base))
         self._out.mux(packets)
         self.frames_written += 1
 
@@ -180,10 +202,10 @@ class VideoFileSink:
         try:
             if exc_type is None:
                 self._out.mux(self._video.encode(None))
-                if self._audio is not None:
-                    self._audio.mux_until(None)
+                if self._side is not None:
+                    self._side.mux_until(None)
         finally:
-            if self._audio is not None:
-                self._audio.close()
+            if self._side is not None:
+                self._side.close()
             self._out.close()
 

@@ -35,6 +35,7 @@ class VideoInfo:
     sample_aspect_ratio: Fraction | None = None
     has_audio: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
+    rotation: float = 0.0  # display rotation in degrees (phone videos): kept as metadata, pixels untouched
 
 
 def _open_input(path: Path):
@@ -76,8 +77,21 @@ class VideoFileSource:
             width=ctx.width, height=ctx.height, fps=Fraction(fps), time_base=Fraction(self.stream.time_base or Fraction(1, 90000)),
             frames=int(self.stream.frames or 0), sample_aspect_ratio=Fraction(sar) if sar else None,
             has_audio=bool(self._container.streams.audio), metadata=dict(self.stream.metadata),
+            rotation=self._probe_rotation(),
         )
         return self
+
+    def _probe_rotation(self) -> float:
+        """The display matrix rides on decoded frames; peek at the first one in a separate reader."""
+        import av
+
+        try:
+            with av.open(str(self.path)) as probe:
+                for frame in probe.decode(video=0):
+                    return float(frame.rotation or 0.0)
+        except (av.error.FFmpegError, AttributeError):
+            pass
+        return 0.0
 
     def __exit__(self, *exc) -> None:
         if self._container is not None:

@@ -43,6 +43,7 @@ class VideoResult:
     decode_errors: int
     times: StageTimes
     audio_transcoded: tuple[str, ...] = ()
+    subtitles_dropped: tuple[str, ...] = ()
 
 
 def output_size(info: VideoInfo, max_side: int | None) -> tuple[int, int]:
@@ -123,7 +124,7 @@ def stylize_video(source: Path, target: Path, stylize: Callable[[np.ndarray], np
                 raise
             if sink.frames_written == 0:
                 raise StylecastError(f"{source}: no frame could be decoded ({src.decode_errors} decode errors)")
-    return VideoResult(target, sink.frames_written, src.decode_errors, times, sink.audio_transcoded)
+    return VideoResult(target, sink.frames_written, src.decode_errors, times, sink.audio_transcoded, sink.subtitles_dropped)
 
 
 def stylize_videos(inputs: list[Path], output: Path, config: VideoConfig,

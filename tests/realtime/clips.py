@@ -9,7 +9,7 @@ import numpy as np
 
 def make_clip(path: Path, *, frames: int = 24, size: tuple[int, int] = (96, 64), fps: int = 12,
               audio: str | None = "aac", pts: list[int] | None = None, time_base: Fraction | None = None,
-              codec: str = "libx264") -> Path:
+              codec: str = "libx264", rotation: float = 0.0) -> Path:
     """A moving gradient with a 440 Hz tone; ``pts`` (in ``time_base``) makes it variable-rate."""
     import av
 
@@ -17,6 +17,8 @@ def make_clip(path: Path, *, frames: int = 24, size: tuple[int, int] = (96, 64),
     with av.open(str(path), "w") as out:
         v = out.add_stream(codec, rate=fps)
         v.width, v.height, v.pix_fmt = w, h, "yuv420p"
+        if rotation:
+            v.set_display_rotation(rotation)
         if time_base is not None:
             v.time_base = time_base
             v.codec_context.time_base = time_base
@@ -91,4 +93,6 @@ def video_facts(path: Path) -> dict:
             "seconds": [float(f.pts * f.time_base) for f in frames],
             "rate": s.average_rate,
             "audio": [a.codec_context.name for a in c.streams.audio],
+            "rotation": float(frames[0].rotation or 0.0) if frames else 0.0,
+            "sar": s.codec_context.sample_aspect_ratio,
         }

@@ -198,3 +198,70 @@ def test_megamind_bugy_plays_or_fails_cleanly(tmp_path, capsys, tiny_model):
     else:
         assert code == 2 and not out.exists()
     assert not _leftovers(tmp_path)
+
+
+def test_phone_rotation_metadata_is_kept(tmp_path, stylize, tiny_model):
+    src = make_clip(tmp_path / "phone.mp4", frames=6, audio=None, rotation=90)
+    assert video_facts(src)["rotation"] == 90
+    out = stylize_video(src, tmp_path / "out.mp4", stylize, 8, _config(tiny_model)).output
+    facts = video_facts(out)
+    assert facts["rotation"] == 90 and facts["size"] == (96, 64)  # pixels stay as stored, players rotate
+
+
+def test_pixel_aspect_ratio_is_kept(tmp_path, stylize, tiny_model):
+    import av
+
+    src = tmp_path / "anamorphic.mkv"
+    with av.open(str(src), "w") as out:
+        s = out.add_stream("libx264", rate=10)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        s.codec_context.sample_aspect_ratio = Fraction(4, 3)
+        for i in range(4):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 * i, np.uint8), format="bgr24")
+            f.pts, f.time_base = i, Fraction(1, 10)
+            out.mux(s.encode(f))
+        out.mux(s.encode(None))
+    assert video_facts(src)["sar"] == Fraction(4, 3)
+    out = stylize_video(src, tmp_path / "out.mp4", stylize, 8, _config(tiny_model)).output
+    assert video_facts(out)["sar"] == Fraction(4, 3)
+
+
+def _clip_with_subtitles(tmp_path: Path) -> Path:
+    import av
+
+    srt_path = tmp_path / "s.srt"
+    srt_path.write_text("1\n00:00:00,100 --> 00:00:00,900\nHello painted world\n\n2\n00:00:01,000 --> 00:00:01,800\nSecond line\n")
+    src = make_clip(tmp_path / "plain.mkv", frames=20, fps=10, audio="aac")
+    out_path = tmp_path / "subs.mkv"
+    with av.open(str(src)) as plain, av.open(str(srt_path)) as srt, av.open(str(out_path), "w") as out:
+        mapping = {s.index: out.add_stream_from_template(s) for s in plain.streams}
+        sub = out.add_stream_from_template(srt.streams.subtitles[0])
+        for packet in plain.demux():
+            if packet.size:
+                packet.stream = mapping[packet.stream.index]
+                out.mux(packet)
+        for packet in srt.demux():
+            if packet.size:
+                packet.stream = sub
+                out.mux(packet)
+    return out_path
+
+
+def _subtitle_texts(path: Path) -> list[bytes]:
+    import av
+
+    with av.open(str(path)) as c:
+        if not c.streams.subtitles:
+            return []
+        return [bytes(p) for p in c.demux(subtitles=0) if p.size]
+
+
+def test_subtitles_are_kept_where_the_container_can_hold_them(tmp_path, stylize, tiny_model):
+    src = _clip_with_subtitles(tmp_path)
+    assert _subtitle_texts(src) == [b"Hello painted world", b"Second line"]
+    kept = stylize_video(src, tmp_path / "out.mkv", stylize, 8, _config(tiny_model))
+    assert _subtitle_texts(kept.output) == [b"Hello painted world", b"Second line"]
+    np.testing.assert_array_equal(decoded_audio(kept.output), decoded_audio(src))
+    dropped = stylize_video(src, tmp_path / "out.mp4", stylize, 8, _config(tiny_model))
+    assert dropped.subtitles_dropped == ("srt",) and _subtitle_texts(dropped.output) == []
+    assert video_facts(dropped.output)["frames"] == 20
