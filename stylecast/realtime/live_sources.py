@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Iterator
 
 import cv2
-import numpy as np
 
 from stylecast.errors import StylecastError
 from stylecast.realtime.sources import Frame, VideoFileSource

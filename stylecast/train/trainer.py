@@ -1,7 +1,6 @@
 """The training loop: Johnson et al.'s feed-forward style network with VGG16 perceptual losses."""
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
