@@ -194,6 +194,11 @@ def _open_cpu(model_path: Path) -> Choice:
 _OPENERS = {"cuda": _open_cuda, "openvino": _open_openvino, "cpu": _open_cpu}
 
 
+def backend_preference(choice: str) -> tuple[str, ...]:
+    """--backend auto tries every backend in order; a named one is required."""
+    return BACKEND_NAMES if choice == "auto" else (choice,)
+
+
 def open_backend(model_path: Path, prefer: tuple[str, ...] = BACKEND_NAMES) -> Choice:
     """Open the first backend in ``prefer`` that works here; say which one and why.
 

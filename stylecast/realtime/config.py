@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stylecast.realtime.backends import BACKEND_NAMES
+from stylecast.realtime.backends import backend_preference
 
 
 @dataclass(frozen=True)
@@ -15,4 +15,4 @@ class RunConfig:
 
     @property
     def prefer(self) -> tuple[str, ...]:
-        return BACKEND_NAMES if self.backend == "auto" else (self.backend,)
+        return backend_preference(self.backend)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stylecast.errors import StylecastError
-from stylecast.realtime.backends import open_backend
+from stylecast.realtime.backends import backend_preference, open_backend
 from stylecast.realtime.controls import LiveControls
 from stylecast.realtime.effects import apply_look
 from stylecast.realtime.live_sinks import LiveRecordingSink, VirtualCameraSink, WindowSink
@@ -113,7 +113,7 @@ def open_sinks(stack: ExitStack, config: LiveConfig, controls: LiveControls, siz
 
 def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: list | None = None) -> LiveStats:
     """Run until the source ends, a sink asks to quit, or ``duration`` seconds pass."""
-    bank = bank or StyleBank(config.styles, _prefer(config.backend))
+    bank = bank or StyleBank(config.styles, backend_preference(config.backend))
     controls = LiveControls(styles=bank.names, strength=config.strength, keep_colors=config.keep_colors,
                             smoothing=config.smooth != "off")
     smoother = make_smoother(config.smooth if config.smooth != "off" else "flow")
@@ -156,8 +156,3 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
                 break
     return stats
 
-
-def _prefer(backend: str) -> tuple[str, ...]:
-    from stylecast.realtime.backends import BACKEND_NAMES
-
-    return BACKEND_NAMES if backend == "auto" else (backend,)
