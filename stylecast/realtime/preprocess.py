@@ -32,8 +32,15 @@ def preprocess(frame: np.ndarray, contract: ModelContract = DEFAULT_CONTRACT) ->
 def postprocess(output: np.ndarray, height: int, width: int, contract: ModelContract = DEFAULT_CONTRACT) -> np.ndarray:
     """1x3xH'xW' float -> HxWx3 uint8 BGR, cropped to the original size."""
     low, high = contract.value_range
+    order = (2, 1, 0) if contract.channels == "RGB" else (0, 1, 2)
+    alpha = 255.0 / (high - low)
+    if low == 0 and output.dtype == np.float32:
+        # OpenCV's saturating convert is ~50x faster than numpy's clip+astype at 640x480; TOZERO
+        # first because convertScaleAbs takes |x| and a model need not clamp its output.
+        planes = [cv2.convertScaleAbs(cv2.threshold(output[0, c, :height, :width], 0, 0, cv2.THRESH_TOZERO)[1], alpha=alpha)
+                  for c in order]
+        return cv2.merge(planes)
     # (1, C, H, W) -> (H, W, C)
-    image = output[0, :, :height, :width].transpose(1, 2, 0)
-    scaled = (image.astype(np.float32) - low) * (255.0 / (high - low))
-    image = np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(image[:, :, ::-1] if contract.channels == "RGB" else image)
+    image = output[0, list(order), :height, :width].transpose(1, 2, 0)
+    scaled = (image.astype(np.float32) - low) * alpha
+    return np.ascontiguousarray(np.clip(scaled + 0.5, 0, 255).astype(np.uint8))
