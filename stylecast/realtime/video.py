@@ -14,11 +14,13 @@ from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.realtime.backends import Choice, open_backend
 from stylecast.realtime.config import RunConfig
+from stylecast.realtime.outputs import plan_targets
 from stylecast.realtime.pipeline import StageTimes, run_pipeline
 from stylecast.realtime.smoothing import Smoother, make_smoother
 from stylecast.realtime.sinks import VideoFileSink, container_for, default_codec
-from stylecast.realtime.sources import Frame, VideoFileSource, VideoInfo
+from stylecast.realtime.sources import Frame, VideoFileSource
 from stylecast.realtime.stylizer import Stylizer
+from stylecast.sizing import fit_size
 from stylecast.styles import resolve_style
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
@@ -46,14 +48,6 @@ class VideoResult:
     subtitles_dropped: tuple[str, ...] = ()
 
 
-def output_size(info: VideoInfo, max_side: int | None) -> tuple[int, int]:
-    w, h = info.width, info.height
-    if max_side and max(w, h) > max_side:
-        s = max_side / max(w, h)
-        w, h = max(2, round(w * s / 2) * 2), max(2, round(h * s / 2) * 2)  # even: 4:2:0 needs it
-    return w, h
-
-
 def check_frame_size(path: Path, size: tuple[int, int], width: int) -> None:
     w, h = size
     if w * h > MAX_PIXELS:
@@ -74,31 +68,13 @@ def _frame_transform(stylize: Callable[[np.ndarray], np.ndarray], size: tuple[in
 
 
 def plan_outputs(inputs: list[Path], output: Path, style: str, overwrite: bool) -> list[tuple[Path, Path]]:
-    if len(inputs) == 1 and inputs[0].is_dir():
+    folder_given = len(inputs) == 1 and inputs[0].is_dir()
+    if folder_given:
         folder = inputs[0]
         inputs = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
         if not inputs:
             raise StylecastError(f"no video files in {folder}")
-        to_dir = True
-    else:
-        to_dir = len(inputs) > 1 or output.is_dir() or str(output).endswith(os.sep)
-    for src in inputs:
-        if not src.is_file():
-            raise StylecastError(f"input not found: {src}")
-    if to_dir:
-        if output.exists() and not output.is_dir():
-            raise StylecastError(f"{output} is a file; with several inputs -o must be a folder")
-        jobs = [(src, output / f"{src.stem}-{style}.mp4") for src in inputs]
-    else:
-        container_for(output)
-        jobs = [(inputs[0], output)]
-    sources = {src.resolve() for src in inputs}
-    for _, target in jobs:
-        if target.resolve() in sources:
-            raise StylecastError(f"output {target} is one of the inputs; stylecast never overwrites an input")
-        if target.exists() and not overwrite:
-            raise StylecastError(f"{target} exists: add --overwrite to replace it")
-    return jobs
+    return plan_targets(inputs, output, lambda src: f"{src.stem}-{style}.mp4", container_for, overwrite, to_folder=folder_given)
 
 
 def stylize_video(source: Path, target: Path, stylize: Callable[[np.ndarray], np.ndarray], width: int, config: VideoConfig,
@@ -106,7 +82,7 @@ def stylize_video(source: Path, target: Path, stylize: Callable[[np.ndarray], np
     """Decode, stylize and encode one file; the output appears only when complete."""
     codec = config.codec or default_codec(target)
     with VideoFileSource(source) as src:
-        size = output_size(src.info, config.run.max_side)
+        size = fit_size(src.info.width, src.info.height, longest=config.run.max_side, even=True, minimum=2)
         check_frame_size(source, size, width)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ import torch
 from torch.utils.data import Dataset
 
 from stylecast.errors import StylecastError
+from stylecast.sizing import fit_image
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
@@ -29,14 +30,6 @@ def read_rgb(path: Path) -> np.ndarray | None:
     data = np.fromfile(path, np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     return None if image is None else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def shrink_to_short_side(image: np.ndarray, side: int) -> np.ndarray:
-    h, w = image.shape[:2]
-    if min(h, w) <= side:
-        return image
-    s = side / min(h, w)
-    return cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
 
 
 def random_crop(image: np.ndarray, size: int, rng: random.Random, scale: tuple[float, float] = (0.8, 1.25)) -> np.ndarray:
@@ -74,7 +67,7 @@ class ImageFolder(Dataset):
             return self._cache[path]
         image = read_rgb(path)
         if image is not None:
-            image = shrink_to_short_side(image, round(self.size * 1.5))
+            image = fit_image(image, shortest=round(self.size * 1.5))
             if len(self._cache) < self.cache_limit:
                 self._cache[path] = image
         return image

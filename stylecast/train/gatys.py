@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
+from stylecast.sizing import fit_image
 from stylecast.realtime import effects
 from stylecast.models.vgg_weights import load_vgg16, load_vgg19
 from stylecast.train.data import read_rgb, to_tensor
@@ -62,13 +63,6 @@ class PaintResult:
     @property
     def last(self) -> dict[str, float]:
         return self.history[-1]
-
-
-def fit_longest_side(image: np.ndarray, side: int) -> np.ndarray:
-    h, w = image.shape[:2]
-    s = side / max(h, w)
-    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
-    return cv2.resize(image, (max(4, round(w * s)), max(4, round(h * s))), interpolation=interp)
 
 
 def preserve_color(stylized: np.ndarray, content: np.ndarray) -> np.ndarray:
@@ -117,7 +111,7 @@ def paint(config: PaintConfig, progress: bool = True, vgg=None) -> PaintResult:
         raise StylecastError(f"unknown optimizer {config.optimizer!r}: use lbfgs or adam")
     if config.init not in ("content", "noise"):
         raise StylecastError(f"unknown init {config.init!r}: use content or noise")
-    content_rgb = fit_longest_side(_read(config.content, "content"), config.size)
+    content_rgb = fit_image(_read(config.content, "content"), longest=config.size, grow=True, minimum=4)
     style_rgbs = [_read(p, "style") for p in config.styles]
     compute = choose_compute(config.device, config.precision)
     torch.manual_seed(config.seed)
@@ -127,9 +121,9 @@ def paint(config: PaintConfig, progress: bool = True, vgg=None) -> PaintResult:
     history: list[dict[str, float]] = []
     bar = tqdm(total=config.steps * len(scales), disable=not progress, unit="step", dynamic_ncols=True)
     for scale in scales:
-        target = to_tensor(fit_longest_side(content_rgb, round(config.size * scale)))[None].to(compute.device)
+        target = to_tensor(fit_image(content_rgb, longest=round(config.size * scale), grow=True, minimum=4))[None].to(compute.device)
         style_side = round(config.size * scale * config.style_scale)
-        styles = [to_tensor(fit_longest_side(s, style_side))[None].to(compute.device) for s in style_rgbs]
+        styles = [to_tensor(fit_image(s, longest=style_side, grow=True, minimum=4))[None].to(compute.device) for s in style_rgbs]
         loss = PerceptualLoss(vgg, styles, LossWeights(config.content_weight, config.style_weight, config.tv_weight),
                               content_layer=config.content_layer, style_mix=config.style_mix)
         if image is None:

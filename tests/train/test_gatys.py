@@ -22,10 +22,10 @@ def test_style_loss_drops_tenfold_and_content_stays_bounded(pair, vgg):
     assert last["style"] < first["style"] / 10
     # still the photo: far closer to it than the painting itself is
     from stylecast.train.data import read_rgb, to_tensor
-    from stylecast.train.gatys import fit_longest_side
+    from stylecast.sizing import fit_image
     from stylecast.train.losses import PerceptualLoss
 
-    photo = to_tensor(fit_longest_side(read_rgb(content), 64))[None]
+    photo = to_tensor(fit_image(read_rgb(content), longest=64, grow=True, minimum=4))[None]
     painting = to_tensor(cv2.resize(read_rgb(style), photo.shape[:1:-1]))[None]
     loss = PerceptualLoss(vgg, [painting], content_layer="relu3_3")
     assert last["content"] < loss(painting, photo)["content"].item()
@@ -38,9 +38,9 @@ def test_preserve_color_keeps_the_content_chroma(pair, vgg):
     result = paint(PaintConfig(content=content, styles=(style,), out=out, size=64, steps=10, preserve_color=True),
                    progress=False, vgg=vgg)
     from stylecast.train.data import read_rgb
-    from stylecast.train.gatys import fit_longest_side
+    from stylecast.sizing import fit_image
 
-    photo = fit_longest_side(read_rgb(content), 64)
+    photo = fit_image(read_rgb(content), longest=64, grow=True, minimum=4)
     yuv_out = cv2.cvtColor(result.image, cv2.COLOR_RGB2YUV).astype(float)
     yuv_in = cv2.cvtColor(photo, cv2.COLOR_RGB2YUV).astype(float)
     assert np.abs(yuv_out[:, :, 1:] - yuv_in[:, :, 1:]).mean() < 2.0  # chroma kept

@@ -1,0 +1,34 @@
+"""Where each output goes, decided before any work: shared by `stylecast image` and `stylecast video`."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from stylecast.errors import StylecastError
+
+
+def plan_targets(inputs: Sequence[Path], output: Path, name_in_folder: Callable[[Path], str],
+                 check_file_output: Callable[[Path], None], overwrite: bool, to_folder: bool = False) -> list[tuple[Path, Path]]:
+    """(source, target) pairs. Several inputs, an existing folder or a trailing separator make ``output``
+    a folder whose files are named by ``name_in_folder``; otherwise ``output`` is the one target file.
+    Inputs are never overwritten, and existing outputs only with ``overwrite``."""
+    if not inputs:
+        raise StylecastError("no inputs given")
+    for src in inputs:
+        if not src.is_file():
+            raise StylecastError(f"input not found: {src}")
+    if to_folder or len(inputs) > 1 or output.is_dir() or str(output).endswith(os.sep):
+        if output.exists() and not output.is_dir():
+            raise StylecastError(f"{output} is a file; with several inputs -o must be a folder")
+        jobs = [(src, output / name_in_folder(src)) for src in inputs]
+    else:
+        check_file_output(output)
+        jobs = [(inputs[0], output)]
+    sources = {src.resolve() for src in inputs}
+    for _, target in jobs:
+        if target.resolve() in sources:
+            raise StylecastError(f"output {target} is one of the inputs; stylecast never overwrites an input")
+        if target.exists() and not overwrite:
+            raise StylecastError(f"{target} exists: add --overwrite to replace it")
+    return jobs

@@ -1,0 +1,31 @@
+"""One rule for scaling frames and images to a side length, used by every command."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def fit_size(width: int, height: int, *, longest: int | None = None, shortest: int | None = None,
+             grow: bool = False, even: bool = False, minimum: int = 1) -> tuple[int, int]:
+    """(w, h) scaled so the longest (or shortest) side is the target, keeping the aspect ratio.
+
+    Sizes only shrink unless ``grow``; no target (None or 0) keeps the size. ``even`` rounds to even
+    numbers, which 4:2:0 video needs.
+    """
+    if longest is not None and shortest is not None:
+        raise ValueError("give longest or shortest, not both")
+    side, current = (longest, max(width, height)) if longest is not None else (shortest, min(width, height))
+    if not side or (current <= side and not grow):
+        return width, height
+    s = side / current
+    step = 2 if even else 1
+    return (max(minimum, round(width * s / step) * step), max(minimum, round(height * s / step) * step))
+
+
+def fit_image(image: np.ndarray, **rule) -> np.ndarray:
+    """``image`` resized by :func:`fit_size`'s rule: area averaging to shrink, bicubic to grow."""
+    h, w = image.shape[:2]
+    size = fit_size(w, h, **rule)
+    if size == (w, h):
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if size[0] < w else cv2.INTER_CUBIC)
