@@ -20,8 +20,12 @@ from stylecast.realtime.bench import parse_sizes, time_calls
 from stylecast.realtime.preprocess import preprocess
 
 
-def variant(width: int, blocks: int, edge_kernel: int) -> TransformerNet:
+def variant(width: int, blocks: int, edge: str) -> TransformerNet:
+    """``edge``: 9 (Johnson), another kernel size for the full-resolution ends, or "shuffle"."""
+    if edge == "shuffle":
+        return TransformerNet(width=width, residual_blocks=blocks, design="shuffle").eval()
     net = TransformerNet(width=width, residual_blocks=blocks)
+    edge_kernel = int(edge)
     if edge_kernel != 9:
         net.encoder[0] = ConvNormReLU(3, width, edge_kernel)
         net.decoder[-1] = ConvLayer(width, 3, edge_kernel)
@@ -48,8 +52,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", default="640x480")
     ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--designs", default="32:5:9,16:5:9,16:5:5,16:3:9,8:5:9,8:5:5,8:3:9",
-                    help="WIDTH:RESIDUAL_BLOCKS:EDGE_KERNEL list")
+    ap.add_argument("--designs", default="32:5:9,32:5:shuffle,16:5:9,16:5:5,16:3:9,16:5:shuffle,8:5:9,8:5:5,8:3:9,8:5:shuffle",
+                    help="WIDTH:RESIDUAL_BLOCKS:EDGE list; EDGE is the end kernel size or 'shuffle'")
     args = ap.parse_args()
     (w, h), = parse_sizes(args.size)
     frame = np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)
@@ -57,7 +61,8 @@ def main() -> None:
     print(f"{'design':<12}{'GMAC':>7}{'ov bf16 ms':>12}{'ov f32 ms':>11}{'ort ms':>9}{'torch ms':>10}")
     with tempfile.TemporaryDirectory() as tmp:
         for design in args.designs.split(","):
-            width, blocks, kernel = (int(v) for v in design.split(":"))
+            width, blocks, kernel = design.split(":")
+            width, blocks = int(width), int(blocks)
             net = variant(width, blocks, kernel)
             path = Path(tmp) / f"{design.replace(':', '_')}.onnx"
             write_onnx(net, path, DEFAULT_CONTRACT)

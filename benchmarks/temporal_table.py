@@ -45,7 +45,7 @@ def main() -> None:
                 base = base or scores.warping_error
                 change = f"{100 * (scores.warping_error / base - 1):+.0f}%"
                 ms = 1000 * result.times.infer / max(1, result.times.frames)
-                print(f"| {clip.name} | {style} | {smooth} | {scores.warping_error:.5f} | {change} | "
+                print(f"| {clip.name} | {Path(style).stem.removesuffix('.fp16')} | {smooth} | {scores.warping_error:.5f} | {change} | "
                       f"{scores.stability:.3f} | {ms:.0f} |", flush=True)
 
 

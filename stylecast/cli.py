@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from stylecast.contract import NETWORK_DESIGNS
 from stylecast.errors import StylecastError
 
 BACKEND_CHOICES = ("auto", "cpu", "cuda", "openvino")
@@ -138,7 +139,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from stylecast.train.trainer import TrainingInterrupted, train
 
     config = TrainConfig(
-        style=args.style, data=args.data, out=args.out, width=args.width, steps=args.steps, batch=args.batch,
+        style=args.style, data=args.data, out=args.out, width=args.width, design=args.design, steps=args.steps, batch=args.batch,
         size=args.size, style_size=args.style_size, content_weight=args.content_weight, style_weight=args.style_weight,
         tv_weight=args.tv_weight, stability_weight=args.stability_weight, content_layer=args.content_layer, lr=args.lr, seed=args.seed,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, device=args.device,
@@ -304,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, type=Path, help="folder of content photos (searched recursively)")
     p.add_argument("--out", required=True, type=Path, help="run folder; its name becomes the style name")
     p.add_argument("--width", type=int, choices=(8, 16, 32), default=32, help="channel width: 32 full, 16/8 fast (default 32)")
+    p.add_argument("--design", choices=NETWORK_DESIGNS, default="johnson",
+                   help="johnson: Johnson et al.'s network; shuffle: no full-resolution convolutions, for CPU real time")
     p.add_argument("--steps", type=_positive_int, default=4000)
     p.add_argument("--batch", type=_positive_int, default=4)
     p.add_argument("--size", type=_positive_int, default=256, help="training crop size (multiple of 4)")

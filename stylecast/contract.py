@@ -11,6 +11,8 @@ from typing import Any
 
 METADATA_CONTRACT_KEY = "stylecast.contract"
 METADATA_CARD_KEY = "stylecast.card"
+# TransformerNet designs (stylecast.models.transformer); here so torch-free code can name them.
+NETWORK_DESIGNS = ("johnson", "shuffle")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class StyleCard:
 
     name: str
     width: int
+    design: str = "johnson"  # TransformerNet design, so a benchmark can rebuild the same network
     style_image: str = ""
     style_source: str = ""
     style_license: str = ""

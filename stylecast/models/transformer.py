@@ -11,6 +11,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from stylecast.contract import NETWORK_DESIGNS
+
 
 class ConvLayer(nn.Module):
     """Reflection-padded convolution: zero padding would darken the borders of every frame."""
@@ -45,24 +47,47 @@ class ResidualBlock(nn.Module):
 
 
 class TransformerNet(nn.Module):
-    """Image transformation network; ``width`` scales every channel count (32 = Johnson's net)."""
+    """Image transformation network; ``width`` scales every channel count (32 = Johnson's net).
 
-    def __init__(self, width: int = 32, residual_blocks: int = 5) -> None:
+    ``design="shuffle"`` is the CPU real-time variant: no convolution at full resolution. On CPU
+    the 9x9 first and last layers (3 channels in or out, which vectorize badly) took half the time
+    of a width-8 net, so 2x2 pixel blocks are folded into channels on the way in (space-to-depth)
+    and the last convolution predicts 2x2 blocks on the way out (depth-to-space).
+    """
+
+    def __init__(self, width: int = 32, residual_blocks: int = 5, design: str = "johnson") -> None:
         super().__init__()
+        if design not in NETWORK_DESIGNS:
+            raise ValueError(f"unknown design {design!r}: use one of {', '.join(NETWORK_DESIGNS)}")
         self.width = width
         self.residual_blocks = residual_blocks
+        self.design = design
         w = width
-        self.encoder = nn.Sequential(
-            ConvNormReLU(3, w, 9),
-            ConvNormReLU(w, 2 * w, 3, stride=2),
-            ConvNormReLU(2 * w, 4 * w, 3, stride=2),
-        )
+        if design == "johnson":
+            self.encoder = nn.Sequential(
+                ConvNormReLU(3, w, 9),
+                ConvNormReLU(w, 2 * w, 3, stride=2),
+                ConvNormReLU(2 * w, 4 * w, 3, stride=2),
+            )
+        else:
+            self.encoder = nn.Sequential(
+                nn.PixelUnshuffle(2),  # (3, H, W) -> (12, H/2, W/2)
+                ConvNormReLU(12, 2 * w, 5),
+                ConvNormReLU(2 * w, 4 * w, 3, stride=2),
+            )
         self.residuals = nn.Sequential(*(ResidualBlock(4 * w) for _ in range(residual_blocks)))
-        self.decoder = nn.Sequential(
-            ConvNormReLU(4 * w, 2 * w, 3, upsample=True),
-            ConvNormReLU(2 * w, w, 3, upsample=True),
-            ConvLayer(w, 3, 9),
-        )
+        if design == "johnson":
+            self.decoder = nn.Sequential(
+                ConvNormReLU(4 * w, 2 * w, 3, upsample=True),
+                ConvNormReLU(2 * w, w, 3, upsample=True),
+                ConvLayer(w, 3, 9),
+            )
+        else:
+            self.decoder = nn.Sequential(
+                ConvNormReLU(4 * w, 2 * w, 3, upsample=True),
+                ConvLayer(2 * w, 12, 5),
+                nn.PixelShuffle(2),  # (12, H/2, W/2) -> (3, H, W)
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (N, 3, H, W) RGB 0-255 -> (N, 3, H, W) RGB, roughly 0-255 (clamped only at export)

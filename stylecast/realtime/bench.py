@@ -77,7 +77,7 @@ def _frame(w: int, h: int) -> np.ndarray:
     return rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
 
 
-def torch_baseline(width: int, size: tuple[int, int], runs: int, warmup: int) -> tuple[float, float] | None:
+def torch_baseline(width: int, size: tuple[int, int], runs: int, warmup: int, design: str = "johnson") -> tuple[float, float] | None:
     """The reference way: the same architecture in PyTorch eager fp32 (weights do not change speed)."""
     try:
         import torch
@@ -85,7 +85,7 @@ def torch_baseline(width: int, size: tuple[int, int], runs: int, warmup: int) ->
         from stylecast.models.transformer import TransformerNet
     except ImportError:
         return None
-    net = TransformerNet(width=width).eval()
+    net = TransformerNet(width=width, design=design).eval()
     w, h = size
     x = torch.from_numpy(preprocess(_frame(w, h)))
     with torch.inference_mode():
@@ -96,7 +96,7 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
                    warmup: int = 3, baseline: bool = True) -> list[Timing]:
     results: list[Timing] = []
     base: dict[str, float] = {}
-    width = 32
+    width, design = 32, "johnson"
     photo = quality_image(model)
     reference = None
     if photo is not None:
@@ -111,7 +111,8 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
             print(f"skipping {name}: {e}")
             continue
         backend = choice.backend
-        width = backend.card.width if backend.card else width
+        if backend.card:
+            width, design = backend.card.width, backend.card.design
         precision = getattr(backend, "precision", "fp32")
         quality = None
         if reference is not None:
@@ -124,7 +125,7 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
             results.append(Timing(backend.name, precision, f"{w}x{h}", med, p90, 1000 / med, psnr_db=quality))
     if baseline:
         for w, h in sizes:
-            timed = torch_baseline(width, (w, h), max(3, runs // 4), 1)
+            timed = torch_baseline(width, (w, h), max(3, runs // 4), 1, design)
             if timed:
                 base[f"{w}x{h}"] = timed[0]
                 results.append(Timing("pytorch-eager", "fp32", f"{w}x{h}", timed[0], timed[1], 1000 / timed[0], 1.0))

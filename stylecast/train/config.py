@@ -13,6 +13,7 @@ class TrainConfig:
     out: Path
     width: int = 32
     residual_blocks: int = 5
+    design: str = "johnson"  # johnson | shuffle (no full-resolution convolutions: CPU real time)
     steps: int = 4000
     batch: int = 4
     size: int = 256

@@ -69,7 +69,7 @@ class Trainer:
         style = load_style_image(config.style, config.style_size).to(self.compute.device)
         weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight)
         self.loss = PerceptualLoss(vgg, [style], weights, content_layer=config.content_layer)
-        self.net = TransformerNet(config.width, config.residual_blocks).to(self.compute.device, memory_format=self.compute.memory_format)
+        self.net = TransformerNet(config.width, config.residual_blocks, config.design).to(self.compute.device, memory_format=self.compute.memory_format)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
         self.step = 0
         self.elapsed = 0.0
@@ -82,8 +82,9 @@ class Trainer:
 
     def _restore(self, ckpt: dict) -> None:
         saved = TrainConfig.from_dict(ckpt["config"])
-        if (saved.width, saved.residual_blocks) != (self.config.width, self.config.residual_blocks):
-            raise StylecastError(f"checkpoint is width {saved.width}, not {self.config.width}: resume with the same --width")
+        if (saved.width, saved.residual_blocks, saved.design) != (self.config.width, self.config.residual_blocks, self.config.design):
+            raise StylecastError(f"checkpoint is a width-{saved.width} {saved.design} network, not width {self.config.width} "
+                                 f"{self.config.design}: resume with the same --width and --design")
         self.net.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.step = int(ckpt["step"])
@@ -92,9 +93,11 @@ class Trainer:
 
     def _start_from(self, ckpt: dict) -> None:
         """Fine-tune: take another run's network weights, but a fresh optimizer and step count."""
-        width = ckpt.get("config", {}).get("width")
-        if width != self.config.width:
-            raise StylecastError(f"--init-from is a width-{width} network, not {self.config.width}: use the same --width")
+        saved = ckpt.get("config", {})
+        width, design = saved.get("width"), saved.get("design", "johnson")
+        if (width, design) != (self.config.width, self.config.design):
+            raise StylecastError(f"--init-from is a width-{width} {design} network, not width {self.config.width} "
+                                 f"{self.config.design}: use the same --width and --design")
         self.net.load_state_dict(ckpt["model"])
 
     def _sample_batch(self) -> torch.Tensor:
@@ -194,7 +197,7 @@ class Trainer:
     def card(self) -> StyleCard:
         cfg = self.config
         return StyleCard(
-            name=cfg.name, width=cfg.width,
+            name=cfg.name, width=cfg.width, design=cfg.design,
             style_image=Path(cfg.style).name, style_source=cfg.style_source, style_license=cfg.style_license,
             training={
                 "steps": self.step, "init_from": str(cfg.init_from) if cfg.init_from else None, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
@@ -215,7 +218,7 @@ class Trainer:
         from stylecast.export.onnx import export_onnx
 
         card = self.card()
-        net = TransformerNet(self.config.width, self.config.residual_blocks)
+        net = TransformerNet(self.config.width, self.config.residual_blocks, self.config.design)
         net.load_state_dict({k: v.float().cpu() for k, v in self.net.state_dict().items()})
         verify = self.samples[0].permute(1, 2, 0).numpy().astype(np.uint8)
         onnx_path = self.out / f"{card.name}.onnx"

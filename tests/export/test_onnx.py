@@ -96,3 +96,26 @@ def test_export_checkpoint_writes_verified_model(trained_like_net, tmp_path, pai
         bad = tmp_path / "bad.pt"
         torch.save({"foo": 1}, bad)
         export_checkpoint(bad, tmp_path / "x.onnx")
+
+
+def test_shuffle_design_exports_with_dynamic_size_and_runs_in_openvino(photo_rgb, tmp_path):
+    """The CPU real-time design folds pixels into channels; the export must keep that exact at any size."""
+    torch.manual_seed(2)
+    net = TransformerNet(width=8, design="shuffle").eval()
+    with torch.no_grad():
+        net.decoder[-2].conv.weight.mul_(40)
+        net.decoder[-2].conv.bias.fill_(128)
+    card = StyleCard(name="fast", width=8, design="shuffle")
+    report = export_onnx(net, tmp_path / "fast.onnx", card, photo_rgb)
+    assert report.max_abs_error < 0.5
+    x = np.random.default_rng(0).uniform(0, 255, (1, 3, 96, 160)).astype(np.float32)
+    with torch.no_grad():
+        want = net(torch.from_numpy(x)).clamp(0, 255).numpy()
+    got = ort.InferenceSession(str(report.path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    assert got.shape == x.shape and np.abs(got - want).max() < 0.5 and want.std() > 1
+    from stylecast.realtime.backends import OpenVinoBackend
+
+    pytest.importorskip("openvino")
+    backend = OpenVinoBackend(report.path, precision="f32")
+    assert backend.card.design == "shuffle"
+    assert np.abs(backend.run(x) - want).max() < 0.5

@@ -40,3 +40,18 @@ def test_width_scales_channels():
     params = {w: sum(p.numel() for p in TransformerNet(width=w).parameters()) for w in (8, 16, 32)}
     assert params[8] < params[16] < params[32]
     assert TransformerNet(width=16).encoder[0][0].conv.out_channels == 16
+
+
+def test_shuffle_design_has_no_full_resolution_convolution():
+    net = TransformerNet(width=8, design="shuffle").eval()
+    x = torch.rand(1, 3, 32, 48) * 255
+    sizes = []
+    hooks = [m.register_forward_hook(lambda m, i, o: sizes.append(o.shape[-2:]))
+             for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    with torch.no_grad():
+        assert net(x).shape == x.shape
+    for h in hooks:
+        h.remove()
+    assert sizes and all(s[0] <= 16 and s[1] <= 24 for s in sizes)
+    with pytest.raises(ValueError, match="unknown design"):
+        TransformerNet(design="mobile")

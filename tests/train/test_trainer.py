@@ -124,3 +124,15 @@ def test_init_from_another_run_fine_tunes(config, tmp_path):
         torch.testing.assert_close(value, base.net.state_dict()[key])
     with pytest.raises(StylecastError, match="same --width"):
         Trainer(replace(config, out=tmp_path / "bad", width=16, init_from=config.out / "checkpoint.pt"))
+
+
+def test_shuffle_design_trains_exports_and_refuses_a_mismatched_resume(config):
+    from dataclasses import replace
+
+    fast = replace(config, steps=12, design="shuffle")
+    result = train(fast, progress=False)
+    history = load_checkpoint(config.out / "checkpoint.pt")["history"]
+    assert np.mean([h["total"] for h in history[-3:]]) < np.mean([h["total"] for h in history[:3]])
+    assert result.card.design == "shuffle" and result.onnx_path.is_file()
+    with pytest.raises(StylecastError, match="same --width and --design"):
+        Trainer(replace(config, steps=20), resume=True)
