@@ -120,7 +120,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
             continue
         t = card.training
         trained = f"{t.get('steps', '?')} steps, batch {t.get('batch', '?')}, {t.get('wall_time_s', '?')} s on {t.get('hardware', '?')}"
-        print(f"{s.name}\twidth {card.width}\t{card.style_source or card.style_image} [{card.style_license or 'license unknown'}]\n\ttrained: {trained}\n\tmodel: {s.model}")
+        print(f"{s.name}\twidth {card.width} {card.design}\t{card.style_source or card.style_image} [{card.style_license or 'license unknown'}]\n\ttrained: {trained}\n\tmodel: {s.model}")
     return 0
 
 
@@ -202,7 +202,7 @@ def cmd_data_gcompris(args: argparse.Namespace) -> int:
 
     report = extract_gcompris(args.out_dir, args.rcc_dir)
     print(f"{report.photos} photos in {args.out_dir / 'photos'}, {report.paintings} paintings in {args.out_dir / 'paintings'}"
-          f" ({report.skipped_small} small pictures skipped)")
+          f" ({report.puzzles} reassembled from jigsaw pieces; {report.skipped_small} small pictures skipped)")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Extract real photos and Van Gogh paintings from Debian's gcompris-qt-data for offline training."""
+"""Extract real photos and paintings (Van Gogh, and jigsaw-cut classics reassembled) from Debian's
+gcompris-qt-data for offline training."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ import numpy as np
 
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
+from stylecast.train.puzzles import file_stem, reassemble_paintings
 from stylecast.train.rcc import iter_rcc
 
 DEFAULT_RCC_DIR = Path("/usr/share/gcompris-qt/rcc")
@@ -34,6 +36,7 @@ class ExtractReport:
     photos: int
     paintings: int
     skipped_small: int
+    puzzles: int = 0  # paintings reassembled from the jigsaw activity (counted in paintings too)
 
 
 def _decode(data: bytes) -> np.ndarray | None:
@@ -82,11 +85,19 @@ def extract_gcompris(out_dir: Path, rcc_dir: Path = DEFAULT_RCC_DIR) -> ExtractR
             _write_png(out_dir / folder / f"details-{base}.png", image)
             paintings += is_painting
             photos += not is_painting
-    _write_painting_notes(out_dir / "paintings")
-    return ExtractReport(photos, paintings, small)
+    puzzle_notes = []
+    if (rcc_dir / "paintings.rcc").is_file():
+        for painting in reassemble_paintings(rcc_dir / "paintings.rcc"):
+            name = f"puzzle-{file_stem(painting.title)}.png"
+            _write_png(out_dir / "paintings" / name, painting.image)
+            puzzle_notes.append(f"{name}: {painting.title}. Public domain painting; reassembled from {painting.pieces} "
+                                f"pieces of GCompris' paintings activity ({painting.board}).")
+    _write_painting_notes(out_dir / "paintings", puzzle_notes)
+    return ExtractReport(photos, paintings + len(puzzle_notes), small, len(puzzle_notes))
 
 
-def _write_painting_notes(folder: Path) -> None:
+def _write_painting_notes(folder: Path, extra: list[str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     lines = [f"details-{k}.png: {v}. Public domain; via GCompris (details activity)." for k, v in PAINTING_TITLES.items()]
+    lines += extra
     (folder / "SOURCES.txt").write_text("\n".join(lines) + "\n")

@@ -80,3 +80,32 @@ def test_real_gcompris_paintings(gcompris_rcc, tmp_path):
 def test_missing_gcompris_names_the_package(tmp_path):
     with pytest.raises(StylecastError, match="apt-get install gcompris-qt-data"):
         extract_gcompris(tmp_path / "out", tmp_path / "absent")
+
+
+def test_puzzle_pieces_go_back_where_the_board_says():
+    from stylecast.train.puzzles import assemble, parse_board
+
+    rng = np.random.default_rng(0)
+    painting = rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)
+    board = (100, 80)  # the painting sits at (20, 20) on the board
+    pieces = []
+    for y0, x0 in ((0, 0), (0, 30), (20, 0), (20, 30)):
+        piece = cv2.cvtColor(painting[y0:y0 + 20, x0:x0 + 30], cv2.COLOR_BGR2BGRA)
+        pieces.append((piece, (20 + x0 + 15) / board[0], (20 + y0 + 10) / board[1]))
+    np.testing.assert_array_equal(assemble(pieces, board), painting)
+    qml = 'instruction: qsTr("A Painter, A Title - 1900")\n"width": 100,\n "height": 80\n' \
+          '"pixmapfile" : "image/p_1.webp",\n "x" : "0.5",\n "y" : "0.25"'
+    assert parse_board(qml) == ("A Painter, A Title - 1900", (100, 80), [("image/p_1.webp", 0.5, 0.25)])
+
+
+def test_real_jigsaw_paintings_are_reassembled(gcompris_rcc, tmp_path):
+    only = tmp_path / "rcc"
+    only.mkdir()
+    (only / "paintings.rcc").symlink_to(gcompris_rcc / "paintings.rcc")
+    report = extract_gcompris(tmp_path / "out", only)
+    assert report.puzzles >= 20 and report.paintings == report.puzzles
+    wave = cv2.imread(str(tmp_path / "out" / "paintings" / "puzzle-Katsushika_Hokusai_The_Great_Wave_off_Kanagawa.png"))
+    assert wave.shape == (450, 665, 3)
+    # no holes: the reassembled picture has no black gaps between pieces
+    assert (wave.max(-1) < 8).mean() < 0.01
+    assert "Great Wave" in (tmp_path / "out" / "paintings" / "SOURCES.txt").read_text()
