@@ -64,8 +64,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from stylecast.styles import default_style, resolve_style
 
     model = resolve_style(args.model) if args.model else default_style()
-    if getattr(args, "bench_what", None) == "video":
-        report = bench.bench_video(args.video, model, args.backend, args.max_side)
+    if getattr(args, "bench_what", None) in ("video", "live"):
+        if args.bench_what == "video":
+            report = bench.bench_video(args.video, model, args.backend, args.max_side)
+        else:
+            from stylecast.realtime.live_sources import parse_size
+
+            report = bench.bench_live(args.source, model, args.backend, args.seconds, parse_size(args.size), args.fps, args.smooth)
         print(json.dumps(report) if args.json else "\n".join(f"{k:>20}: {v}" for k, v in report.items()))
         return 0
     names = ("cuda", "openvino", "cpu") if args.backends == "all" else tuple(args.backends.split(","))
@@ -99,7 +104,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     config = LiveConfig(
         source=args.source, styles=tuple(args.style or ()), sinks=tuple(args.sink or ("window",)), size=parse_size(args.size),
         backend=args.backend, smooth=args.smooth, strength=args.strength, keep_colors=args.keep_colors, host=args.host,
-        port=args.port, record=args.record, loop=args.loop, duration=args.duration, stats=args.stats,
+        port=args.port, record=args.record, loop=args.loop, duration=args.duration, stats=args.stats, source_fps=args.fps,
     )
     stats = run_live(config)
     print(f"{stats.frames} frames, {stats.fps:.1f} fps, latency {stats.latency_ms:.0f} ms, {stats.dropped} dropped", file=sys.stderr)
@@ -249,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=BACKEND_CHOICES, default="auto", help=argparse.SUPPRESS)
     p.add_argument("--max-side", type=_positive_int, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_bench)
-    bench_sub = p.add_subparsers(dest="bench_what", metavar="[video IN]")
+    bench_sub = p.add_subparsers(dest="bench_what", metavar="[video IN | live SOURCE]")
     v = bench_sub.add_parser("video", help="end-to-end fps on a real video, split into decode/stylize/encode",
                              description="Decode -> stylize -> encode a real file and report where the time goes.")
     v.add_argument("video", type=Path, metavar="IN")
@@ -257,6 +262,17 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--model", default=argparse.SUPPRESS, help="style name or .onnx")
     v.add_argument("--backend", choices=BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
     v.add_argument("--max-side", type=_positive_int, default=argparse.SUPPRESS, metavar="N", help="downscale frames")
+    v.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+    v = bench_sub.add_parser("live", help="live-loop fps and capture-to-output latency from a camera or a looping file",
+                             description="Run the live loop (no window) for --seconds and report fps and latency. "
+                                         "A video file is played like a camera at --fps.")
+    v.add_argument("source", metavar="SOURCE", help="camera index, /dev/videoN, URL or video file")
+    v.add_argument("--seconds", type=float, default=20.0)
+    v.add_argument("--size", default="640x480", metavar="WxH", help="frame size (default 640x480)")
+    v.add_argument("--fps", type=float, default=30.0, help="source frame rate (default 30, like a webcam)")
+    v.add_argument("--smooth", choices=("off", "ema", "flow"), default="flow")
+    v.add_argument("--model", default=argparse.SUPPRESS, help="style name or .onnx")
+    v.add_argument("--backend", choices=BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
     v.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
 
     p = sub.add_parser("eval-temporal", help="measure flicker: warping error of a stylized video",
@@ -283,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765, help="HTTP sink port (default 8765)")
     p.add_argument("--record", type=Path, metavar="OUT.mp4", help="file for --sink file")
     p.add_argument("--loop", action="store_true", help="loop a video-file source")
+    p.add_argument("--fps", type=float, help="camera: frame rate to request; video file: play at this rate instead of its own")
     p.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
     p.add_argument("--stats", action="store_true", help="print fps and latency every 2 seconds")
     _add_backend(p)

@@ -181,3 +181,19 @@ def bench_video(video: Path, model: Path, backend: str = "auto", max_side: int |
     return {"backend": choice.backend.name, "frames": t.frames, "wall_s": round(t.wall, 2), "fps": round(t.fps, 2),
             "decode_s": round(t.decode, 2), "infer_s": round(t.infer, 2), "encode_s": round(t.encode, 2),
             "infer_ms_per_frame": round(1000 * t.infer / max(1, t.frames), 2)}
+
+
+def bench_live(source: str, model: Path, backend: str = "auto", seconds: float = 20.0, size: tuple[int, int] | None = (640, 480),
+               fps: float | None = 30.0, smooth: str = "flow") -> dict[str, float]:
+    """The live loop with no sink, from a looping file paced like a camera at ``fps``: what a viewer gets."""
+    from stylecast.realtime.backends import backend_preference
+    from stylecast.realtime.live import LiveConfig, run_live
+
+    config = LiveConfig(source=source, styles=(str(model),), sinks=(), size=size, backend=backend, smooth=smooth,
+                        loop=True, duration=seconds, source_fps=fps)
+    stats = run_live(config)
+    latencies = list(stats.latencies)
+    warm = sorted(latencies[len(latencies) // 10:]) or [0.0]  # the first tenth includes warm-up
+    return {"frames": stats.frames, "fps": round(stats.frames / seconds, 2), "source_fps": fps or 0.0,
+            "latency_median_ms": round(statistics.median(warm), 1), "latency_p90_ms": round(warm[int(0.9 * (len(warm) - 1))], 1),
+            "dropped": stats.dropped, "backend": backend_preference(backend)[0] if backend != "auto" else "auto", "smooth": smooth}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import deque
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ class LiveConfig:
     port: int = 8765
     record: Path | None = None
     loop: bool = False
+    source_fps: float | None = None  # camera: requested rate; file: play at this rate instead of its own
     duration: float | None = None
     stats: bool = False
 
@@ -69,7 +71,8 @@ class LiveStats:
     fps: float = 0.0
     latency_ms: float = 0.0  # capture to hand-off to the sinks, smoothed
     dropped: int = 0
-    latencies: list[float] = field(default_factory=list)
+    # the most recent latencies only: a stream can run for days
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
     _last: float = 0.0
 
     def update(self, latency_s: float, dropped: int) -> None:
@@ -118,7 +121,7 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
                             smoothing=config.smooth != "off")
     smoother = make_smoother(config.smooth if config.smooth != "off" else "flow")
     stats = LiveStats()
-    source = open_live_source(config.source, config.size, config.loop)
+    source = open_live_source(config.source, config.size, config.loop, config.source_fps)
     with ExitStack() as stack:
         stack.enter_context(source)
         granted = source.granted

@@ -68,13 +68,13 @@ class CameraSource:
 class PacedFileSource:
     """A video file played at its own speed, like a camera, so the live path runs without one."""
 
-    def __init__(self, path: Path, loop: bool = False, size: tuple[int, int] | None = None) -> None:
-        self.path, self.loop, self.size = Path(path), loop, size
+    def __init__(self, path: Path, loop: bool = False, size: tuple[int, int] | None = None, fps: float | None = None) -> None:
+        self.path, self.loop, self.size, self.fps = Path(path), loop, size, fps
 
     def __enter__(self) -> "PacedFileSource":
         with VideoFileSource(self.path) as probe:  # fail now, with the usual message, if unreadable
             info = probe.info
-        self.granted = Granted(*(self.size or (info.width, info.height)), float(info.fps))
+        self.granted = Granted(*(self.size or (info.width, info.height)), float(self.fps or info.fps))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -82,11 +82,11 @@ class PacedFileSource:
 
     def __iter__(self) -> Iterator[Frame]:
         index = 0
+        started = time.perf_counter()
         while True:
-            started = time.perf_counter()
             with VideoFileSource(self.path) as src:
                 for frame in src:
-                    due = frame.index / self.granted.fps
+                    due = index / self.granted.fps  # one timeline across loops: no burst at each restart
                     delay = due - (time.perf_counter() - started)
                     if delay > 0:
                         time.sleep(delay)
@@ -161,11 +161,11 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
     return w, h
 
 
-def open_live_source(spec: str, size: tuple[int, int] | None, loop: bool):
-    """--source: a camera index or /dev/videoN, a URL, or a video file (played in real time)."""
+def open_live_source(spec: str, size: tuple[int, int] | None, loop: bool, fps: float | None = None):
+    """--source: a camera index or /dev/videoN, a URL, or a video file (played in real time, or at ``fps``)."""
     if spec.isdigit() or spec.startswith("/dev/video") or "://" in spec:
-        return CameraSource(spec, size)
+        return CameraSource(spec, size, fps)
     path = Path(spec)
     if not path.exists():
         raise StylecastError(f"source not found: {spec} (give a camera index like 0, /dev/videoN, a URL or a video file)")
-    return PacedFileSource(path, loop=loop, size=size)
+    return PacedFileSource(path, loop=loop, size=size, fps=fps)

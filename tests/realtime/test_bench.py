@@ -46,3 +46,14 @@ def test_moving_pair_is_a_pan_of_the_picture():
     a, b = moving_pair(64, 48, photo, shift=(3, 2))
     assert a.shape == b.shape == (48, 64, 3)
     assert np.array_equal(a[2:, 3:], b[:-2, :-3]) and not np.array_equal(a, b)
+
+
+def test_live_loop_bench_reports_fps_and_latency(tiny_model, tmp_path, capsys):
+    pytest.importorskip("av")
+    clip = make_clip(tmp_path / "c.mkv", frames=10, size=(96, 64), audio=None)
+    assert main(["bench", "live", str(clip), "--model", str(tiny_model), "--backend", "cpu", "--seconds", "1.5",
+                 "--size", "96x64", "--fps", "20", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # a looping 20 fps source for 1.5 s: the tiny model keeps up, so most frames get through
+    assert 10 <= report["frames"] <= 32 and report["fps"] > 6
+    assert 0 < report["latency_median_ms"] <= report["latency_p90_ms"] < 1000
