@@ -1,7 +1,7 @@
 """Soak test: run `stylecast live` from a looping file for a while and watch its memory.
 
     python benchmarks/soak_live.py --source /usr/share/doc/opencv-doc/examples/data/vtest.avi \
-        --style cafe_terrace_fast --seconds 600
+        --style cafe_terrace_rt --seconds 600 --fps 30 --size 640x480
 
 Prints resident memory every --every seconds and the live stats line; memory should stay flat.
 Two viewers watch the MJPEG stream meanwhile: one stays connected, one drops its connection and
@@ -58,9 +58,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--every", type=float, default=30)
     parser.add_argument("--port", type=int, default=8777)
+    parser.add_argument("--fps", type=float, default=30.0, help="play the file like a camera at this rate")
+    parser.add_argument("--size", default="640x480")
     args = parser.parse_args()
     cmd = [sys.executable, "-m", "stylecast.cli", "live", "--source", args.source, "--loop", "-s", args.style,
-           "--sink", "http", "--port", str(args.port), "--duration", str(args.seconds), "--stats"]
+           "--sink", "http", "--port", str(args.port), "--duration", str(args.seconds), "--stats", "--fps", str(args.fps), "--size", args.size]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     samples = []
     start = time.time()

@@ -60,10 +60,19 @@ def onnxruntime_installs() -> list[str]:
     return found
 
 
-class OnnxRuntimeBackend:
-    """onnxruntime with the given providers; ``providers`` is what the session really uses."""
+GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
 
-    def __init__(self, model_path: Path, providers: tuple[str, ...] = ("CPUExecutionProvider",), threads: int = 0) -> None:
+
+class OnnxRuntimeBackend:
+    """onnxruntime with the given providers; ``providers`` is what the session really uses.
+
+    ``model`` may be the serialized bytes of a rewritten graph (fp16 for GPUs); ``model_path``
+    still names the file for messages. With ``io_binding`` the output is written straight into a
+    reused host buffer instead of a fresh array per frame (one device-to-host copy, no allocation).
+    """
+
+    def __init__(self, model_path: Path, providers: tuple[str | tuple[str, dict], ...] = ("CPUExecutionProvider",),
+                 threads: int = 0, model: bytes | None = None, io_binding: bool = False, precision: str = "fp32") -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -71,15 +80,27 @@ class OnnxRuntimeBackend:
         options.intra_op_num_threads = threads
         options.log_severity_level = 3  # our own messages say what was chosen
         try:
-            self.session = ort.InferenceSession(str(model_path), options, providers=list(providers))
+            self.session = ort.InferenceSession(model if model is not None else str(model_path), options, providers=list(providers))
         except Exception as e:  # onnxruntime raises its own Fail/InvalidProtobuf types
             raise _model_error(model_path, e) from e
         self.providers = tuple(self.session.get_providers())
-        self.name = "cuda" if "CUDAExecutionProvider" in self.providers else "cpu"
+        self.name = "cuda" if any(p in self.providers for p in GPU_PROVIDERS) else "cpu"
+        self.precision = precision
         self.contract, self.card = _parse_metadata(self.session.get_modelmeta().custom_metadata_map)
+        self.io_binding = io_binding
+        self._outputs: dict[tuple[int, ...], np.ndarray] = {}
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        return self.session.run([self.contract.output_name], {self.contract.input_name: batch})[0]
+        if not self.io_binding:
+            return self.session.run([self.contract.output_name], {self.contract.input_name: batch})[0]
+        out = self._outputs.get(batch.shape)
+        if out is None:  # the network keeps the input's shape (contract), so the buffer size is known
+            out = self._outputs[batch.shape] = np.empty(batch.shape, np.float32)
+        binding = self.session.io_binding()
+        binding.bind_cpu_input(self.contract.input_name, np.ascontiguousarray(batch, np.float32))
+        binding.bind_output(self.contract.output_name, "cpu", 0, np.float32, list(out.shape), out.ctypes.data)
+        self.session.run_with_iobinding(binding)
+        return out  # valid until the next call: the Stylizer turns it into a uint8 frame at once
 
 
 class OpenVinoBackend:
@@ -141,22 +162,48 @@ def _cuda_available() -> tuple[bool, str]:
     return True, "onnxruntime CUDA provider is available"
 
 
+def gpu_providers(available: list[str], cache_dir: Path) -> list[str | tuple[str, dict]]:
+    """TensorRT first when this onnxruntime has it (fp16 engines, cached between runs), then CUDA, then CPU."""
+    providers: list[str | tuple[str, dict]] = []
+    if "TensorrtExecutionProvider" in available:
+        providers.append(("TensorrtExecutionProvider", {"trt_fp16_enable": True, "trt_engine_cache_enable": True,
+                                                        "trt_engine_cache_path": str(cache_dir / "tensorrt")}))
+    return providers + ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+
 def _open_cuda(model_path: Path) -> Choice:
+    import onnxruntime as ort
+
     ok, why = _cuda_available()
     if not ok:
         raise StylecastError(f"CUDA backend unavailable: {why}")
-    backend = OnnxRuntimeBackend(model_path, ("CUDAExecutionProvider", "CPUExecutionProvider"))
+    from stylecast.realtime.gpu_model import fp16_compute_model
+
+    providers = tuple(gpu_providers(ort.get_available_providers(), Path.home() / ".cache" / "stylecast"))
+    try:
+        half, precision = fp16_compute_model(model_path), "fp16"
+    except StylecastError as e:
+        half, precision, why = None, "fp32", f"{why}; fp32 because {e}"
+    backend = OnnxRuntimeBackend(model_path, providers, model=half, io_binding=True, precision=precision)
     # onnxruntime lists CUDA as available even when the CUDA libraries fail to load, then runs on CPU.
     if backend.name != "cuda":
         raise StylecastError("onnxruntime could not start its CUDA provider (CUDA/cuDNN libraries missing?); it would run on CPU")
+    if half is not None:
+        quality = _psnr_against_cpu(backend, model_path)
+        if quality is not None and quality < MIN_PSNR_DB:
+            backend = OnnxRuntimeBackend(model_path, providers, io_binding=True)
+            return Choice(backend, f"{why}; fp32: fp16 gave {quality:.1f} dB PSNR against CPU fp32 (< {MIN_PSNR_DB:.0f})")
+        if quality is not None:
+            why += f"; fp16 ({quality:.1f} dB PSNR against CPU fp32)"
     return Choice(backend, why)
 
 
 MIN_PSNR_DB = 35.0
 
 
-def _bf16_psnr(backend: "OpenVinoBackend", model_path: Path) -> float | None:
-    """PSNR of bf16 against f32 OpenVINO on the real picture shipped beside the model, if any."""
+def _psnr(reduced: Backend, full: Backend, model_path: Path) -> float | None:
+    """PSNR of a reduced-precision backend against a full-precision one on the real picture shipped
+    beside the model (the style's thumbnail), if any."""
     import cv2
 
     from stylecast.realtime.stylizer import Stylizer
@@ -164,10 +211,18 @@ def _bf16_psnr(backend: "OpenVinoBackend", model_path: Path) -> float | None:
     photo = cv2.imread(str(model_path.with_suffix(".jpg")))
     if photo is None:
         return None
-    reduced = Stylizer(backend)(photo).astype(np.float64)
-    full = Stylizer(OpenVinoBackend(model_path, precision="f32"))(photo).astype(np.float64)
-    mse = float(np.mean((reduced - full) ** 2))
+    a = Stylizer(reduced)(photo).astype(np.float64)
+    b = Stylizer(full)(photo).astype(np.float64)
+    mse = float(np.mean((a - b) ** 2))
     return float("inf") if mse == 0 else 10 * float(np.log10(255.0 ** 2 / mse))
+
+
+def _bf16_psnr(backend: "OpenVinoBackend", model_path: Path) -> float | None:
+    return _psnr(backend, OpenVinoBackend(model_path, precision="f32"), model_path)
+
+
+def _psnr_against_cpu(backend: OnnxRuntimeBackend, model_path: Path) -> float | None:
+    return _psnr(backend, OnnxRuntimeBackend(model_path), model_path)
 
 
 def _open_openvino(model_path: Path) -> Choice:

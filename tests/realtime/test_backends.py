@@ -106,3 +106,58 @@ def _force_bf16(init):
     def patched(self, model_path, precision="auto"):
         init(self, model_path, "bf16" if precision == "auto" else precision)
     return patched
+
+
+def test_io_binding_gives_the_same_frames_as_a_plain_run(tiny_model):
+    x = np.random.default_rng(3).uniform(0, 255, (1, 3, 48, 64)).astype(np.float32)
+    plain = OnnxRuntimeBackend(tiny_model).run(x)
+    bound = OnnxRuntimeBackend(tiny_model, io_binding=True)
+    np.testing.assert_allclose(bound.run(x), plain, atol=1e-3)
+    y = np.random.default_rng(4).uniform(0, 255, (1, 3, 32, 32)).astype(np.float32)  # a new size gets its own buffer
+    np.testing.assert_allclose(bound.run(y), OnnxRuntimeBackend(tiny_model).run(y), atol=1e-3)
+
+
+def test_tensorrt_comes_first_with_fp16_engines_cached(tmp_path):
+    providers = backends.gpu_providers(["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"], tmp_path)
+    name, options = providers[0]
+    assert name == "TensorrtExecutionProvider" and options["trt_fp16_enable"] and options["trt_engine_cache_enable"]
+    assert options["trt_engine_cache_path"].startswith(str(tmp_path))
+    assert providers[1:] == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert backends.gpu_providers(["CUDAExecutionProvider", "CPUExecutionProvider"], tmp_path) == providers[1:]
+
+
+def test_cuda_path_runs_the_fp16_graph_with_io_binding(monkeypatch):
+    """Everything the CUDA backend does except the GPU itself: the session is told it has CUDA,
+    runs on the CPU, and must get the fp16-compute rewrite of a bundled style, I/O binding, and a
+    PSNR check against fp32 on the style's picture."""
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxconverter_common")
+    from stylecast.styles import bundled_styles
+
+    styles = bundled_styles()
+    if not styles:
+        pytest.skip("no bundled style")
+    real_session = ort.InferenceSession
+
+    class PretendCuda:
+        def __init__(self, model, options=None, providers=None):
+            self.inner = real_session(model, options, providers=["CPUExecutionProvider"])
+            self.asked = providers
+
+        def get_providers(self):
+            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    monkeypatch.setattr(backends, "_cuda_available", lambda: (True, "pretend"))
+    monkeypatch.setattr(ort, "InferenceSession", PretendCuda)
+    choice = open_backend(styles[0].model, ("cuda",))
+    backend = choice.backend
+    assert backend.name == "cuda" and backend.precision == "fp16" and backend.io_binding
+    assert "CUDAExecutionProvider" in backend.session.asked
+    assert "fp16 (" in choice.reason and "dB PSNR" in choice.reason
+    photo = np.random.default_rng(5).integers(0, 255, (40, 52, 3), dtype=np.uint8)
+    monkeypatch.setattr(ort, "InferenceSession", real_session)
+    reference = Stylizer(OnnxRuntimeBackend(styles[0].model))(photo)
+    assert np.abs(Stylizer(backend)(photo).astype(int) - reference).mean() < 2
