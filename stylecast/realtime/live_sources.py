@@ -126,6 +126,9 @@ class LatestFrame:
         with self._cond:
             self._done = True
             self._cond.notify_all()
+        # Wait for the reader to close its decoder itself: a decoder torn down by interpreter
+        # shutdown while its thread is inside FFmpeg aborts the process.
+        self._thread.join(timeout=5)
 
     def _run(self) -> None:
         try:
@@ -138,6 +141,9 @@ class LatestFrame:
                     self._latest = Captured(frame, time.perf_counter(), self.dropped)
                     self._cond.notify_all()
         finally:
+            close = getattr(self._frames, "close", None)
+            if close is not None:
+                close()  # a generator: runs its `with VideoFileSource` exit here, in this thread
             with self._cond:
                 self._done = True
                 self._cond.notify_all()
