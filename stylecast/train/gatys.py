@@ -94,13 +94,24 @@ def optimize_image(loss: PerceptualLoss, content: torch.Tensor, start: torch.Ten
         closure.terms = {k: float(v.detach()) for k, v in terms.items()}
         return terms["total"]
 
+    # L-BFGS without a line search, plus the 0-255 clamp, can overshoot late in a long run; the
+    # image returned is the best one seen, not merely the last.
+    best_terms, best = {"total": float("inf")}, x.detach().clone()
     for step in range(steps):
-        opt.step(closure)
+        before = x.detach().clone()
+        opt.step(closure)  # the closure scores ``before``; the step then moves x
         with torch.no_grad():
             x.clamp_(0, 255)
         history.append(closure.terms)
+        if closure.terms["total"] < best_terms["total"]:
+            best_terms, best = closure.terms, before
         if on_step:
             on_step(step + 1, closure.terms, x)
+    closure()  # score the final image too
+    if closure.terms["total"] >= best_terms["total"]:
+        with torch.no_grad():
+            x.copy_(best)
+    history.append(min(closure.terms, best_terms, key=lambda t: t["total"]))  # the image returned
     x.requires_grad_(False)
     return history
 
