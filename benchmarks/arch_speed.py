@@ -48,14 +48,48 @@ def gmacs(net: TransformerNet, w: int, h: int) -> float:
     return total / 1e9
 
 
+def profile(design: str, w: int, h: int, runs: int) -> None:
+    """Where OpenVINO bf16 spends the time, per layer (its PERF_COUNT counters, like benchmark_app -pc)."""
+    import collections
+
+    import openvino as ov
+
+    width, blocks, edge = design.split(":")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "net.onnx"
+        write_onnx(variant(int(width), int(blocks), edge), path, DEFAULT_CONTRACT)
+        core = ov.Core()
+        model = core.read_model(str(path))
+        model.reshape({DEFAULT_CONTRACT.input_name: [1, 3, h, w]})
+        compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "bf16", "PERF_COUNT": True})
+        request = compiled.create_infer_request()
+        x = np.random.default_rng(0).uniform(0, 255, (1, 3, h, w)).astype(np.float32)
+        for _ in range(runs):
+            request.infer({DEFAULT_CONTRACT.input_name: x})
+        layers = [(p.real_time.total_seconds() * 1e3, p.node_type, p.node_name) for p in request.get_profiling_info()]
+    total = sum(ms for ms, _, _ in layers)
+    by_type = collections.Counter()
+    for ms, kind, _ in layers:
+        by_type[kind] += ms
+    print(f"{design} at {w}x{h}: {total:.1f} ms summed over layers (last run)")
+    for kind, ms in by_type.most_common(6):
+        print(f"  {100 * ms / total:5.1f}%  {kind}")
+    for ms, kind, name in sorted(layers, reverse=True)[:6]:
+        print(f"  {100 * ms / total:5.1f}%  {kind:<14} {name}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", default="640x480")
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--designs", default="32:5:9,32:5:shuffle,16:5:9,16:5:5,16:3:9,16:5:shuffle,8:5:9,8:5:5,8:3:9,8:5:shuffle",
                     help="WIDTH:RESIDUAL_BLOCKS:EDGE list; EDGE is the end kernel size or 'shuffle'")
+    ap.add_argument("--profile", metavar="DESIGN", help="per-layer OpenVINO bf16 profile of one design instead")
     args = ap.parse_args()
     (w, h), = parse_sizes(args.size)
+    if args.profile:
+        profile(args.profile, w, h, args.runs)
+        return
     frame = np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)
     x = preprocess(frame)
     print(f"{'design':<12}{'GMAC':>7}{'ov bf16 ms':>12}{'ov f32 ms':>11}{'ort ms':>9}{'torch ms':>10}")
