@@ -257,3 +257,15 @@ def test_style_bank_resolves_models(tiny_model):
     assert bank.names == ["tiny"]
     out = bank["tiny"](np.zeros((30, 41, 3), np.uint8))
     assert out.shape == (30, 41, 3) and "cpu" in bank.reasons["tiny"]
+
+
+def test_without_styles_the_cheapest_bundled_network_comes_first():
+    from stylecast.styles import bundled_styles
+
+    styles = [s for s in bundled_styles() if s.card]
+    if len(styles) < 2:
+        pytest.skip("needs two bundled styles with cards")
+    bank = StyleBank((), ("cpu",))
+    widths = {s.name: s.card.width for s in styles}
+    assert widths[bank.names[0]] == min(widths.values())
+    assert sorted(bank.names) == sorted(s.name for s in bundled_styles())
