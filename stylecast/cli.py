@@ -77,7 +77,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     sizes = bench.parse_sizes(args.sizes)
     timings = bench.bench_backends(model, names, sizes, args.runs, baseline=not args.no_baseline)
     if not args.no_smoothing:
-        timings += bench.bench_smoothing(sizes, runs=args.runs, photo=bench.quality_image(model))
+        timings += bench.bench_smoothing(sizes, runs=args.runs, photo=bench.style_picture(model))
     if args.json:
         print(json.dumps([t.__dict__ for t in timings], indent=2))
     else:

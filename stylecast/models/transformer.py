@@ -64,30 +64,31 @@ class TransformerNet(nn.Module):
         self.design = design
         w = width
         if design == "johnson":
-            self.encoder = nn.Sequential(
+            encoder = nn.Sequential(
                 ConvNormReLU(3, w, 9),
                 ConvNormReLU(w, 2 * w, 3, stride=2),
                 ConvNormReLU(2 * w, 4 * w, 3, stride=2),
             )
-        else:
-            self.encoder = nn.Sequential(
-                nn.PixelUnshuffle(2),  # (3, H, W) -> (12, H/2, W/2)
-                ConvNormReLU(12, 2 * w, 5),
-                ConvNormReLU(2 * w, 4 * w, 3, stride=2),
-            )
-        self.residuals = nn.Sequential(*(ResidualBlock(4 * w) for _ in range(residual_blocks)))
-        if design == "johnson":
-            self.decoder = nn.Sequential(
+            decoder = nn.Sequential(
                 ConvNormReLU(4 * w, 2 * w, 3, upsample=True),
                 ConvNormReLU(2 * w, w, 3, upsample=True),
                 ConvLayer(w, 3, 9),
             )
         else:
-            self.decoder = nn.Sequential(
+            encoder = nn.Sequential(
+                nn.PixelUnshuffle(2),  # (3, H, W) -> (12, H/2, W/2)
+                ConvNormReLU(12, 2 * w, 5),
+                ConvNormReLU(2 * w, 4 * w, 3, stride=2),
+            )
+            decoder = nn.Sequential(
                 ConvNormReLU(4 * w, 2 * w, 3, upsample=True),
                 ConvLayer(2 * w, 12, 5),
                 nn.PixelShuffle(2),  # (12, H/2, W/2) -> (3, H, W)
             )
+        # Registered in this order: saved optimizer states follow the parameter order.
+        self.encoder = encoder
+        self.residuals = nn.Sequential(*(ResidualBlock(4 * w) for _ in range(residual_blocks)))
+        self.decoder = decoder
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (N, 3, H, W) RGB 0-255 -> (N, 3, H, W) RGB, roughly 0-255 (clamped only at export)

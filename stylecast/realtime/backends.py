@@ -201,20 +201,25 @@ def _open_cuda(model_path: Path) -> Choice:
 MIN_PSNR_DB = 35.0
 
 
-def _psnr(reduced: Backend, full: Backend, model_path: Path) -> float | None:
-    """PSNR of a reduced-precision backend against a full-precision one on the real picture shipped
-    beside the model (the style's thumbnail), if any."""
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * float(np.log10(255.0 ** 2 / mse))
+
+
+def style_picture(model_path: Path) -> np.ndarray | None:
+    """A real picture to compare precisions on: the style's own thumbnail shipped beside the model."""
     import cv2
 
+    thumb = Path(model_path).with_suffix(".jpg")
+    return cv2.imread(str(thumb)) if thumb.is_file() else None
+
+
+def _psnr(reduced: Backend, full: Backend, model_path: Path) -> float | None:
+    """PSNR of a reduced-precision backend against a full-precision one on the style's picture, if any."""
     from stylecast.realtime.stylizer import Stylizer
 
-    photo = cv2.imread(str(model_path.with_suffix(".jpg")))
-    if photo is None:
-        return None
-    a = Stylizer(reduced)(photo).astype(np.float64)
-    b = Stylizer(full)(photo).astype(np.float64)
-    mse = float(np.mean((a - b) ** 2))
-    return float("inf") if mse == 0 else 10 * float(np.log10(255.0 ** 2 / mse))
+    photo = style_picture(model_path)
+    return None if photo is None else psnr(Stylizer(reduced)(photo), Stylizer(full)(photo))
 
 
 def _bf16_psnr(backend: "OpenVinoBackend", model_path: Path) -> float | None:

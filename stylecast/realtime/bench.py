@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from stylecast.errors import StylecastError
-from stylecast.realtime.backends import open_backend
+from stylecast.realtime.backends import open_backend, psnr, style_picture
 from stylecast.realtime.preprocess import preprocess
 
 
@@ -34,19 +34,6 @@ class Timing:
 
 
 HEADER = f"{'backend':<16}{'precision':<10}{'size':<11}{'median ms':>9}{'p90 ms':>9}{'fps':>8}{'vs torch':>9}{'PSNR dB':>9}"
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
-
-
-def quality_image(model: Path) -> np.ndarray | None:
-    """A real picture to compare precisions on: the style's own thumbnail shipped beside the model."""
-    import cv2
-
-    thumb = Path(model).with_suffix(".jpg")
-    return cv2.imread(str(thumb)) if thumb.is_file() else None
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
@@ -97,7 +84,7 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
     results: list[Timing] = []
     base: dict[str, float] = {}
     width, design = 32, "johnson"
-    photo = quality_image(model)
+    photo = style_picture(model)
     reference = None
     if photo is not None:
         from stylecast.realtime.backends import OnnxRuntimeBackend
@@ -145,19 +132,18 @@ def moving_pair(w: int, h: int, photo: np.ndarray | None, shift: tuple[int, int]
 def bench_smoothing(sizes: Sequence[tuple[int, int]], modes: Sequence[str] = ("ema", "flow"), runs: int = 20,
                     photo: np.ndarray | None = None) -> list[Timing]:
     """Per-frame cost of each ``--smooth`` mode, added on top of inference in the live and video loops."""
+    from itertools import cycle
+
     from stylecast.realtime.smoothing import make_smoother
 
     results = []
     for mode in modes:
         for w, h in sizes:
-            a, b = moving_pair(w, h, photo)
+            frames = cycle(moving_pair(w, h, photo))
             smoother = make_smoother(mode)
-            frames = [a, b]
-            count = [0]
 
             def step() -> None:
-                frame = frames[count[0] % 2]
-                count[0] += 1
+                frame = next(frames)
                 smoother(frame, frame)
 
             step()  # the first frame only primes the history
@@ -186,7 +172,6 @@ def bench_video(video: Path, model: Path, backend: str = "auto", max_side: int |
 def bench_live(source: str, model: Path, backend: str = "auto", seconds: float = 20.0, size: tuple[int, int] | None = (640, 480),
                fps: float | None = 30.0, smooth: str = "flow") -> dict[str, float]:
     """The live loop with no sink, from a looping file paced like a camera at ``fps``: what a viewer gets."""
-    from stylecast.realtime.backends import backend_preference
     from stylecast.realtime.live import LiveConfig, run_live
 
     config = LiveConfig(source=source, styles=(str(model),), sinks=(), size=size, backend=backend, smooth=smooth,
@@ -196,4 +181,4 @@ def bench_live(source: str, model: Path, backend: str = "auto", seconds: float =
     warm = sorted(latencies[len(latencies) // 10:]) or [0.0]  # the first tenth includes warm-up
     return {"frames": stats.frames, "fps": round(stats.frames / seconds, 2), "source_fps": fps or 0.0,
             "latency_median_ms": round(statistics.median(warm), 1), "latency_p90_ms": round(warm[int(0.9 * (len(warm) - 1))], 1),
-            "dropped": stats.dropped, "backend": backend_preference(backend)[0] if backend != "auto" else "auto", "smooth": smooth}
+            "dropped": stats.dropped, "backend": backend, "smooth": smooth}

@@ -45,9 +45,11 @@ class StyleBank:
     """Style name -> Stylizer, each backend opened on first use and kept (switching is instant after)."""
 
     def __init__(self, specs: tuple[str, ...], prefer: tuple[str, ...]) -> None:
-        # Without -s, the cheapest network comes first, so the first picture a CPU user sees is fluid.
-        bundled = sorted(bundled_styles(), key=lambda s: s.card.width if s.card else 1_000)
-        models = [resolve_style(s) for s in specs] if specs else [s.model for s in bundled]
+        if specs:
+            models = [resolve_style(s) for s in specs]
+        else:
+            # The cheapest network comes first, so the first picture a CPU user sees is fluid.
+            models = [s.model for s in sorted(bundled_styles(), key=lambda s: s.card.width if s.card else 1_000)]
         if not models:
             raise StylecastError("no styles: give -s NAME or -s MODEL.onnx")
         self.paths = {m.stem: m for m in models}
