@@ -13,21 +13,27 @@ import onnx
 
 from stylecast.atomic import atomic_path
 from stylecast.contract import METADATA_CARD_KEY, StyleCard
+from stylecast.export.onnx import export_checkpoint
 from stylecast.styles import STYLES_DIR
 from stylecast.train.checkpoint import load_checkpoint
 from stylecast.train.evaluate import evaluate_model
+from stylecast.train.trainer import write_card_files
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run", type=Path, help="training run folder (has checkpoint.pt, NAME.fp16.onnx, NAME.json)")
+    parser.add_argument("run", type=Path, help="training run folder (has checkpoint.pt; NAME.fp16.onnx and NAME.json are made if missing)")
     parser.add_argument("--eval-data", required=True, type=Path, help="held-out photos, not used in training")
     parser.add_argument("--limit", type=int, default=50)
     args = parser.parse_args()
     name = args.run.name
     model = args.run / f"{name}.fp16.onnx"
+    checkpoint = load_checkpoint(args.run / "checkpoint.pt")
+    style_image = Path(checkpoint["config"]["style"])
+    if not model.is_file():  # a run trained elsewhere (e.g. on a lent GPU) comes back as its checkpoint only
+        export_checkpoint(args.run / "checkpoint.pt", args.run / f"{name}.onnx", fp16=True, overwrite=True)
+        write_card_files(StyleCard(**{**checkpoint["card"], "name": name}), args.run, style_image)
     card = StyleCard.from_json((args.run / f"{name}.json").read_text())
-    style_image = Path(load_checkpoint(args.run / "checkpoint.pt")["config"]["style"])
     scores = evaluate_model(model, style_image, args.eval_data, limit=args.limit)
     evaluation = {**scores.to_dict(), "held_out_photos": str(args.eval_data), "size": 256,
                   "command": f"stylecast eval-style {name} --style {style_image} --data {args.eval_data}"}

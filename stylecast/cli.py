@@ -146,7 +146,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = TrainConfig(
         style=args.style, data=args.data, out=args.out, width=args.width, design=args.design, steps=args.steps, batch=args.batch,
         size=args.size, style_size=args.style_size, content_weight=args.content_weight, style_weight=args.style_weight,
-        tv_weight=args.tv_weight, stability_weight=args.stability_weight, content_layer=args.content_layer, lr=args.lr, seed=args.seed,
+        tv_weight=args.tv_weight, stability_weight=args.stability_weight, stability_mode=args.stability_mode,
+        temporal_weight=args.temporal_weight, video_pairs=args.video_pairs, content_layer=args.content_layer, lr=args.lr, seed=args.seed,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, device=args.device,
         precision=args.precision, init_from=args.init_from, vgg_weights=args.vgg_weights, style_source=args.style_source,
         style_license=args.style_license,
@@ -208,6 +209,14 @@ def cmd_data_gcompris(args: argparse.Namespace) -> int:
     report = extract_gcompris(args.out_dir, args.rcc_dir)
     print(f"{report.photos} photos in {args.out_dir / 'photos'}, {report.paintings} paintings in {args.out_dir / 'paintings'}"
           f" ({report.puzzles} reassembled from jigsaw pieces; {report.skipped_small} small pictures skipped)")
+    return 0
+
+
+def cmd_data_video_pairs(args: argparse.Namespace) -> int:
+    from stylecast.train.video_pairs import extract_pairs
+
+    report = extract_pairs(args.video, args.out_dir, shortest=args.shortest, every=args.every)
+    print(f"{report.pairs} frame pairs in {args.out_dir} ({report.skipped} skipped: cuts or untrusted flow)")
     return 0
 
 
@@ -332,7 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style-weight", type=float, default=5e-5)
     p.add_argument("--tv-weight", type=float, default=1.0)
     p.add_argument("--stability-weight", type=float, default=0.0,
-                   help="temporal stability loss weight (e.g. 10): steadier video, slower training")
+                   help="temporal stability loss weight (e.g. 300): steadier video, slower training")
+    p.add_argument("--temporal-weight", type=float, default=0.0,
+                   help="temporal loss weight on real consecutive frames (e.g. 1000; needs --video-pairs): steadier video")
+    p.add_argument("--video-pairs", type=Path, metavar="DIR", help="frame pairs with flow, from 'stylecast data video-pairs'")
+    p.add_argument("--stability-mode", choices=("shift", "affine"), default="shift",
+                   help="shift: whole-pixel moves (exact target); affine: tiny rotations and sub-pixel shifts")
     p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), default="relu2_2")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
@@ -396,6 +410,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     g.add_argument("--rcc-dir", type=Path, default=Path("/usr/share/gcompris-qt/rcc"))
     g.set_defaults(func=cmd_data_gcompris)
+    v = data_sub.add_parser("video-pairs", help="consecutive frames of a video with their optical flow (for --temporal-weight)",
+                            description="Save consecutive frame pairs of a video with backward optical flow and a trusted-pixel "
+                                        "mask, for training steadier video styles (stylecast train --video-pairs).")
+    v.add_argument("video", type=Path, metavar="VIDEO")
+    v.add_argument("out_dir", type=Path, metavar="OUT_DIR")
+    v.add_argument("--shortest", type=_positive_int, default=288, help="shorter side of the saved frames (>= the training --size)")
+    v.add_argument("--every", type=_positive_int, default=1, help="keep every N-th pair")
+    v.set_defaults(func=cmd_data_video_pairs)
     return parser
 
 

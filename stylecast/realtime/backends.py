@@ -171,10 +171,23 @@ def gpu_providers(available: list[str], cache_dir: Path) -> list[str | tuple[str
     return providers + ["CUDAExecutionProvider", "CPUExecutionProvider"]
 
 
+def load_cuda_libraries() -> None:
+    """Let onnxruntime find CUDA/cuDNN installed as pip wheels (nvidia-*), as PyTorch does."""
+    import onnxruntime as ort
+
+    if hasattr(ort, "preload_dlls"):  # onnxruntime >= 1.21
+        try:
+            ort.preload_dlls()
+        except Exception:  # missing wheels: the system libraries may still be there
+            pass
+
+
 def _open_cuda(model_path: Path) -> Choice:
     import onnxruntime as ort
 
     ok, why = _cuda_available()
+    if ok:
+        load_cuda_libraries()
     if not ok:
         raise StylecastError(f"CUDA backend unavailable: {why}")
     from stylecast.realtime.gpu_model import fp16_compute_model

@@ -64,26 +64,32 @@ def _frame(w: int, h: int) -> np.ndarray:
     return rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
 
 
-def torch_baseline(width: int, size: tuple[int, int], runs: int, warmup: int, design: str = "johnson") -> tuple[float, float] | None:
-    """The reference way: the same architecture in PyTorch eager fp32 (weights do not change speed)."""
+def torch_baseline(width: int, size: tuple[int, int], runs: int, warmup: int, design: str = "johnson",
+                   device: str = "cpu") -> tuple[float, float] | None:
+    """The reference way: the same architecture in PyTorch eager fp32 (weights do not change speed).
+
+    On ``cuda`` the frame goes to the GPU and back in every call, as pytorch/examples stylizes."""
     try:
         import torch
 
         from stylecast.models.transformer import TransformerNet
     except ImportError:
         return None
-    net = TransformerNet(width=width, design=design).eval()
+    if device == "cuda" and not torch.cuda.is_available():
+        return None
+    net = TransformerNet(width=width, design=design).eval().to(device)
     w, h = size
     x = torch.from_numpy(preprocess(_frame(w, h)))
     with torch.inference_mode():
-        return time_calls(lambda: net(x), runs, warmup)
+        return time_calls(lambda: net(x.to(device)).cpu(), runs, warmup)
 
 
 def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[int, int]], runs: int = 20,
                    warmup: int = 3, baseline: bool = True) -> list[Timing]:
     results: list[Timing] = []
-    base: dict[str, float] = {}
+    base: dict[tuple[str, str], float] = {}
     width, design = 32, "johnson"
+    devices: set[str] = set()  # where baselines run: a GPU backend is compared with PyTorch on that GPU
     photo = style_picture(model)
     reference = None
     if photo is not None:
@@ -98,6 +104,7 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
             print(f"skipping {name}: {e}")
             continue
         backend = choice.backend
+        devices.add("cuda" if backend.name == "cuda" else "cpu")
         if backend.card:
             width, design = backend.card.width, backend.card.design
         precision = getattr(backend, "precision", "fp32")
@@ -111,13 +118,19 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
             med, p90 = time_calls(lambda: backend.run(x), runs, warmup)
             results.append(Timing(backend.name, precision, f"{w}x{h}", med, p90, 1000 / med, psnr_db=quality))
     if baseline:
-        for w, h in sizes:
-            timed = torch_baseline(width, (w, h), max(3, runs // 4), 1, design)
-            if timed:
-                base[f"{w}x{h}"] = timed[0]
-                results.append(Timing("pytorch-eager", "fp32", f"{w}x{h}", timed[0], timed[1], 1000 / timed[0], 1.0))
-    return [Timing(**{**asdict(t), "speedup": base[t.size] / t.median_ms}) if t.size in base and t.speedup is None else t
-            for t in results]
+        for device in sorted(devices or {"cpu"}):
+            label = "pytorch-eager" if device == "cpu" else f"pytorch-{device}"
+            for w, h in sizes:
+                timed = torch_baseline(width, (w, h), max(3, runs // 4), 1, design, device)
+                if timed:
+                    base[(device, f"{w}x{h}")] = timed[0]
+                    results.append(Timing(label, "fp32", f"{w}x{h}", timed[0], timed[1], 1000 / timed[0], 1.0))
+
+    def speedup(t: Timing) -> float | None:
+        key = ("cuda" if t.backend == "cuda" else "cpu", t.size)
+        return t.speedup if t.speedup is not None or key not in base else base[key] / t.median_ms
+
+    return [Timing(**{**asdict(t), "speedup": speedup(t)}) for t in results]
 
 
 def moving_pair(w: int, h: int, photo: np.ndarray | None, shift: tuple[int, int] = (3, 2)) -> tuple[np.ndarray, np.ndarray]:

@@ -22,6 +22,9 @@ class TrainConfig:
     style_weight: float = 5e-5
     tv_weight: float = 1.0
     stability_weight: float = 0.0  # > 0 adds the temporal stability loss (for video styles)
+    temporal_weight: float = 0.0  # > 0 adds the temporal loss on real consecutive frames (needs video_pairs)
+    video_pairs: Path | None = None  # folder made by `stylecast data video-pairs`
+    stability_mode: str = "shift"  # shift: whole-pixel moves | affine: sub-pixel warps (blurrier target)
     content_layer: str = "relu2_2"
     lr: float = 1e-3
     seed: int = 0
@@ -44,6 +47,6 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        paths = {"style", "data", "out", "vgg_weights", "cache_dir", "init_from"}
+        paths = {"style", "data", "out", "vgg_weights", "cache_dir", "init_from", "video_pairs"}
         known = {f.name for f in fields(cls)}
         return cls(**{k: (Path(v) if k in paths and v is not None else v) for k, v in data.items() if k in known})

@@ -124,10 +124,42 @@ def apply_warp(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(images, grid.to(images.device), mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
-def stability_loss(net: nn.Module, content: torch.Tensor, output: torch.Tensor, noise: float = 4.0) -> torch.Tensor:
+def random_pixel_shift(max_shift: int = 4, generator: torch.Generator | None = None) -> tuple[int, int]:
+    """A whole-pixel move (dy, dx), not both zero: the sub-stride phase changes that make a
+    strided network's strokes jump between video frames."""
+    while True:
+        dy, dx = (torch.randint(-max_shift, max_shift + 1, (2,), generator=generator)).tolist()
+        if dy or dx:
+            return dy, dx
+
+
+def shift_image(images: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """Move content by (dy, dx) pixels, filling the uncovered border by reflection."""
+    pad = max(abs(dy), abs(dx))
+    padded = F.pad(images, (pad, pad, pad, pad), mode="reflect")
+    h, w = images.shape[-2:]
+    return padded[..., pad - dy : pad - dy + h, pad - dx : pad - dx + w]
+
+
+def stability_loss(net: nn.Module, content: torch.Tensor, output: torch.Tensor, noise: float = 4.0, mode: str = "shift") -> torch.Tensor:
     """Gupta et al. 2017 / Huang et al. 2017: stylizing a slightly moved, noisier frame should give
-    the moved stylization of the original frame. Trains flicker out of the network itself."""
-    theta = random_small_warp(content.shape[0]).to(content.device)
-    moved = apply_warp(content, theta)
+    the moved stylization of the original frame. Trains flicker out of the network itself.
+
+    ``shift`` moves by whole pixels, so the moved target is exact and the network is not taught to
+    blur; ``affine`` uses tiny rotations and sub-pixel shifts, whose bilinear target is softer."""
+    if mode == "shift":
+        dy, dx = random_pixel_shift()
+        moved = shift_image(content, dy, dx)
+        target = shift_image(output, dy, dx)
+        # The reflected border is not a real move of the picture: compare the interior only.
+        m = max(abs(dy), abs(dx)) + 4
+        inner = (..., slice(m, -m), slice(m, -m))
+    elif mode == "affine":
+        theta = random_small_warp(content.shape[0]).to(content.device)
+        moved = apply_warp(content, theta)
+        target = apply_warp(output, theta)
+        inner = (...,)
+    else:
+        raise ValueError(f"unknown stability mode {mode!r}: use shift or affine")
     moved = moved + noise * torch.randn_like(moved)
-    return F.mse_loss(net(moved).float(), apply_warp(output, theta).float())
+    return F.mse_loss(net(moved).float()[inner], target.float()[inner])

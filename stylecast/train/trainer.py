@@ -22,6 +22,7 @@ from stylecast.train.config import TrainConfig
 from stylecast.train.data import ImageFolder, read_rgb, to_tensor
 from stylecast.train.device import Compute, choose_compute, describe_hardware
 from stylecast.train.losses import LossWeights, PerceptualLoss, stability_loss
+from stylecast.train.video_pairs import VideoPairs, temporal_loss
 
 CHECKPOINT_NAME = "checkpoint.pt"
 THUMBNAIL_SIDE = 256
@@ -63,8 +64,15 @@ class Trainer:
         if self.checkpoint_path.exists() and not resume:
             raise StylecastError(f"{self.checkpoint_path} exists: add --resume to continue it, or choose another --out")
         self.compute: Compute = choose_compute(config.device, config.precision)
+        if self.compute.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # crops never change size: pick the fastest kernels once
         torch.manual_seed(config.seed)
         self.dataset = ImageFolder(config.data, config.size, seed=config.seed)
+        self.pairs: VideoPairs | None = None
+        if config.temporal_weight > 0:
+            if config.video_pairs is None:
+                raise StylecastError("--temporal-weight needs --video-pairs DIR (make it with 'stylecast data video-pairs VIDEO DIR')")
+            self.pairs = VideoPairs(config.video_pairs, config.size, seed=config.seed)
         vgg = load_vgg16(config.vgg_weights, config.cache_dir).to(self.compute.device, memory_format=self.compute.memory_format)
         style = load_style_image(config.style, config.style_size).to(self.compute.device)
         weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight)
@@ -127,15 +135,26 @@ class Trainer:
             "card": asdict(self.card()),
         })
 
-    def train_step(self, batch: torch.Tensor) -> dict[str, float]:
+    def train_step(self, batch: torch.Tensor, pairs: dict[str, torch.Tensor] | None = None) -> dict[str, float]:
         x = batch.to(self.compute.device, memory_format=self.compute.memory_format, non_blocking=True)
+        moving = None
+        if pairs is not None:
+            moving = {k: v.to(self.compute.device, non_blocking=True) for k, v in pairs.items()}
+            # Video frames get the style and content losses too: with the temporal loss alone the
+            # network learns to wash out whatever looks like the training clip, and stays as
+            # unsteady as before on other footage.
+            frames = moving["cur"][: max(1, x.shape[0] // 2)].to(memory_format=self.compute.memory_format)
+            x = torch.cat([x, frames])
         with self.compute.autocast():
             content_features = self.loss.content_target(x)
             y = self.net(x)
             terms = self.loss(y, content_features=content_features)
             if self.config.stability_weight > 0:
-                terms["stability"] = self.config.stability_weight * stability_loss(self.net, x, y)
+                terms["stability"] = self.config.stability_weight * stability_loss(self.net, x, y, mode=self.config.stability_mode)
                 terms["total"] = terms["total"] + terms["stability"]
+            if moving is not None:
+                terms["temporal"] = self.config.temporal_weight * temporal_loss(self.net, moving)
+                terms["total"] = terms["total"] + terms["temporal"]
         self.optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()
         self.optimizer.step()
@@ -162,12 +181,15 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         loader = DataLoader(self.dataset, batch_size=cfg.batch, shuffle=True, drop_last=len(self.dataset) >= cfg.batch)
         batches = _batches(loader)
+        pair_batches = None
+        if self.pairs is not None:
+            pair_batches = _batches(DataLoader(self.pairs, batch_size=cfg.batch, shuffle=True, drop_last=len(self.pairs) >= cfg.batch))
         self.net.train()
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not progress, unit="step", dynamic_ncols=True)
         started = time.perf_counter() - self.elapsed
         try:
             while self.step < cfg.steps:
-                terms = self.train_step(next(batches))
+                terms = self.train_step(next(batches), next(pair_batches) if pair_batches else None)
                 self.step += 1
                 self.elapsed = time.perf_counter() - started
                 self.history.append({"step": self.step, **terms})
@@ -203,7 +225,9 @@ class Trainer:
                 "steps": self.step, "init_from": str(cfg.init_from) if cfg.init_from else None, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
                 "content_layer": cfg.content_layer,
                 "weights": {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight,
-                            "stability": cfg.stability_weight},
+                            "stability": cfg.stability_weight, "temporal": cfg.temporal_weight},
+                "video_pairs": str(cfg.video_pairs) if cfg.temporal_weight > 0 else None,
+                "stability_mode": cfg.stability_mode if cfg.stability_weight > 0 else None,
                 "final_losses": self.recent_losses(),
                 "wall_time_s": round(self.elapsed, 1),
                 "steps_per_s": round(self.step / self.elapsed, 3) if self.elapsed else None,

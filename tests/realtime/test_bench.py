@@ -57,3 +57,36 @@ def test_live_loop_bench_reports_fps_and_latency(tiny_model, tmp_path, capsys):
     # a looping 20 fps source for 1.5 s: the tiny model keeps up, so most frames get through
     assert 10 <= report["frames"] <= 32 and report["fps"] > 6
     assert 0 < report["latency_median_ms"] <= report["latency_p90_ms"] < 1000
+
+
+def test_gpu_rows_are_compared_with_pytorch_on_the_same_gpu(monkeypatch):
+    """A CUDA backend is measured against PyTorch on CUDA, a CPU backend against PyTorch on the CPU."""
+    torch = pytest.importorskip("torch")
+    from stylecast.realtime import bench
+
+    if not torch.cuda.is_available():
+        assert bench.torch_baseline(8, (32, 32), 1, 0, device="cuda") is None  # no GPU: no fake baseline
+    seen = []
+
+    def fake_baseline(width, size, runs, warmup, design="johnson", device="cpu"):
+        seen.append(device)
+        return 10.0, 11.0
+
+    monkeypatch.setattr(bench, "torch_baseline", fake_baseline)
+
+    class FakeBackend:
+        def __init__(self, name):
+            self.name, self.card, self.precision = name, None, "fp16"
+            from stylecast.contract import DEFAULT_CONTRACT
+            self.contract = DEFAULT_CONTRACT
+
+        def run(self, x):
+            return x
+
+    monkeypatch.setattr(bench, "open_backend", lambda model, names: type("C", (), {"backend": FakeBackend(names[0])})())
+    monkeypatch.setattr(bench, "style_picture", lambda model: None)
+    rows = bench.bench_backends("m.onnx", ["cuda", "cpu"], [(32, 32)], runs=2, warmup=0)
+    assert sorted(seen) == ["cpu", "cuda"]
+    labels = {r.backend for r in rows}
+    assert {"cuda", "cpu", "pytorch-eager", "pytorch-cuda"} <= labels
+    assert all(r.speedup is not None for r in rows)

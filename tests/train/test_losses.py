@@ -69,3 +69,20 @@ def test_stability_loss_is_zero_for_an_equivariant_net_and_positive_otherwise():
     theta = random_small_warp(2)
     assert theta.shape == (2, 2, 3) and theta[:, :, 2].abs().max() <= 0.02
     assert apply_warp(content, theta).shape == content.shape
+
+
+def test_shift_stability_target_is_exact_for_a_shift_equivariant_net():
+    from stylecast.train.losses import shift_image, stability_loss
+
+    torch.manual_seed(0)
+    content = torch.rand(2, 3, 40, 40) * 255
+    moved = shift_image(content, 2, -3)
+    torch.testing.assert_close(moved[..., 5:-5, 5:-5], content[..., 3:-7, 8:-2])  # a pure move inside
+    # pointwise and nonlinear: commutes with whole-pixel moves, not with sub-pixel interpolation
+    pointwise = torch.nn.Sequential(torch.nn.Conv2d(3, 3, 1), torch.nn.ReLU())
+    with torch.no_grad():
+        out = pointwise(content)
+        assert stability_loss(pointwise, content, out, noise=0.0, mode="shift").item() < 1e-6
+        assert stability_loss(pointwise, content, out, noise=0.0, mode="affine").item() > 0.1
+    with pytest.raises(ValueError, match="unknown stability mode"):
+        stability_loss(pointwise, content, out, mode="spin")

@@ -76,11 +76,11 @@ def test_ctrl_c_saves_a_checkpoint(config, monkeypatch):
     real_step = trainer.train_step
     calls = {"n": 0}
 
-    def step_then_interrupt(batch):
+    def step_then_interrupt(batch, pairs=None):
         calls["n"] += 1
         if calls["n"] == 4:
             raise KeyboardInterrupt
-        return real_step(batch)
+        return real_step(batch, pairs)
 
     monkeypatch.setattr(trainer, "train_step", step_then_interrupt)
     with pytest.raises(TrainingInterrupted, match="--resume"):

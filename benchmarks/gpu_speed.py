@@ -1,0 +1,129 @@
+"""Where the GPU time of one style network goes: onnxruntime CUDA variants and PyTorch on the same GPU.
+
+    python benchmarks/gpu_speed.py MODEL.onnx [--sizes 1920x1080,3840x2160] [--runs 30]
+
+Rows (ms per frame, median and p90, over the same random frame):
+  ort fp32 host        fp32 graph, frame bound from host memory (H2D + D2H each call)
+  ort fp16 host        the `stylecast` path: fp16 compute graph, I/O bound from host memory
+  ort fp16 host nhwc   the same with the CUDA provider's NHWC layout preference
+  ort fp16 device      frame already on the GPU, output left there: the network alone
+  ort fp16 graph       device binding replayed as a CUDA graph (no launch gaps)
+  torch fp32 / fp16    PyTorch eager on the same GPU (fp16: channels_last + autocast), frame on the GPU
+Needs onnxruntime-gpu and a CUDA GPU; each row that cannot run says why and the rest go on.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from stylecast.realtime.bench import parse_sizes
+from stylecast.realtime.gpu_model import fp16_compute_model
+
+
+def timed(fn: Callable[[], object], runs: int, sync: Callable[[], None] = lambda: None) -> tuple[float, float]:
+    for _ in range(3):
+        fn()
+    sync()
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        sync()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(0.9 * (len(samples) - 1))]
+
+
+def ort_rows(model: Path, size: tuple[int, int], runs: int) -> list[tuple[str, float, float]]:
+    import onnxruntime as ort
+
+    w, h = size
+    x = np.random.default_rng(0).uniform(0, 255, (1, 3, h, w)).astype(np.float32)
+    half = fp16_compute_model(model)
+    rows = []
+
+    def session(graph: bytes | str, **cuda_options) -> "ort.InferenceSession":
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        return ort.InferenceSession(graph, options, providers=[("CUDAExecutionProvider", cuda_options), "CPUExecutionProvider"])
+
+    def host_bound(s: "ort.InferenceSession") -> Callable[[], object]:
+        name_in, name_out = s.get_inputs()[0].name, s.get_outputs()[0].name
+        out = np.empty_like(x)
+        def run() -> None:
+            b = s.io_binding()
+            b.bind_cpu_input(name_in, x)
+            b.bind_output(name_out, "cpu", 0, np.float32, list(out.shape), out.ctypes.data)
+            s.run_with_iobinding(b)
+        return run
+
+    def device_bound(s: "ort.InferenceSession") -> Callable[[], object]:
+        name_in, name_out = s.get_inputs()[0].name, s.get_outputs()[0].name
+        xin = ort.OrtValue.ortvalue_from_numpy(x, "cuda", 0)
+        yout = ort.OrtValue.ortvalue_from_shape_and_type(list(x.shape), np.float32, "cuda", 0)
+        b = s.io_binding()
+        b.bind_ortvalue_input(name_in, xin)
+        b.bind_ortvalue_output(name_out, yout)
+        return lambda: s.run_with_iobinding(b)
+
+    variants = [
+        ("ort fp32 host", lambda: host_bound(session(str(model)))),
+        ("ort fp16 host", lambda: host_bound(session(half))),
+        ("ort fp16 host nhwc", lambda: host_bound(session(half, prefer_nhwc="1"))),
+        ("ort fp16 device", lambda: device_bound(session(half))),
+        ("ort fp16 graph", lambda: device_bound(session(half, enable_cuda_graph="1"))),
+    ]
+    for label, make in variants:
+        try:
+            rows.append((label, *timed(make(), runs)))
+        except Exception as e:  # one variant failing (e.g. CUDA graphs) must not hide the others
+            print(f"{label}: {type(e).__name__}: {str(e).splitlines()[0][:160]}")
+    return rows
+
+
+def torch_rows(width: int, design: str, size: tuple[int, int], runs: int) -> list[tuple[str, float, float]]:
+    import torch
+
+    from stylecast.models.transformer import TransformerNet
+
+    w, h = size
+    net = TransformerNet(width=width, design=design).eval().cuda()
+    x = torch.rand(1, 3, h, w, device="cuda") * 255
+    rows = []
+    with torch.inference_mode():
+        rows.append(("torch fp32 device", *timed(lambda: net(x), runs, torch.cuda.synchronize)))
+        net_cl, x_cl = net.to(memory_format=torch.channels_last), x.to(memory_format=torch.channels_last)
+        with torch.autocast("cuda", dtype=torch.float16):
+            rows.append(("torch fp16 device", *timed(lambda: net_cl(x_cl), runs, torch.cuda.synchronize)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--sizes", default="1920x1080,3840x2160")
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    from stylecast.realtime.backends import OnnxRuntimeBackend, load_cuda_libraries
+
+    load_cuda_libraries()
+    card = OnnxRuntimeBackend(args.model).card
+    width, design = (card.width, card.design) if card else (32, "johnson")
+    print(f"{'variant':<22}{'size':<11}{'median ms':>10}{'p90 ms':>9}{'fps':>8}")
+    for size in parse_sizes(args.sizes):
+        rows = ort_rows(args.model, size, args.runs)
+        try:
+            rows += torch_rows(width, design, size, args.runs)
+        except Exception as e:
+            print(f"torch: {type(e).__name__}: {e}")
+        for label, med, p90 in rows:
+            print(f"{label:<22}{size[0]}x{size[1]:<6}{med:>10.2f}{p90:>9.2f}{1000 / med:>8.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

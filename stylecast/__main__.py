@@ -1,0 +1,4 @@
+"""`python -m stylecast ...`: the same as the `stylecast` command."""
+from stylecast.cli import main
+
+raise SystemExit(main())
