@@ -30,7 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photo", type=Path, default=Path("docs/sample.jpg"))
     parser.add_argument("--out", type=Path, default=Path("docs/gallery.jpg"))
-    parser.add_argument("--columns", type=int, default=2)
+    parser.add_argument("--columns", type=int, default=4)
     args = parser.parse_args()
     photo = cv2.imread(str(args.photo))
     tiles = [labelled(photo, "original")]

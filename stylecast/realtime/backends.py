@@ -162,10 +162,23 @@ def _cuda_available() -> tuple[bool, str]:
     return True, "onnxruntime CUDA provider is available"
 
 
+def tensorrt_loadable() -> bool:
+    """onnxruntime-gpu lists TensorRT whether or not TensorRT itself is installed; only its library tells."""
+    import ctypes
+
+    for name in ("libnvinfer.so.10", "nvinfer_10.dll"):
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return util.find_spec("tensorrt_libs") is not None  # the pip wheels, which onnxruntime can load
+
+
 def gpu_providers(available: list[str], cache_dir: Path) -> list[str | tuple[str, dict]]:
-    """TensorRT first when this onnxruntime has it (fp16 engines, cached between runs), then CUDA, then CPU."""
+    """TensorRT first when it is really there (fp16 engines, cached between runs), then CUDA, then CPU."""
     providers: list[str | tuple[str, dict]] = []
-    if "TensorrtExecutionProvider" in available:
+    if "TensorrtExecutionProvider" in available and tensorrt_loadable():
         providers.append(("TensorrtExecutionProvider", {"trt_fp16_enable": True, "trt_engine_cache_enable": True,
                                                         "trt_engine_cache_path": str(cache_dir / "tensorrt")}))
     return providers + ["CUDAExecutionProvider", "CPUExecutionProvider"]

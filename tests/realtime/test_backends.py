@@ -7,14 +7,21 @@ from stylecast.realtime.backends import OnnxRuntimeBackend, open_backend
 from stylecast.realtime.stylizer import Stylizer
 
 
-def test_auto_never_picks_cuda_without_a_cuda_provider(tiny_model):
+def _without_cuda(monkeypatch):
+    """Behave as on a machine whose onnxruntime has no CUDA provider, also when run on a GPU machine."""
+    monkeypatch.setattr(backends, "_cuda_available", lambda: (False, "this onnxruntime has no CUDA provider"))
+
+
+def test_auto_never_picks_cuda_without_a_cuda_provider(tiny_model, monkeypatch):
+    _without_cuda(monkeypatch)
     choice = open_backend(tiny_model)
     assert choice.backend.name in ("openvino", "cpu")
     assert "CUDAExecutionProvider" not in choice.backend.providers
     assert "CUDA" in choice.reason  # says why CUDA was skipped
 
 
-def test_explicit_cuda_without_gpu_is_a_clear_error(tiny_model):
+def test_explicit_cuda_without_gpu_is_a_clear_error(tiny_model, monkeypatch):
+    _without_cuda(monkeypatch)
     with pytest.raises(StylecastError, match="CUDA backend unavailable"):
         open_backend(tiny_model, ("cuda",))
 
@@ -117,13 +124,17 @@ def test_io_binding_gives_the_same_frames_as_a_plain_run(tiny_model):
     np.testing.assert_allclose(bound.run(y), OnnxRuntimeBackend(tiny_model).run(y), atol=1e-3)
 
 
-def test_tensorrt_comes_first_with_fp16_engines_cached(tmp_path):
+def test_tensorrt_comes_first_with_fp16_engines_cached(tmp_path, monkeypatch):
+    monkeypatch.setattr(backends, "tensorrt_loadable", lambda: True)
     providers = backends.gpu_providers(["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"], tmp_path)
     name, options = providers[0]
     assert name == "TensorrtExecutionProvider" and options["trt_fp16_enable"] and options["trt_engine_cache_enable"]
     assert options["trt_engine_cache_path"].startswith(str(tmp_path))
     assert providers[1:] == ["CUDAExecutionProvider", "CPUExecutionProvider"]
     assert backends.gpu_providers(["CUDAExecutionProvider", "CPUExecutionProvider"], tmp_path) == providers[1:]
+    # listed by onnxruntime-gpu but not installed (seen on an H100 without TensorRT): not asked for
+    monkeypatch.setattr(backends, "tensorrt_loadable", lambda: False)
+    assert backends.gpu_providers(["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"], tmp_path) == providers[1:]
 
 
 def test_cuda_path_runs_the_fp16_graph_with_io_binding(monkeypatch):
