@@ -38,9 +38,8 @@ def main() -> None:
                 style, smooth = spec.split(":")
                 run = RunConfig(style=style, backend=args.backend, max_side=args.max_side)
                 choice = open_backend(resolve_style(style), run.prefer)
-                width = choice.backend.card.width if choice.backend.card else 32
                 out = Path(tmp) / f"{clip.stem}-{style}-{smooth}.mkv"
-                result = stylize_video(clip, out, Stylizer(choice.backend), width, VideoConfig(run=run, smooth=smooth))
+                result = stylize_video(clip, out, Stylizer(choice.backend), choice.network_width, VideoConfig(run=run, smooth=smooth))
                 scores = evaluate_videos(out, clip, limit=args.limit)
                 base = base or scores.warping_error
                 change = f"{100 * (scores.warping_error / base - 1):+.0f}%"

@@ -37,6 +37,14 @@ class Choice:
     backend: Backend
     reason: str
 
+    @property
+    def network_width(self) -> int:
+        """The style network's channel width from its card; a model without one counts as full width."""
+        return self.backend.card.width if self.backend.card else FULL_WIDTH
+
+
+FULL_WIDTH = 32
+
 
 def _parse_metadata(values: dict[str, str]) -> tuple[ModelContract, StyleCard | None]:
     contract = ModelContract.from_json(values[METADATA_CONTRACT_KEY]) if METADATA_CONTRACT_KEY in values else DEFAULT_CONTRACT

@@ -173,9 +173,8 @@ def bench_video(video: Path, model: Path, backend: str = "auto", max_side: int |
 
     run = RunConfig(style=str(model), backend=backend, max_side=max_side)
     choice = open_backend(model, run.prefer)
-    width = choice.backend.card.width if choice.backend.card else 32
     with tempfile.TemporaryDirectory() as tmp:
-        result = stylize_video(Path(video), Path(tmp) / "bench.mp4", Stylizer(choice.backend), width, VideoConfig(run=run))
+        result = stylize_video(Path(video), Path(tmp) / "bench.mp4", Stylizer(choice.backend), choice.network_width, VideoConfig(run=run))
     t = result.times
     return {"backend": choice.backend.name, "frames": t.frames, "wall_s": round(t.wall, 2), "fps": round(t.fps, 2),
             "decode_s": round(t.decode, 2), "infer_s": round(t.infer, 2), "encode_s": round(t.encode, 2),

@@ -108,9 +108,8 @@ def stylize_videos(inputs: list[Path], output: Path, config: VideoConfig,
     model = resolve_style(config.run.style)
     jobs = plan_outputs([Path(p) for p in inputs], Path(output), model.stem, config.run.overwrite)
     choice = open_backend(model, config.run.prefer)
-    width = choice.backend.card.width if choice.backend.card else 32
     stylize = Stylizer(choice.backend)
     results = []
     for source, target in jobs:
-        results.append(stylize_video(source, target, stylize, width, config, show_progress))
+        results.append(stylize_video(source, target, stylize, choice.network_width, config, show_progress))
     return choice, results
