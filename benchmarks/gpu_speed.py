@@ -14,29 +14,18 @@ Needs onnxruntime-gpu and a CUDA GPU; each row that cannot run says why and the 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from stylecast.realtime.bench import parse_sizes
+from stylecast.realtime.bench import parse_sizes, time_calls
 from stylecast.realtime.gpu_model import fp16_compute_model
 
 
 def timed(fn: Callable[[], object], runs: int, sync: Callable[[], None] = lambda: None) -> tuple[float, float]:
-    for _ in range(3):
-        fn()
-    sync()
-    samples = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        sync()
-        samples.append((time.perf_counter() - t) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(0.9 * (len(samples) - 1))]
+    """``time_calls`` with the device synchronized inside each timed call, so GPU work is counted."""
+    return time_calls(lambda: (fn(), sync()), runs, warmup=3)
 
 
 def ort_rows(model: Path, size: tuple[int, int], runs: int) -> list[tuple[str, float, float]]:

@@ -207,10 +207,9 @@ def _open_cuda(model_path: Path) -> Choice:
     import onnxruntime as ort
 
     ok, why = _cuda_available()
-    if ok:
-        load_cuda_libraries()
     if not ok:
         raise StylecastError(f"CUDA backend unavailable: {why}")
+    load_cuda_libraries()
     from stylecast.realtime.gpu_model import fp16_compute_model
 
     providers = tuple(gpu_providers(ort.get_available_providers(), Path.home() / ".cache" / "stylecast"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from stylecast.errors import StylecastError
-from stylecast.realtime.backends import open_backend, psnr, style_picture
+from stylecast.realtime.backends import FULL_WIDTH, open_backend, psnr, style_picture
 from stylecast.realtime.preprocess import preprocess
 
 
@@ -84,11 +84,16 @@ def torch_baseline(width: int, size: tuple[int, int], runs: int, warmup: int, de
         return time_calls(lambda: net(x.to(device)).cpu(), runs, warmup)
 
 
+def _baseline_device(backend_name: str) -> str:
+    """Where the PyTorch baseline for a backend runs: on the GPU for the CUDA backend, else the CPU."""
+    return "cuda" if backend_name == "cuda" else "cpu"
+
+
 def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[int, int]], runs: int = 20,
                    warmup: int = 3, baseline: bool = True) -> list[Timing]:
     results: list[Timing] = []
     base: dict[tuple[str, str], float] = {}
-    width, design = 32, "johnson"
+    width, design = FULL_WIDTH, "johnson"
     devices: set[str] = set()  # where baselines run: a GPU backend is compared with PyTorch on that GPU
     photo = style_picture(model)
     reference = None
@@ -104,7 +109,7 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
             print(f"skipping {name}: {e}")
             continue
         backend = choice.backend
-        devices.add("cuda" if backend.name == "cuda" else "cpu")
+        devices.add(_baseline_device(backend.name))
         if backend.card:
             width, design = backend.card.width, backend.card.design
         precision = getattr(backend, "precision", "fp32")
@@ -127,7 +132,7 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
                     results.append(Timing(label, "fp32", f"{w}x{h}", timed[0], timed[1], 1000 / timed[0], 1.0))
 
     def speedup(t: Timing) -> float | None:
-        key = ("cuda" if t.backend == "cuda" else "cpu", t.size)
+        key = (_baseline_device(t.backend), t.size)
         return t.speedup if t.speedup is not None or key not in base else base[key] / t.median_ms
 
     return [Timing(**{**asdict(t), "speedup": speedup(t)}) for t in results]

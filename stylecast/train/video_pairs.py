@@ -23,6 +23,7 @@ from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.realtime.flow import FlowEstimator, consistent_mask
 from stylecast.sizing import fit_image
+from stylecast.train.data import to_tensor
 
 MIN_TRUSTED = 0.5  # pairs whose flow is trusted on less than this share are cuts or chaos: skipped
 
@@ -120,8 +121,7 @@ class VideoPairs(Dataset):
         if rng.random() < 0.5:  # mirror: the flow's horizontal component changes sign
             crop = {k: v[:, ::-1] for k, v in crop.items()}
             crop["flow"] = crop["flow"] * np.array([-1, 1], np.float16)
-        as_chw = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1))).float()
-        return {"prev": as_chw(crop["prev"]), "cur": as_chw(crop["cur"]), "flow": as_chw(crop["flow"]),
+        return {"prev": to_tensor(crop["prev"]), "cur": to_tensor(crop["cur"]), "flow": to_tensor(crop["flow"]),
                 "mask": torch.from_numpy(np.ascontiguousarray(crop["mask"])).float()[None]}
 
 

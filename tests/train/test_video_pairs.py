@@ -47,8 +47,10 @@ def test_warp_by_flow_matches_the_opencv_warp():
 
 def _pairs_batch(frames: list[np.ndarray]) -> dict:
     prev, cur, back, mask = next(iter(frame_pairs(frames, shortest=frames[0].shape[0])))
-    chw = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1))).float()[None]
-    return {"prev": chw(prev), "cur": chw(cur), "flow": chw(back), "mask": torch.from_numpy(mask).float()[None, None]}
+    from stylecast.train.data import to_tensor
+
+    return {"prev": to_tensor(prev)[None], "cur": to_tensor(cur)[None], "flow": to_tensor(back)[None],
+            "mask": torch.from_numpy(mask).float()[None, None]}
 
 
 def test_temporal_loss_is_small_for_a_steady_net_and_large_for_a_flickering_one():
