@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 METADATA_CONTRACT_KEY = "stylecast.contract"
 METADATA_CARD_KEY = "stylecast.card"
 # TransformerNet designs (stylecast.models.transformer); here so torch-free code can name them.
 NETWORK_DESIGNS = ("johnson", "shuffle")
+INT8_SUFFIX = ".int8.onnx"
+
+
+def int8_path(model: Path) -> Path:
+    """Where a style's int8 copy lives (from `stylecast quantize`): ``NAME.int8.onnx`` beside ``NAME.onnx``."""
+    model = Path(model)
+    return model.with_name(model.name.removesuffix(".onnx") + INT8_SUFFIX)
 
 
 @dataclass(frozen=True)

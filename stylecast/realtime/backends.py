@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from stylecast.contract import DEFAULT_CONTRACT, METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelContract, StyleCard
+from stylecast.contract import DEFAULT_CONTRACT, METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelContract, StyleCard, int8_path
 from stylecast.errors import StylecastError
 
 log = logging.getLogger(__name__)
@@ -112,19 +112,30 @@ class OnnxRuntimeBackend:
 
 
 class OpenVinoBackend:
-    """OpenVINO on the CPU, in bf16 where the CPU computes bf16 natively (AVX512-BF16/AMX)."""
+    """OpenVINO on the CPU: f32, bf16 where the CPU computes bf16 natively (AVX512-BF16/AMX), or the
+    style's int8 copy (``NAME.int8.onnx`` from `stylecast quantize`)."""
 
     def __init__(self, model_path: Path, precision: str = "auto") -> None:
         import openvino as ov
 
         self.core = ov.Core()
+        capabilities = self.core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        if precision not in ("auto", "f32", "bf16", "int8"):
+            raise StylecastError(f"unknown OpenVINO precision {precision!r}: use auto, f32, bf16 or int8")
+        if precision == "auto":
+            precision = "bf16" if "BF16" in capabilities else "f32"
+        if precision == "int8":
+            model_path = int8_path(model_path)
+            if not model_path.is_file():
+                raise StylecastError(f"no int8 copy of this style ({model_path.name}): make one with stylecast quantize")
+            # Layers left in float (instance norm, the residual adds) run at the CPU's best float precision.
+            self.hint = "bf16" if "BF16" in capabilities else "f32"
+        else:
+            self.hint = precision
         try:
             self.model = self.core.read_model(str(model_path))
         except Exception as e:
             raise _model_error(model_path, e) from e
-        capabilities = self.core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
-        if precision == "auto":
-            precision = "bf16" if "BF16" in capabilities else "f32"
         self.precision = precision
         self.name = "openvino"
         self.providers = (f"CPU:{precision}",)
@@ -142,7 +153,7 @@ class OpenVinoBackend:
     def _compile(self, shape: tuple[int, ...]):
         model = self.model.clone()
         model.reshape({self.contract.input_name: list(shape)})
-        config = {"INFERENCE_PRECISION_HINT": self.precision, "PERFORMANCE_HINT": "LATENCY"}
+        config = {"INFERENCE_PRECISION_HINT": self.hint, "PERFORMANCE_HINT": "LATENCY"}
         return self.core.compile_model(model, "CPU", config)
 
     def run(self, batch: np.ndarray) -> np.ndarray:
@@ -255,7 +266,7 @@ def _psnr(reduced: Backend, full: Backend, model_path: Path) -> float | None:
     return None if photo is None else psnr(Stylizer(reduced)(photo), Stylizer(full)(photo))
 
 
-def _bf16_psnr(backend: "OpenVinoBackend", model_path: Path) -> float | None:
+def _openvino_psnr(backend: "OpenVinoBackend", model_path: Path) -> float | None:
     return _psnr(backend, OpenVinoBackend(model_path, precision="f32"), model_path)
 
 
@@ -263,19 +274,41 @@ def _psnr_against_cpu(backend: OnnxRuntimeBackend, model_path: Path) -> float | 
     return _psnr(backend, OnnxRuntimeBackend(model_path), model_path)
 
 
+def _int8_choice(model_path: Path) -> tuple["OpenVinoBackend | None", str]:
+    """The style's int8 copy where there is one, the CPU has int8 dot products and it passes the PSNR check."""
+    import openvino as ov
+
+    if not int8_path(model_path).is_file():
+        return None, ""
+    if "INT8" not in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        return None, "no int8 on this CPU"
+    try:
+        backend = OpenVinoBackend(model_path, precision="int8")
+    except StylecastError as e:
+        return None, str(e)
+    quality = _openvino_psnr(backend, model_path)
+    if quality is not None and quality < MIN_PSNR_DB:
+        return None, f"int8 gave {quality:.1f} dB PSNR against f32 on the style's picture (< {MIN_PSNR_DB:.0f})"
+    return backend, "" if quality is None else f" ({quality:.1f} dB PSNR against f32)"
+
+
 def _open_openvino(model_path: Path) -> Choice:
     if not _has("openvino"):
         raise StylecastError("OpenVINO backend unavailable: pip install 'stylecast[openvino]'")
+    int8, note = _int8_choice(model_path)
+    if int8 is not None:
+        return Choice(int8, f"OpenVINO is installed; the style's int8 copy{note}")
+    int8_note = f"; int8 not used: {note}" if note else ""
     backend = OpenVinoBackend(model_path)
     reason = f"OpenVINO is installed; CPU inference precision {backend.precision}"
     if backend.precision == "bf16":
-        quality = _bf16_psnr(backend, model_path)
+        quality = _openvino_psnr(backend, model_path)
         if quality is not None and quality < MIN_PSNR_DB:
-            return Choice(OpenVinoBackend(model_path, precision="f32"),
-                          f"OpenVINO f32: bf16 gave {quality:.1f} dB PSNR against f32 on the style's picture (< {MIN_PSNR_DB:.0f})")
+            return Choice(OpenVinoBackend(model_path, precision="f32"), f"OpenVINO f32: bf16 gave {quality:.1f} dB PSNR "
+                          f"against f32 on the style's picture (< {MIN_PSNR_DB:.0f}){int8_note}")
         if quality is not None:
             reason += f" ({quality:.1f} dB PSNR against f32)"
-    return Choice(backend, reason)
+    return Choice(backend, reason + int8_note)
 
 
 def _open_cpu(model_path: Path) -> Choice:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from stylecast.errors import StylecastError
-from stylecast.realtime.backends import FULL_WIDTH, open_backend, psnr, style_picture
+from stylecast.realtime.backends import FULL_WIDTH, Backend, OpenVinoBackend, open_backend, psnr, style_picture
 from stylecast.realtime.preprocess import preprocess
 
 
@@ -89,6 +89,21 @@ def _baseline_device(backend_name: str) -> str:
     return "cuda" if backend_name == "cuda" else "cpu"
 
 
+def _open_for_bench(model: Path, name: str) -> Backend:
+    """A backend by name as `--backend` takes it, or ``openvino:PRECISION`` to time one precision."""
+    if ":" not in name:
+        return open_backend(model, (name,)).backend
+    runtime, precision = name.split(":", 1)
+    if runtime != "openvino":
+        raise StylecastError(f"only openvino takes a precision (openvino:int8, openvino:bf16, openvino:f32), not {name!r}")
+    if not Path(model).is_file():
+        raise StylecastError(f"style model not found: {model}")
+    try:
+        return OpenVinoBackend(model, precision)
+    except ImportError as e:
+        raise StylecastError("OpenVINO backend unavailable: pip install 'stylecast[openvino]'") from e
+
+
 def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[int, int]], runs: int = 20,
                    warmup: int = 3, baseline: bool = True) -> list[Timing]:
     results: list[Timing] = []
@@ -102,13 +117,16 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
         from stylecast.realtime.stylizer import Stylizer
 
         reference = Stylizer(OnnxRuntimeBackend(model))(photo)
+    seen: set[tuple[str, str]] = set()
     for name in backends:
         try:
-            choice = open_backend(model, (name,))
+            backend = _open_for_bench(model, name)
         except StylecastError as e:
             print(f"skipping {name}: {e}")
             continue
-        backend = choice.backend
+        if (backend.name, getattr(backend, "precision", "fp32")) in seen:
+            continue  # e.g. openvino:bf16 where plain openvino already chose bf16
+        seen.add((backend.name, getattr(backend, "precision", "fp32")))
         devices.add(_baseline_device(backend.name))
         if backend.card:
             width, design = backend.card.width, backend.card.design
