@@ -28,6 +28,7 @@ def main() -> None:
     ap.add_argument("--max-side", type=int, default=640)
     ap.add_argument("--limit", type=int, default=300, help="frames scored per clip")
     ap.add_argument("--backend", default="auto")
+    ap.add_argument("--flow-scale", type=float, default=1.0, help="resolution of the metric's flow (1 = full)")
     args = ap.parse_args()
     print("| clip | style | smooth | warping error | vs first row | stability | infer ms/frame |")
     print("|---|---|---|---|---|---|---|")
@@ -40,7 +41,7 @@ def main() -> None:
                 choice = open_backend(resolve_style(style), run.prefer)
                 out = Path(tmp) / f"{clip.stem}-{style}-{smooth}.mkv"
                 result = stylize_video(clip, out, Stylizer(choice.backend), choice.network_width, VideoConfig(run=run, smooth=smooth))
-                scores = evaluate_videos(out, clip, limit=args.limit)
+                scores = evaluate_videos(out, clip, limit=args.limit, flow_scale=args.flow_scale)
                 base = base or scores.warping_error
                 change = f"{100 * (scores.warping_error / base - 1):+.0f}%"
                 ms = 1000 * result.times.infer / max(1, result.times.frames)

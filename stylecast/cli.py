@@ -93,7 +93,7 @@ def cmd_eval_temporal(args: argparse.Namespace) -> int:
 
     from stylecast.realtime.temporal_eval import evaluate_videos
 
-    print(json.dumps(evaluate_videos(args.video, args.source, args.limit).to_dict(), indent=2))
+    print(json.dumps(evaluate_videos(args.video, args.source, args.limit, args.flow_scale).to_dict(), indent=2))
     return 0
 
 
@@ -231,6 +231,16 @@ def cmd_data_video_pairs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flow_scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.1 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scale between 0.1 and 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stylecast", description="Real-time neural style transfer for images, video and webcams.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is chosen and why")
@@ -302,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("video", type=Path, metavar="OUT_VIDEO", help="the stylized video")
     p.add_argument("--source", required=True, type=Path, metavar="IN_VIDEO", help="the original it was made from")
     p.add_argument("--limit", type=_positive_int, default=300, help="at most this many frames")
+    p.add_argument("--flow-scale", type=_flow_scale, default=1.0,
+                   help="resolution of the flow, 0.1-1 (default 1: full; lower is faster but misses small moving objects)")
     p.set_defaults(func=cmd_eval_temporal)
 
     p = sub.add_parser("live", help="live webcam filter: window, virtual camera, HTTP stream for OBS, recording",
