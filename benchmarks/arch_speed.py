@@ -49,33 +49,40 @@ def gmacs(net: TransformerNet, w: int, h: int) -> float:
 
 
 def profile(design: str, w: int, h: int, runs: int) -> None:
-    """Where OpenVINO bf16 spends the time, per layer (its PERF_COUNT counters, like benchmark_app -pc)."""
-    import collections
-
-    import openvino as ov
-
-    width, blocks, edge = design.split(":")
+    """Where OpenVINO bf16 spends the time per layer, for a random-weight design."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "net.onnx"
-        write_onnx(variant(int(width), int(blocks), edge), path, DEFAULT_CONTRACT)
-        core = ov.Core()
-        model = core.read_model(str(path))
-        model.reshape({DEFAULT_CONTRACT.input_name: [1, 3, h, w]})
-        compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "bf16", "PERF_COUNT": True})
-        request = compiled.create_infer_request()
-        x = np.random.default_rng(0).uniform(0, 255, (1, 3, h, w)).astype(np.float32)
-        for _ in range(runs):
-            request.infer({DEFAULT_CONTRACT.input_name: x})
-        layers = [(p.real_time.total_seconds() * 1e3, p.node_type, p.node_name) for p in request.get_profiling_info()]
-    total = sum(ms for ms, _, _ in layers)
+        write_onnx(variant(*_parse_design(design)), path, DEFAULT_CONTRACT)
+        profile_model(path, w, h, runs, "bf16", label=design)
+
+
+def _parse_design(design: str) -> tuple[int, int, str]:
+    width, blocks, edge = design.split(":")
+    return int(width), int(blocks), edge
+
+
+def profile_model(path: Path, w: int, h: int, runs: int, precision: str, label: str = "") -> None:
+    """Per-layer OpenVINO counters (like benchmark_app -pc) for a model file; ``int8`` runs its int8 copy."""
+    import collections
+
+    backend = OpenVinoBackend(path, precision)  # resolves NAME.int8.onnx and the float hint as stylecast does
+    model = backend.model.clone()
+    model.reshape({backend.contract.input_name: [1, 3, h, w]})
+    compiled = backend.core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": backend.hint, "PERF_COUNT": True})
+    request = compiled.create_infer_request()
+    x = np.random.default_rng(0).uniform(0, 255, (1, 3, h, w)).astype(np.float32)
+    for _ in range(runs):
+        request.infer({backend.contract.input_name: x})
+    layers = [(p.real_time.total_seconds() * 1e3, p.node_type, p.node_name, p.exec_type) for p in request.get_profiling_info()]
+    total = sum(ms for ms, *_ in layers)
     by_type = collections.Counter()
-    for ms, kind, _ in layers:
+    for ms, kind, _, _ in layers:
         by_type[kind] += ms
-    print(f"{design} at {w}x{h}: {total:.1f} ms summed over layers (last run)")
+    print(f"{label or Path(path).name} {precision} at {w}x{h}: {total:.1f} ms summed over layers (last run)")
     for kind, ms in by_type.most_common(6):
         print(f"  {100 * ms / total:5.1f}%  {kind}")
-    for ms, kind, name in sorted(layers, reverse=True)[:6]:
-        print(f"  {100 * ms / total:5.1f}%  {kind:<14} {name}")
+    for ms, kind, name, exec_type in sorted(layers, reverse=True)[:8]:
+        print(f"  {100 * ms / total:5.1f}%  {kind:<14} {exec_type:<24} {name}")
 
 
 def main() -> None:
@@ -85,8 +92,15 @@ def main() -> None:
     ap.add_argument("--designs", default="32:5:9,32:5:shuffle,16:5:9,16:5:5,16:3:9,16:5:shuffle,8:5:9,8:5:5,8:3:9,8:5:shuffle",
                     help="WIDTH:RESIDUAL_BLOCKS:EDGE list; EDGE is the end kernel size or 'shuffle'")
     ap.add_argument("--profile", metavar="DESIGN", help="per-layer OpenVINO bf16 profile of one design instead")
+    ap.add_argument("--profile-model", metavar="MODEL", help="per-layer OpenVINO profile of a style (name or .onnx) instead")
+    ap.add_argument("--precision", default="bf16", choices=("f32", "bf16", "int8"), help="for --profile-model")
     args = ap.parse_args()
     (w, h), = parse_sizes(args.size)
+    if args.profile_model:
+        from stylecast.styles import resolve_style
+
+        profile_model(resolve_style(args.profile_model), w, h, args.runs, args.precision, label=args.profile_model)
+        return
     if args.profile:
         profile(args.profile, w, h, args.runs)
         return
@@ -95,9 +109,7 @@ def main() -> None:
     print(f"{'design':<12}{'GMAC':>7}{'ov bf16 ms':>12}{'ov f32 ms':>11}{'ort ms':>9}{'torch ms':>10}")
     with tempfile.TemporaryDirectory() as tmp:
         for design in args.designs.split(","):
-            width, blocks, kernel = design.split(":")
-            width, blocks = int(width), int(blocks)
-            net = variant(width, blocks, kernel)
+            net = variant(*_parse_design(design))
             path = Path(tmp) / f"{design.replace(':', '_')}.onnx"
             write_onnx(net, path, DEFAULT_CONTRACT)
             row = [f"{design:<12}", f"{gmacs(net, w, h):>7.2f}"]

@@ -29,6 +29,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=300, help="frames scored per clip")
     ap.add_argument("--backend", default="auto")
     ap.add_argument("--flow-scale", type=float, default=1.0, help="resolution of the metric's flow (1 = full)")
+    ap.add_argument("--crf", type=int, help="h264 quality of the stylized clips (default: stylecast video's 18; "
+                                            "0 is lossless and scores the network alone, not the encoder)")
     args = ap.parse_args()
     print("| clip | style | smooth | warping error | vs first row | stability | infer ms/frame |")
     print("|---|---|---|---|---|---|---|")
@@ -40,7 +42,7 @@ def main() -> None:
                 run = RunConfig(style=style, backend=args.backend, max_side=args.max_side)
                 choice = open_backend(resolve_style(style), run.prefer)
                 out = Path(tmp) / f"{clip.stem}-{style}-{smooth}.mkv"
-                result = stylize_video(clip, out, Stylizer(choice.backend), choice.network_width, VideoConfig(run=run, smooth=smooth))
+                result = stylize_video(clip, out, Stylizer(choice.backend), choice.network_width, VideoConfig(run=run, smooth=smooth, crf=args.crf))
                 scores = evaluate_videos(out, clip, limit=args.limit, flow_scale=args.flow_scale)
                 base = base or scores.warping_error
                 change = f"{100 * (scores.warping_error / base - 1):+.0f}%"

@@ -125,6 +125,10 @@ def cmd_styles(args: argparse.Namespace) -> int:
             continue
         t = card.training
         trained = f"{t.get('steps', '?')} steps, batch {t.get('batch', '?')}, {t.get('wall_time_s', '?')} s on {t.get('hardware', '?')}"
+        if t.get("parent_steps"):
+            trained += f", fine-tuned from a network trained {t['parent_steps']} steps"
+        if t.get("averaged_from"):
+            trained += "; weights averaged from " + " + ".join(f"{a['run']} ({100 * a['share']:.0f}%)" for a in t["averaged_from"])
         print(f"{s.name}\twidth {card.width} {card.design}\t{card.style_source or card.style_image} [{card.style_license or 'license unknown'}]\n\ttrained: {trained}\n\tmodel: {s.model}")
     return 0
 
@@ -143,10 +147,16 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     from stylecast.export.quantize import quantize_model
     from stylecast.styles import resolve_style
 
-    report = quantize_model(resolve_style(args.model), args.data, args.output, limit=args.limit, overwrite=args.overwrite)
+    from stylecast.contract import int8_path
+
+    model = resolve_style(args.model)
+    report = quantize_model(model, args.data, args.output, limit=args.limit, overwrite=args.overwrite)
     print(f"wrote {report.path} ({report.bytes / 1e6:.1f} MB, calibrated on {report.images} photos, "
           f"{report.psnr_db:.1f} dB PSNR against fp32 on held-out photos)")
-    print("OpenVINO now runs this style in int8 where the CPU has int8 dot products (see stylecast bench)")
+    if report.path.resolve() == int8_path(model).resolve():
+        print("OpenVINO now runs this style in int8 where the CPU has int8 dot products (see stylecast bench)")
+    else:
+        print(f"OpenVINO uses it when it sits beside the model as {int8_path(model).name}")
     return 0
 
 

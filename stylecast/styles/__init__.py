@@ -1,11 +1,12 @@
-"""The trained styles that ship with stylecast: NAME.onnx, NAME.json (card), NAME.jpg (style image)."""
+"""The trained styles that ship with stylecast: NAME.onnx, NAME.json (card), NAME.jpg (style image),
+and NAME.int8.onnx (the int8 copy OpenVINO uses on CPUs with int8 dot products)."""
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from stylecast.contract import StyleCard
+from stylecast.contract import INT8_SUFFIX, StyleCard
 from stylecast.errors import StylecastError
 
 STYLES_DIR = Path(__file__).resolve().parent
@@ -22,6 +23,8 @@ class BundledStyle:
 def bundled_styles(folder: Path = STYLES_DIR) -> list[BundledStyle]:
     styles = []
     for model in sorted(folder.glob("*.onnx")):
+        if model.name.endswith(INT8_SUFFIX):
+            continue  # a copy of another style, not a style of its own
         name = model.stem
         card_path, thumb = model.with_suffix(".json"), model.with_suffix(".jpg")
         card = StyleCard.from_json(card_path.read_text()) if card_path.is_file() else None

@@ -37,3 +37,16 @@ def net_from_checkpoint(ckpt: dict[str, Any]) -> TransformerNet:
                          design=config.get("design", "johnson"))
     net.load_state_dict(ckpt["model"])
     return net.eval()
+
+
+def lineage_steps(training: dict[str, Any]) -> int:
+    """Training steps before this run: its --init-from parent's steps, and that parent's, and so on.
+
+    Read from the card where recorded; for older runs, from the parent checkpoints still on disk."""
+    if "parent_steps" in training:
+        return int(training["parent_steps"] or 0)
+    parent = training.get("init_from")
+    if not parent or not Path(parent).is_file():
+        return 0
+    parent_training = (load_checkpoint(Path(parent)).get("card") or {}).get("training", {})
+    return int(parent_training.get("steps", 0) or 0) + lineage_steps(parent_training)

@@ -17,7 +17,7 @@ from stylecast.contract import StyleCard
 from stylecast.errors import StylecastError
 from stylecast.models.transformer import TransformerNet
 from stylecast.models.vgg_weights import load_vgg16
-from stylecast.train.checkpoint import load_checkpoint, save_checkpoint
+from stylecast.train.checkpoint import lineage_steps, load_checkpoint, save_checkpoint
 from stylecast.train.config import TrainConfig
 from stylecast.train.data import ImageFolder, read_rgb, to_tensor
 from stylecast.train.device import Compute, choose_compute, describe_hardware
@@ -81,6 +81,7 @@ class Trainer:
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
         self.step = 0
         self.elapsed = 0.0
+        self.parent_steps = 0  # steps behind the --init-from weights, for the card
         self.history: list[dict[str, float]] = []
         if resume and self.checkpoint_path.exists():
             self._restore(load_checkpoint(self.checkpoint_path))
@@ -98,6 +99,7 @@ class Trainer:
         self.step = int(ckpt["step"])
         self.elapsed = float(ckpt.get("elapsed", 0.0))
         self.history = list(ckpt.get("history", []))
+        self.parent_steps = int((ckpt.get("card") or {}).get("training", {}).get("parent_steps", 0) or 0)
 
     def _start_from(self, ckpt: dict) -> None:
         """Fine-tune: take another run's network weights, but a fresh optimizer and step count."""
@@ -107,6 +109,8 @@ class Trainer:
             raise StylecastError(f"--init-from is a width-{width} {design} network, not width {self.config.width} "
                                  f"{self.config.design}: use the same --width and --design")
         self.net.load_state_dict(ckpt["model"])
+        parent = (ckpt.get("card") or {}).get("training", {})
+        self.parent_steps = int(parent.get("steps", ckpt.get("step", 0)) or 0) + lineage_steps(parent)
 
     def _sample_batch(self) -> torch.Tensor:
         """Center crops of the first few images, the same at every sample so progress is visible."""
@@ -222,7 +226,7 @@ class Trainer:
             name=cfg.name, width=cfg.width, design=cfg.design,
             style_image=Path(cfg.style).name, style_source=cfg.style_source, style_license=cfg.style_license,
             training={
-                "steps": self.step, "init_from": str(cfg.init_from) if cfg.init_from else None, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
+                "steps": self.step, "init_from": str(cfg.init_from) if cfg.init_from else None, "parent_steps": self.parent_steps, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
                 "content_layer": cfg.content_layer,
                 "weights": {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight,
                             "stability": cfg.stability_weight, "temporal": cfg.temporal_weight},

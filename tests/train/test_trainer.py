@@ -122,6 +122,13 @@ def test_init_from_another_run_fine_tunes(config, tmp_path):
     assert tuned.step == 0
     for key, value in tuned.net.state_dict().items():
         torch.testing.assert_close(value, base.net.state_dict()[key])
+    # The card counts the steps behind the starting weights, through a second fine-tune and a resume.
+    tuned.run(progress=False)
+    assert tuned.card().training["parent_steps"] == 2
+    again = Trainer(replace(config, out=tmp_path / "again", steps=1, init_from=tmp_path / "tuned" / "checkpoint.pt"))
+    assert again.card().training["parent_steps"] == 3
+    resumed = Trainer(replace(config, out=tmp_path / "tuned", steps=2, init_from=config.out / "checkpoint.pt"), resume=True)
+    assert resumed.card().training["parent_steps"] == 2
     with pytest.raises(StylecastError, match="same --width"):
         Trainer(replace(config, out=tmp_path / "bad", width=16, init_from=config.out / "checkpoint.pt"))
 
