@@ -1,8 +1,8 @@
 """Average the weights of fine-tuned runs of one network into a new run ("model soup").
 
     python scripts/average_runs.py runs/cafe_terrace_steady5 runs/cafe_terrace_steady4 \\
-        --shares 0.6 0.4 --out runs/cafe_terrace_steady
-    python scripts/ship_style.py runs/cafe_terrace_steady --eval-data /usr/share/backgrounds/mate/nature
+        --shares 0.6 0.4 --out runs/cafe_terrace_fast_steady
+    python scripts/ship_style.py runs/cafe_terrace_fast_steady --eval-data /usr/share/backgrounds/mate/nature
 """
 from __future__ import annotations
 

@@ -144,10 +144,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_quantize(args: argparse.Namespace) -> int:
+    from stylecast.contract import int8_path
     from stylecast.export.quantize import quantize_model
     from stylecast.styles import resolve_style
-
-    from stylecast.contract import int8_path
 
     model = resolve_style(args.model)
     report = quantize_model(model, args.data, args.output, limit=args.limit, overwrite=args.overwrite)

@@ -22,6 +22,16 @@ def fit_size(width: int, height: int, *, longest: int | None = None, shortest: i
     return (max(minimum, round(width * s / step) * step), max(minimum, round(height * s / step) * step))
 
 
+def cover_crop(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` scaled (area averaging) until it covers ``size`` (w, h), then cropped to it at the center."""
+    w, h = size
+    ih, iw = image.shape[:2]
+    s = max(w / iw, h / ih)
+    image = cv2.resize(image, (max(w, round(iw * s)), max(h, round(ih * s))), interpolation=cv2.INTER_AREA)
+    y, x = (image.shape[0] - h) // 2, (image.shape[1] - w) // 2
+    return image[y : y + h, x : x + w]
+
+
 def fit_image(image: np.ndarray, **rule) -> np.ndarray:
     """``image`` resized by :func:`fit_size`'s rule: area averaging to shrink, bicubic to grow."""
     h, w = image.shape[:2]

@@ -18,6 +18,7 @@ import numpy as np
 from stylecast.atomic import atomic_path
 from stylecast.contract import int8_path
 from stylecast.errors import StylecastError
+from stylecast.sizing import cover_crop
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +33,6 @@ class QuantizeReport:
     bytes: int
 
 
-def _cover_crop(bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    import cv2
-
-    w, h = size
-    ih, iw = bgr.shape[:2]
-    s = max(w / iw, h / ih)
-    bgr = cv2.resize(bgr, (max(w, round(iw * s)), max(h, round(ih * s))), interpolation=cv2.INTER_AREA)
-    y, x = (bgr.shape[0] - h) // 2, (bgr.shape[1] - w) // 2
-    return bgr[y : y + h, x : x + w]
-
-
 def calibration_frames(data: Path, limit: int, size: tuple[int, int] = CALIBRATION_SIZE) -> list[np.ndarray]:
     """Up to ``limit`` photos under ``data`` as BGR frames of ``size``, the way a camera delivers them."""
     import cv2
@@ -53,32 +43,20 @@ def calibration_frames(data: Path, limit: int, size: tuple[int, int] = CALIBRATI
     for path in list_images(Path(data)):
         image = cv2.imread(str(path))
         if image is not None:
-            frames.append(_cover_crop(image, size))
+            frames.append(cover_crop(image, size))
         if len(frames) == limit:
             break
     return frames
 
 
-def _psnr_int8(fp32_model, int8_model, frames: list[np.ndarray], contract) -> float:
-    """Mean PSNR of OpenVINO int8 against OpenVINO f32 on ``frames``."""
-    import openvino as ov
+def _psnr_int8(fp32_model: Path, int8_model: Path, frames: list[np.ndarray]) -> float:
+    """Mean PSNR of the int8 graph against the fp32 one, both through OpenVINO as stylecast runs them."""
+    from stylecast.realtime.backends import OpenVinoBackend, psnr
+    from stylecast.realtime.stylizer import Stylizer
 
-    from stylecast.realtime.backends import psnr
-    from stylecast.realtime.preprocess import postprocess, preprocess
-
-    core = ov.Core()
-    h, w = frames[0].shape[:2]
-    compiled = []
-    for model, hint in ((fp32_model, "f32"), (int8_model, "f32")):
-        m = core.read_model(model)
-        m.reshape({contract.input_name: [1, 3, h, w]})
-        compiled.append(core.compile_model(m, "CPU", {"INFERENCE_PRECISION_HINT": hint}))
-    scores = []
-    for frame in frames:
-        x = preprocess(frame, contract)
-        full, low = (postprocess(c({contract.input_name: x})[c.output(0)], h, w, contract) for c in compiled)
-        scores.append(psnr(low, full))
-    return float(np.mean(scores))
+    # A QDQ graph runs its convolutions in int8 whatever the hint; f32 keeps the rest exact.
+    full, low = (Stylizer(OpenVinoBackend(path, precision="f32")) for path in (fp32_model, int8_model))
+    return float(np.mean([psnr(low(frame), full(frame)) for frame in frames]))
 
 
 def quantize_model(model: Path, data: Path, out: Path | None = None, limit: int = 32, check: int = 6,
@@ -114,7 +92,7 @@ def quantize_model(model: Path, data: Path, out: Path | None = None, limit: int 
         raise StylecastError(f"need at least {check + 2} readable photos under {data} to calibrate, found {len(frames)}")
     held_out, calibration = frames[-check:], frames[:-check]
     samples = [{contract.input_name: preprocess(f, contract)} for f in calibration]
-    # Each NNCF step logs progress bars of its own; stylecast reports one line instead.
+    # NNCF logs an INFO line per step on top of its progress bars; the summary line is stylecast's.
     logging.getLogger("nncf").setLevel(logging.ERROR)
     quantized = nncf.quantize(graph, nncf.Dataset(samples), preset=nncf.QuantizationPreset.PERFORMANCE,
                               subset_size=len(samples))
@@ -125,7 +103,7 @@ def quantize_model(model: Path, data: Path, out: Path | None = None, limit: int 
         onnx.save(quantized, str(tmp))
         reference = Path(work) / "fp32.onnx"
         onnx.save(graph, str(reference))
-        quality = _psnr_int8(str(reference), str(tmp), held_out, contract)
+        quality = _psnr_int8(reference, tmp, held_out)
         if quality < MIN_PSNR_DB:
             raise StylecastError(f"int8 stylizes too differently from fp32 ({quality:.1f} dB PSNR < {MIN_PSNR_DB:.0f}); "
                                  "nothing written: keep using bf16/fp32")

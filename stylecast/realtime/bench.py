@@ -124,13 +124,13 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
         except StylecastError as e:
             print(f"skipping {name}: {e}")
             continue
-        if (backend.name, getattr(backend, "precision", "fp32")) in seen:
+        precision = getattr(backend, "precision", "fp32")
+        if (backend.name, precision) in seen:
             continue  # e.g. openvino:bf16 where plain openvino already chose bf16
-        seen.add((backend.name, getattr(backend, "precision", "fp32")))
+        seen.add((backend.name, precision))
         devices.add(_baseline_device(backend.name))
         if backend.card:
             width, design = backend.card.width, backend.card.design
-        precision = getattr(backend, "precision", "fp32")
         quality = None
         if reference is not None:
             from stylecast.realtime.stylizer import Stylizer

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from stylecast.errors import StylecastError
+from stylecast.sizing import cover_crop
 from stylecast.models.vgg import VGGFeatures
 from stylecast.models.vgg_weights import load_vgg16
 from stylecast.train.data import list_images, read_rgb, to_tensor
@@ -39,11 +40,7 @@ class StyleScores:
 
 
 def square_crop(rgb: np.ndarray, size: int) -> np.ndarray:
-    h, w = rgb.shape[:2]
-    s = size / min(h, w)
-    rgb = cv2.resize(rgb, (max(size, round(w * s)), max(size, round(h * s))), interpolation=cv2.INTER_AREA)
-    y, x = (rgb.shape[0] - size) // 2, (rgb.shape[1] - size) // 2
-    return rgb[y : y + size, x : x + size]
+    return cover_crop(rgb, (size, size))
 
 
 def _stylizer(model: Path, backend: str):

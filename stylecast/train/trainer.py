@@ -15,6 +15,7 @@ from tqdm import tqdm
 from stylecast.atomic import atomic_path
 from stylecast.contract import StyleCard
 from stylecast.errors import StylecastError
+from stylecast.sizing import cover_crop
 from stylecast.models.transformer import TransformerNet
 from stylecast.models.vgg_weights import load_vgg16
 from stylecast.train.checkpoint import lineage_steps, load_checkpoint, save_checkpoint
@@ -119,11 +120,7 @@ class Trainer:
             image = read_rgb(path)
             if image is None:
                 continue
-            h, w = image.shape[:2]
-            s = self.config.size / min(h, w)
-            image = cv2.resize(image, (max(self.config.size, round(w * s)), max(self.config.size, round(h * s))), interpolation=cv2.INTER_AREA)
-            y, x = (image.shape[0] - self.config.size) // 2, (image.shape[1] - self.config.size) // 2
-            crops.append(to_tensor(image[y : y + self.config.size, x : x + self.config.size]))
+            crops.append(to_tensor(cover_crop(image, (self.config.size, self.config.size))))
         if not crops:
             raise StylecastError(f"none of the first images under {self.config.data} could be read")
         return torch.stack(crops)
