@@ -119,7 +119,7 @@ class OpenVinoBackend:
         import openvino as ov
 
         self.core = ov.Core()
-        capabilities = self.core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        self.capabilities = capabilities = self.core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
         if precision not in ("auto", "f32", "bf16", "int8"):
             raise StylecastError(f"unknown OpenVINO precision {precision!r}: use auto, f32, bf16 or int8")
         if precision == "auto":
@@ -276,16 +276,14 @@ def _psnr_against_cpu(backend: OnnxRuntimeBackend, model_path: Path) -> float | 
 
 def _int8_choice(model_path: Path) -> tuple["OpenVinoBackend | None", str]:
     """The style's int8 copy where there is one, the CPU has int8 dot products and it passes the PSNR check."""
-    import openvino as ov
-
     if not int8_path(model_path).is_file():
         return None, ""
-    if "INT8" not in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
-        return None, "no int8 on this CPU"
     try:
         backend = OpenVinoBackend(model_path, precision="int8")
     except StylecastError as e:
         return None, str(e)
+    if "INT8" not in backend.capabilities:
+        return None, "no int8 on this CPU"
     quality = _openvino_psnr(backend, model_path)
     if quality is not None and quality < MIN_PSNR_DB:
         return None, f"int8 gave {quality:.1f} dB PSNR against f32 on the style's picture (< {MIN_PSNR_DB:.0f})"
