@@ -167,7 +167,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         style=args.style, data=args.data, out=args.out, width=args.width, design=args.design, steps=args.steps, batch=args.batch,
         size=args.size, style_size=args.style_size, content_weight=args.content_weight, style_weight=args.style_weight,
         tv_weight=args.tv_weight, stability_weight=args.stability_weight, stability_mode=args.stability_mode,
-        temporal_weight=args.temporal_weight, video_pairs=args.video_pairs, content_layer=args.content_layer, lr=args.lr, seed=args.seed,
+        temporal_weight=args.temporal_weight, temporal_luma=args.temporal_luma, video_pairs=args.video_pairs, content_layer=args.content_layer, lr=args.lr, seed=args.seed,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, device=args.device,
         precision=args.precision, init_from=args.init_from, vgg_weights=args.vgg_weights, style_source=args.style_source,
         style_license=args.style_license,
@@ -388,6 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="temporal stability loss weight (e.g. 300): steadier video, slower training")
     p.add_argument("--temporal-weight", type=float, default=0.0,
                    help="temporal loss weight on real consecutive frames (e.g. 1000; needs --video-pairs): steadier video")
+    p.add_argument("--temporal-luma", type=float, default=0.0, metavar="X",
+                   help="extra weight on brightness flicker in the temporal loss (e.g. 2): encoded video keeps "
+                        "brightness sharp but halves colour, so brightness flicker is what viewers see")
     p.add_argument("--video-pairs", type=Path, metavar="DIR", help="frame pairs with flow, from 'stylecast data video-pairs'")
     p.add_argument("--stability-mode", choices=("shift", "affine"), default="shift",
                    help="shift: whole-pixel moves (exact target); affine: tiny rotations and sub-pixel shifts")

@@ -19,6 +19,7 @@ from torch import nn
 from stylecast.atomic import atomic_path
 from stylecast.contract import DEFAULT_CONTRACT, METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelContract, StyleCard
 from stylecast.errors import StylecastError
+from stylecast.models.inference import inference_form
 from stylecast.models.transformer import TransformerNet
 
 OPSET = 17
@@ -29,7 +30,7 @@ MAX_ABS_ERROR_FP16_WEIGHTS = 4.0
 class _ClampedOutput(nn.Module):
     """The exported graph clamps to the contract's range, so every runtime gets valid pixels."""
 
-    def __init__(self, net: TransformerNet, low: float, high: float) -> None:
+    def __init__(self, net: nn.Module, low: float, high: float) -> None:
         super().__init__()
         self.net, self.low, self.high = net, low, high
 
@@ -47,7 +48,8 @@ class ExportReport:
 
 
 def write_onnx(net: TransformerNet, path: Path, contract: ModelContract) -> None:
-    wrapped = _ClampedOutput(net, *contract.value_range).eval()
+    """Writes the net's exact faster form (models.inference); callers check parity against ``net``."""
+    wrapped = _ClampedOutput(inference_form(net), *contract.value_range).eval()
     dummy = torch.rand(1, 3, 64, 64) * 255
     axes = {0: "batch", 2: "height", 3: "width"}
     with warnings.catch_warnings():

@@ -23,6 +23,7 @@ class TrainConfig:
     tv_weight: float = 1.0
     stability_weight: float = 0.0  # > 0 adds the temporal stability loss (for video styles)
     temporal_weight: float = 0.0  # > 0 adds the temporal loss on real consecutive frames (needs video_pairs)
+    temporal_luma: float = 0.0  # extra weight on the brightness part of the temporal loss (what 4:2:0 video keeps)
     video_pairs: Path | None = None  # folder made by `stylecast data video-pairs`
     stability_mode: str = "shift"  # shift: whole-pixel moves | affine: sub-pixel warps (blurrier target)
     content_layer: str = "relu2_2"

@@ -154,7 +154,7 @@ class Trainer:
                 terms["stability"] = self.config.stability_weight * stability_loss(self.net, x, y, mode=self.config.stability_mode)
                 terms["total"] = terms["total"] + terms["stability"]
             if moving is not None:
-                terms["temporal"] = self.config.temporal_weight * temporal_loss(self.net, moving)
+                terms["temporal"] = self.config.temporal_weight * temporal_loss(self.net, moving, self.config.temporal_luma)
                 terms["total"] = terms["total"] + terms["temporal"]
         self.optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()
@@ -226,7 +226,7 @@ class Trainer:
                 "steps": self.step, "init_from": str(cfg.init_from) if cfg.init_from else None, "parent_steps": self.parent_steps, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
                 "content_layer": cfg.content_layer,
                 "weights": {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight,
-                            "stability": cfg.stability_weight, "temporal": cfg.temporal_weight},
+                            "stability": cfg.stability_weight, "temporal": cfg.temporal_weight, "temporal_luma": cfg.temporal_luma},
                 "video_pairs": str(cfg.video_pairs) if cfg.temporal_weight > 0 else None,
                 "stability_mode": cfg.stability_mode if cfg.stability_weight > 0 else None,
                 "final_losses": self.recent_losses(),

@@ -135,11 +135,24 @@ def warp_by_flow(images: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
-def temporal_loss(net: torch.nn.Module, pairs: dict[str, torch.Tensor]) -> torch.Tensor:
+# Rec. 601 luma of RGB, as the 4:2:0 video a stylized clip is encoded to keeps it
+LUMA = (0.299, 0.587, 0.114)
+
+
+def temporal_loss(net: torch.nn.Module, pairs: dict[str, torch.Tensor], luma: float = 0.0) -> torch.Tensor:
     """Mean squared difference between the stylized current frame and the warped stylized previous
-    one, over trusted pixels, in 0-255 units: the warping error that `eval-temporal` reports."""
+    one, over trusted pixels, in 0-255 units: the warping error that `eval-temporal` reports.
+
+    ``luma`` adds that much weight on the luminance part of the difference. Video players keep
+    luminance at full resolution but halve chroma, so colour flicker fades in the encoded clip and
+    brightness flicker is what viewers see; an RGB loss alone lets a net steady its colours first."""
     out_prev = net(pairs["prev"]).float()
     out_cur = net(pairs["cur"]).float()
-    warped = warp_by_flow(out_prev, pairs["flow"].float())
+    diff = out_cur - warp_by_flow(out_prev, pairs["flow"].float())
     mask = pairs["mask"].float()
-    return (mask * (out_cur - warped) ** 2).sum() / (mask.sum() * out_cur.shape[1]).clamp(min=1)
+    pixels = mask.sum().clamp(min=1)
+    loss = (mask * diff ** 2).sum() / (pixels * out_cur.shape[1])
+    if luma > 0:
+        weights = diff.new_tensor(LUMA).view(1, 3, 1, 1)
+        loss = loss + luma * (mask * (diff * weights).sum(1, keepdim=True) ** 2).sum() / pixels
+    return loss

@@ -46,6 +46,12 @@ def test_export_matches_pytorch_and_passes_checker(exported):
     assert not list(exported.path.parent.glob(".*partial*")), "no temp files left behind"
 
 
+def test_export_writes_the_faster_exact_form(exported):
+    ops = [n.op_type for n in onnx.load(str(exported.path)).graph.node]
+    assert "Resize" not in ops and ops.count("ConvTranspose") == 2
+    assert "DepthToSpace" in ops, "the RGB layer predicts 2x2 blocks"
+
+
 def test_dynamic_batch_height_width(exported, trained_like_net):
     session = ort.InferenceSession(str(exported.path), providers=["CPUExecutionProvider"])
     for shape in [(1, 3, 64, 64), (2, 3, 96, 160), (1, 3, 480, 640)]:

@@ -62,6 +62,20 @@ def test_temporal_loss_is_small_for_a_steady_net_and_large_for_a_flickering_one(
     assert temporal_loss(flicker, pairs).item() > 500
 
 
+def test_luma_weight_counts_brightness_flicker_and_leaves_colour_flicker_alone():
+    pairs = _pairs_batch(_pan(2, 2))
+    torch.manual_seed(0)
+    noise = 20 * torch.randn_like(pairs["cur"][:, :1])
+    # the same flicker amplitude, once as grey (brightness) and once with zero luma (colour only)
+    grey = lambda x: x + noise * torch.ones(1, 3, 1, 1)
+    chroma = torch.tensor([0.587, -0.299, 0.0]).view(1, 3, 1, 1)
+    chroma = chroma / chroma.norm() * 3 ** 0.5
+    colour = lambda x: x + noise * chroma
+    assert temporal_loss(grey, pairs).item() == pytest.approx(temporal_loss(colour, pairs).item(), rel=0.1)
+    assert temporal_loss(colour, pairs, luma=4).item() == pytest.approx(temporal_loss(colour, pairs).item(), rel=0.02)
+    assert temporal_loss(grey, pairs, luma=4).item() > 4 * temporal_loss(grey, pairs).item()
+
+
 def test_extract_pairs_saves_cropable_pairs_and_skips_cuts(tmp_path):
     from tests.realtime.clips import make_clip
 
