@@ -164,7 +164,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from stylecast.train.trainer import TrainingInterrupted, train
 
     config = TrainConfig(
-        style=args.style, data=args.data, out=args.out, width=args.width, design=args.design, steps=args.steps, batch=args.batch,
+        style=args.style, data=args.data, out=args.out, width=args.width, design=args.design, input_blur=args.input_blur, steps=args.steps, batch=args.batch,
         size=args.size, style_size=args.style_size, content_weight=args.content_weight, style_weight=args.style_weight,
         tv_weight=args.tv_weight, stability_weight=args.stability_weight, stability_mode=args.stability_mode,
         temporal_weight=args.temporal_weight, temporal_luma=args.temporal_luma, video_pairs=args.video_pairs, content_layer=args.content_layer, lr=args.lr, seed=args.seed,
@@ -388,6 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="temporal stability loss weight (e.g. 300): steadier video, slower training")
     p.add_argument("--temporal-weight", type=float, default=0.0,
                    help="temporal loss weight on real consecutive frames (e.g. 1000; needs --video-pairs): steadier video")
+    p.add_argument("--input-blur", type=float, default=0.0, metavar="SIGMA",
+                   help="blur each frame by this Gaussian sigma (px) inside the network, e.g. 1: camera noise and "
+                        "codec blocks stop turning into flickering strokes (for video styles)")
     p.add_argument("--temporal-luma", type=float, default=0.0, metavar="X",
                    help="extra weight on brightness flicker in the temporal loss (e.g. 2): encoded video keeps "
                         "brightness sharp but halves colour, so brightness flicker is what viewers see")

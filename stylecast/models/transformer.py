@@ -46,6 +46,28 @@ class ResidualBlock(nn.Module):
         return x + self.norm2(self.conv2(y))
 
 
+class InputBlur(nn.Module):
+    """Fixed Gaussian blur of the input frame (no weights to learn).
+
+    Camera noise and codec blocks change from frame to frame, and the network turns them into
+    strokes that appear and vanish: flicker. Blurring them away before the first layer removes
+    that source; the style's strokes still come from the network, so the style barely changes.
+    """
+
+    def __init__(self, sigma: float) -> None:
+        super().__init__()
+        radius = max(1, round(3 * sigma))
+        taps = torch.exp(-torch.arange(-radius, radius + 1, dtype=torch.float32) ** 2 / (2 * sigma ** 2))
+        # Not saved in state dicts: it follows from sigma, and nets with and without it share weights.
+        self.register_buffer("taps", (taps / taps.sum()).repeat(3, 1, 1, 1), persistent=False)  # (3, 1, 1, k)
+        self.sigma, self.radius = sigma, radius
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x, (self.radius,) * 4, mode="reflect")
+        x = F.conv2d(x, self.taps.to(x.dtype), groups=3)
+        return F.conv2d(x, self.taps.to(x.dtype).transpose(2, 3), groups=3)
+
+
 class TransformerNet(nn.Module):
     """Image transformation network; ``width`` scales every channel count (32 = Johnson's net).
 
@@ -55,11 +77,14 @@ class TransformerNet(nn.Module):
     and the last convolution predicts 2x2 blocks on the way out (depth-to-space).
     """
 
-    def __init__(self, width: int = 32, residual_blocks: int = 5, design: str = "johnson") -> None:
+    def __init__(self, width: int = 32, residual_blocks: int = 5, design: str = "johnson", input_blur: float = 0.0) -> None:
         super().__init__()
         if design not in NETWORK_DESIGNS:
             raise ValueError(f"unknown design {design!r}: use one of {', '.join(NETWORK_DESIGNS)}")
+        if input_blur < 0:
+            raise ValueError(f"input_blur is a Gaussian sigma in pixels, not {input_blur}")
         self.width = width
+        self.input_blur = input_blur
         self.residual_blocks = residual_blocks
         self.design = design
         w = width
@@ -89,7 +114,8 @@ class TransformerNet(nn.Module):
         self.encoder = encoder
         self.residuals = nn.Sequential(*(ResidualBlock(4 * w) for _ in range(residual_blocks)))
         self.decoder = decoder
+        self.blur = InputBlur(input_blur) if input_blur > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (N, 3, H, W) RGB 0-255 -> (N, 3, H, W) RGB, roughly 0-255 (clamped only at export)
-        return self.decoder(self.residuals(self.encoder(x)))
+        return self.decoder(self.residuals(self.encoder(self.blur(x))))

@@ -40,6 +40,9 @@ def average_state(states: list[dict[str, torch.Tensor]], weights: list[float]) -
 def average_runs(checkpoints: list[Path], weights: list[float], out: Path, name: str | None = None) -> dict[str, Any]:
     """Write ``out/checkpoint.pt`` with the averaged weights; its card records the ingredients."""
     ckpts = [load_checkpoint(Path(p)) for p in checkpoints]
+    blurs = {float(c.get("config", {}).get("input_blur", 0.0)) for c in ckpts}
+    if len(blurs) > 1:  # same weights, different input: the average would suit neither
+        raise StylecastError(f"the runs blur their input differently ({sorted(blurs)}): cannot average them")
     state = average_state([c["model"] for c in ckpts], weights)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

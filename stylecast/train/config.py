@@ -13,6 +13,7 @@ class TrainConfig:
     out: Path
     width: int = 32
     residual_blocks: int = 5
+    input_blur: float = 0.0  # Gaussian sigma (px) applied to each frame inside the net: less flicker from noise
     design: str = "johnson"  # johnson | shuffle (no full-resolution convolutions: CPU real time)
     steps: int = 4000
     batch: int = 4

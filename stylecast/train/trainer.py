@@ -78,7 +78,7 @@ class Trainer:
         style = load_style_image(config.style, config.style_size).to(self.compute.device)
         weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight)
         self.loss = PerceptualLoss(vgg, [style], weights, content_layer=config.content_layer)
-        self.net = TransformerNet(config.width, config.residual_blocks, config.design).to(self.compute.device, memory_format=self.compute.memory_format)
+        self.net = TransformerNet(config.width, config.residual_blocks, config.design, config.input_blur).to(self.compute.device, memory_format=self.compute.memory_format)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
         self.step = 0
         self.elapsed = 0.0
@@ -224,7 +224,7 @@ class Trainer:
             style_image=Path(cfg.style).name, style_source=cfg.style_source, style_license=cfg.style_license,
             training={
                 "steps": self.step, "init_from": str(cfg.init_from) if cfg.init_from else None, "parent_steps": self.parent_steps, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
-                "content_layer": cfg.content_layer,
+                "content_layer": cfg.content_layer, "input_blur": cfg.input_blur,
                 "weights": {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight,
                             "stability": cfg.stability_weight, "temporal": cfg.temporal_weight, "temporal_luma": cfg.temporal_luma},
                 "video_pairs": str(cfg.video_pairs) if cfg.temporal_weight > 0 else None,
@@ -243,7 +243,7 @@ class Trainer:
         from stylecast.export.onnx import export_onnx
 
         card = self.card()
-        net = TransformerNet(self.config.width, self.config.residual_blocks, self.config.design)
+        net = TransformerNet(self.config.width, self.config.residual_blocks, self.config.design, self.config.input_blur)
         net.load_state_dict({k: v.float().cpu() for k, v in self.net.state_dict().items()})
         verify = self.samples[0].permute(1, 2, 0).numpy().astype(np.uint8)
         onnx_path = self.out / f"{card.name}.onnx"

@@ -104,6 +104,20 @@ def test_export_checkpoint_writes_verified_model(trained_like_net, tmp_path, pai
         export_checkpoint(bad, tmp_path / "x.onnx")
 
 
+def test_a_run_with_input_blur_exports_its_blur(trained_like_net, tmp_path, painting_path, photo_rgb):
+    ckpt = tmp_path / "checkpoint.pt"
+    save_checkpoint(ckpt, {"config": {"width": 8, "input_blur": 1.0, "style": str(painting_path)},
+                           "model": trained_like_net.state_dict(), "step": 3,
+                           "card": {"name": "run", "width": 8, "training": {"steps": 3}}})
+    report = export_checkpoint(ckpt, tmp_path / "soft.onnx")
+    assert report.max_abs_error < 0.5  # parity against the blurring PyTorch net
+    x = np.ascontiguousarray(photo_rgb.transpose(2, 0, 1)[None]).astype(np.float32)
+    session = ort.InferenceSession(str(report.path), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        sharp = trained_like_net(torch.from_numpy(x)).clamp(0, 255).numpy()
+    assert np.abs(session.run(None, {"input": x})[0] - sharp).mean() > 1, "the blur is part of the exported graph"
+
+
 def test_shuffle_design_exports_with_dynamic_size_and_runs_in_openvino(photo_rgb, tmp_path):
     """The CPU real-time design folds pixels into channels; the export must keep that exact at any size."""
     torch.manual_seed(2)

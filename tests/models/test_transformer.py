@@ -55,3 +55,30 @@ def test_shuffle_design_has_no_full_resolution_convolution():
     assert sizes and all(s[0] <= 16 and s[1] <= 24 for s in sizes)
     with pytest.raises(ValueError, match="unknown design"):
         TransformerNet(design="mobile")
+
+
+def test_input_blur_removes_pixel_noise_before_the_network(photo_bgr):
+    import cv2
+
+    from stylecast.models.transformer import InputBlur
+
+    rgb = cv2.cvtColor(cv2.resize(photo_bgr, (96, 64), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float()
+    noisy = x + 8 * torch.randn_like(x)
+    blur = InputBlur(1.0)
+    with torch.no_grad():
+        # camera-like noise mostly vanishes, the picture itself hardly changes
+        assert (blur(noisy) - blur(x)).std() < 0.35 * (noisy - x).std()
+        assert (blur(x) - x).abs().mean() < 0.25 * x.std()
+        want = torch.from_numpy(cv2.GaussianBlur(rgb.astype("float32"), (7, 7), 1.0, borderType=cv2.BORDER_REFLECT_101))
+        assert (blur(x)[0].permute(1, 2, 0) - want).abs().max() < 0.05
+
+
+def test_input_blur_keeps_the_state_dict_of_the_plain_net():
+    plain, blurred = TransformerNet(width=8), TransformerNet(width=8, input_blur=1.0)
+    blurred.load_state_dict(plain.state_dict())  # fine-tuning a plain run with --input-blur starts from its weights
+    x = torch.rand(1, 3, 32, 32) * 255
+    with torch.no_grad():
+        assert not torch.allclose(plain(x), blurred(x))
+    with pytest.raises(ValueError):
+        TransformerNet(width=8, input_blur=-1)

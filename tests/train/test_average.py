@@ -17,13 +17,13 @@ from stylecast.train.checkpoint import load_checkpoint, net_from_checkpoint, sav
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(folder: Path, seed: int, width: int = 8, style_weight: float = 5e-5) -> Path:
+def _run(folder: Path, seed: int, width: int = 8, style_weight: float = 5e-5, input_blur: float = 0.0) -> Path:
     torch.manual_seed(seed)
     net = TransformerNet(width=width)
     folder.mkdir(parents=True)
     card = {"name": folder.name, "width": width, "design": "johnson",
             "training": {"steps": 10, "weights": {"style": style_weight}, "final_losses": {"total": 1.0}}}
-    save_checkpoint(folder / "checkpoint.pt", {"config": {"width": width, "design": "johnson"}, "step": 10,
+    save_checkpoint(folder / "checkpoint.pt", {"config": {"width": width, "design": "johnson", "input_blur": input_blur}, "step": 10,
                                                 "model": net.state_dict(), "card": card})
     return folder / "checkpoint.pt"
 
@@ -67,6 +67,12 @@ def test_averaged_run_loads_exports_and_records_its_ingredients(tmp_path):
 def test_different_networks_cannot_be_averaged(tmp_path):
     with pytest.raises(StylecastError, match="different networks"):
         average_runs([_run(tmp_path / "a", 0, width=8), _run(tmp_path / "b", 0, width=16)], [1, 1], tmp_path / "out")
+
+
+def test_runs_that_blur_their_input_differently_cannot_be_averaged(tmp_path):
+    with pytest.raises(StylecastError, match="blur their input differently"):
+        average_runs([_run(tmp_path / "a", 0), _run(tmp_path / "b", 1, input_blur=1.0)], [1, 1], tmp_path / "out")
+    assert not (tmp_path / "out" / "checkpoint.pt").exists()
 
 
 def test_script_refuses_a_used_output_folder(tmp_path):
