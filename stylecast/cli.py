@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help=".mp4/.mkv/.mov/.webm file, or a folder")
     p.add_argument("--max-side", type=_positive_int, metavar="N", help="downscale frames whose longer side exceeds N")
     p.add_argument("--codec", choices=("h264", "vp9"), help="video codec (default: h264, vp9 for .webm)")
-    p.add_argument("--crf", type=int, metavar="N", help="quality, lower is better (default 18 for h264, 31 for vp9)")
+    p.add_argument("--crf", type=int, metavar="N", help="quality, lower is better (default 18 for h264, 31 for vp9; 0 with h264 is lossless, full-resolution colour)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--smooth", choices=("off", "ema", "flow"), default="off",
                    help="temporal smoothing: ema (cheap, ghosts on motion) or flow (motion-compensated, stops flicker)")

@@ -144,8 +144,10 @@ class VideoFileSink:
         stream = self._out.add_stream(ENCODERS[self.codec], rate=self.info.fps)
         stream.width, stream.height = self.width, self.height
         # x264 cannot do 4:2:0 at odd sizes; 4:4:4 keeps the exact size instead of cropping a pixel.
+        # crf 0 asks for lossless, which 4:2:0 is not: it halves the colour resolution.
         odd = self.width % 2 or self.height % 2
-        stream.pix_fmt = "yuv444p" if odd and self.codec == "h264" else "yuv420p"
+        lossless = self.crf == 0
+        stream.pix_fmt = "yuv444p" if (odd or lossless) and self.codec == "h264" else "yuv420p"
         stream.time_base = self.info.time_base
         stream.codec_context.time_base = self.info.time_base
         if self.info.sample_aspect_ratio:

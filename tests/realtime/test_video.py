@@ -2,6 +2,7 @@
 from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -265,3 +266,28 @@ def test_subtitles_are_kept_where_the_container_can_hold_them(tmp_path, stylize,
     dropped = stylize_video(src, tmp_path / "out.mp4", stylize, 8, _config(tiny_model))
     assert dropped.subtitles_dropped == ("srt",) and _subtitle_texts(dropped.output) == []
     assert video_facts(dropped.output)["frames"] == 20
+
+
+def test_crf_zero_keeps_every_pixel_and_colour(tmp_path, photo_bgr):
+    """Lossless means the stylized frames come back as written (colour too, so 4:4:4, not 4:2:0):
+    what eval-temporal needs to score a network rather than the encoder."""
+    import av
+
+    from stylecast.realtime.sinks import VideoFileSink
+    from stylecast.realtime.sources import Frame, VideoInfo
+
+    frames = [np.ascontiguousarray(cv2.resize(photo_bgr, (96, 64))[:, ::-1] if i % 2 else cv2.resize(photo_bgr, (96, 64)))
+              for i in range(4)]
+    info = VideoInfo(width=96, height=64, fps=Fraction(25), time_base=Fraction(1, 25), frames=4)
+    worst = {}
+    for crf in (0, 18):
+        path = tmp_path / f"crf{crf}.mkv"
+        with VideoFileSink(path, info=info, crf=crf) as sink:
+            for i, image in enumerate(frames):
+                sink.write(Frame(image, i))
+        with av.open(str(path)) as container:
+            back = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+        assert len(back) == len(frames)
+        worst[crf] = max(np.abs(a.astype(int) - b).max() for a, b in zip(frames, back))
+    assert worst[0] <= 3, "only RGB <-> YUV rounding"
+    assert worst[18] > 3 * worst[0]
