@@ -20,6 +20,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
 def _add_backend(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=BACKEND_CHOICES, default="auto",
                    help="runtime: auto tries CUDA (onnxruntime-gpu), then OpenVINO, then onnxruntime CPU")
@@ -388,10 +395,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="temporal stability loss weight (e.g. 300): steadier video, slower training")
     p.add_argument("--temporal-weight", type=float, default=0.0,
                    help="temporal loss weight on real consecutive frames (e.g. 1000; needs --video-pairs): steadier video")
-    p.add_argument("--input-blur", type=float, default=0.0, metavar="SIGMA",
+    p.add_argument("--input-blur", type=_non_negative, default=0.0, metavar="SIGMA",
                    help="blur each frame by this Gaussian sigma (px) inside the network, e.g. 1: camera noise and "
                         "codec blocks stop turning into flickering strokes (for video styles)")
-    p.add_argument("--temporal-luma", type=float, default=0.0, metavar="X",
+    p.add_argument("--temporal-luma", type=_non_negative, default=0.0, metavar="X",
                    help="extra weight on brightness flicker in the temporal loss (e.g. 2): encoded video keeps "
                         "brightness sharp but halves colour, so brightness flicker is what viewers see")
     p.add_argument("--video-pairs", type=Path, metavar="DIR", help="frame pairs with flow, from 'stylecast data video-pairs'")

@@ -131,3 +131,12 @@ def test_help_explains_commands(capsys):
     out = capsys.readouterr().out
     for command in ("image", "styles", "export", "train"):
         assert command in out
+
+
+@pytest.mark.parametrize("option", ["--input-blur", "--temporal-luma"])
+def test_negative_flicker_options_are_refused_before_training(option, capsys, tmp_path, photo_path):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--style", str(photo_path), "--data", str(tmp_path), "--out", str(tmp_path / "run"), option, "-1"])
+    assert exit_info.value.code == 2
+    assert "must be 0 or more" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
