@@ -35,6 +35,15 @@ class FlowEstimator:
         """Flow between two frames already shrunk, in the small frames' pixel units."""
         return self.dis.calc(src_small, dst_small, None)
 
+    def both_ways(self, src_small: np.ndarray, dst_small: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Flow src -> dst and dst -> src between frames already shrunk (each shrunk once, not per
+        direction), in pixels of the full ``size`` (w, h)."""
+        flows = []
+        for a, b in ((src_small, dst_small), (dst_small, src_small)):
+            flow = self.calc_small(a, b)
+            flows.append(enlarge_flow(flow, size) if flow.shape[1::-1] != tuple(size) else flow)
+        return flows[0], flows[1]
+
     def __call__(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         """For each pixel x of ``src``, its displacement to where that point is in ``dst``: x + F(x)."""
         flow = self.calc_small(self.shrink(src), self.shrink(dst))

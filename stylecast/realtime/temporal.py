@@ -33,13 +33,14 @@ def warping_error(originals: Iterable[np.ndarray], stylized: Iterable[np.ndarray
     miss, not the stylization's flicker, dominates the figure."""
     flow = FlowEstimator(scale=flow_scale)
     errors, valid, changes_s, changes_i = [], [], [], []
-    prev_o = prev_s = None
+    prev_o = prev_s = prev_small = None
     for o, s in zip(originals, stylized):
         if s.shape[:2] != o.shape[:2]:
             raise ValueError(f"unexpected stylized size: {s.shape[:2]} != original {o.shape[:2]}")
+        small = flow.shrink(o)
         if prev_o is not None:
-            back = flow(o, prev_o)  # for each current pixel, where it was in the previous frame
-            fwd = flow(prev_o, o)
+            # back: for each current pixel, where it was in the previous frame
+            back, fwd = flow.both_ways(small, prev_small, (o.shape[1], o.shape[0]))
             mask = consistent_mask(back, fwd)
             warped = warp(prev_s, back).astype(np.float32) / 255
             diff = ((s.astype(np.float32) / 255 - warped) ** 2).mean(-1)
@@ -48,7 +49,7 @@ def warping_error(originals: Iterable[np.ndarray], stylized: Iterable[np.ndarray
             valid.append(float(mask.mean()))
             changes_s.append(np.abs(s.astype(np.int16) - prev_s).mean())
             changes_i.append(np.abs(o.astype(np.int16) - prev_o).mean())
-        prev_o, prev_s = o, s
+        prev_o, prev_s, prev_small = o, s, small
     if not valid:
         raise ValueError("need at least two frames")
     stability = float(np.mean(changes_s) / max(np.mean(changes_i), 1e-6))

@@ -40,14 +40,15 @@ def frame_pairs(frames: Iterable[np.ndarray], shortest: int) -> Iterable[tuple[n
     The backward flow maps each current pixel to where it was in the previous frame, so the
     previous output warped by it lands on the current frame's grid."""
     flow = FlowEstimator()
-    prev = None
+    prev = prev_small = None
     for bgr in frames:
         cur = fit_image(bgr, shortest=shortest)
+        small = flow.shrink(cur)
         if prev is not None and prev.shape == cur.shape:
-            back, fwd = flow(cur, prev), flow(prev, cur)
+            back, fwd = flow.both_ways(small, prev_small, (cur.shape[1], cur.shape[0]))
             mask = consistent_mask(back, fwd)
             yield cv2.cvtColor(prev, cv2.COLOR_BGR2RGB), cv2.cvtColor(cur, cv2.COLOR_BGR2RGB), back, mask
-        prev = cur
+        prev, prev_small = cur, small
 
 
 def _decode(video: Path) -> Iterable[np.ndarray]:
