@@ -146,6 +146,7 @@ class Trainer:
             # unsteady as before on other footage.
             frames = moving["cur"][: max(1, x.shape[0] // 2)].to(memory_format=self.compute.memory_format)
             x = torch.cat([x, frames])
+            shared = frames.shape[0]  # stylized once, for both the perceptual and the temporal terms
         with self.compute.autocast():
             content_features = self.loss.content_target(x)
             y = self.net(x)
@@ -154,7 +155,7 @@ class Trainer:
                 terms["stability"] = self.config.stability_weight * stability_loss(self.net, x, y, mode=self.config.stability_mode)
                 terms["total"] = terms["total"] + terms["stability"]
             if moving is not None:
-                terms["temporal"] = self.config.temporal_weight * temporal_loss(self.net, moving, self.config.temporal_luma)
+                terms["temporal"] = self.config.temporal_weight * temporal_loss(self.net, moving, self.config.temporal_luma, cur_stylized=y[-shared:])
                 terms["total"] = terms["total"] + terms["temporal"]
         self.optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()

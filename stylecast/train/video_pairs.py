@@ -140,15 +140,23 @@ def warp_by_flow(images: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
 LUMA = (0.299, 0.587, 0.114)
 
 
-def temporal_loss(net: torch.nn.Module, pairs: dict[str, torch.Tensor], luma: float = 0.0) -> torch.Tensor:
+def temporal_loss(net: torch.nn.Module, pairs: dict[str, torch.Tensor], luma: float = 0.0,
+                  cur_stylized: torch.Tensor | None = None) -> torch.Tensor:
     """Mean squared difference between the stylized current frame and the warped stylized previous
     one, over trusted pixels, in 0-255 units: the warping error that `eval-temporal` reports.
 
     ``luma`` adds that much weight on the luminance part of the difference. Video players keep
     luminance at full resolution but halve chroma, so colour flicker fades in the encoded clip and
-    brightness flicker is what viewers see; an RGB loss alone lets a net steady its colours first."""
+    brightness flicker is what viewers see; an RGB loss alone lets a net steady its colours first.
+
+    ``cur_stylized`` holds the first current frames already stylized (the trainer's perceptual
+    batch includes them); only the rest are run through ``net`` again."""
     out_prev = net(pairs["prev"]).float()
-    out_cur = net(pairs["cur"]).float()
+    done = 0 if cur_stylized is None else cur_stylized.shape[0]
+    out_cur = net(pairs["cur"][done:]) if done < pairs["cur"].shape[0] else None
+    if cur_stylized is not None:
+        out_cur = cur_stylized if out_cur is None else torch.cat([cur_stylized, out_cur])
+    out_cur = out_cur.float()
     diff = out_cur - warp_by_flow(out_prev, pairs["flow"].float())
     mask = pairs["mask"].float()
     pixels = mask.sum().clamp(min=1)

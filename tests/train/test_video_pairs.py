@@ -9,6 +9,7 @@ torch = pytest.importorskip("torch")
 
 from stylecast.errors import StylecastError  # noqa: E402
 from stylecast.realtime.flow import warp  # noqa: E402
+from stylecast.models.transformer import TransformerNet  # noqa: E402
 from stylecast.train.video_pairs import VideoPairs, extract_pairs, frame_pairs, temporal_loss, warp_by_flow  # noqa: E402
 
 
@@ -74,6 +75,22 @@ def test_luma_weight_counts_brightness_flicker_and_leaves_colour_flicker_alone()
     assert temporal_loss(grey, pairs).item() == pytest.approx(temporal_loss(colour, pairs).item(), rel=0.1)
     assert temporal_loss(colour, pairs, luma=4).item() == pytest.approx(temporal_loss(colour, pairs).item(), rel=0.02)
     assert temporal_loss(grey, pairs, luma=4).item() > 4 * temporal_loss(grey, pairs).item()
+
+
+def test_frames_stylized_already_are_not_stylized_again():
+    a, b = _pairs_batch(_pan(2, 2)), _pairs_batch(_pan(2, 3))
+    pairs = {k: torch.cat([a[k], b[k]]) for k in a}
+    torch.manual_seed(0)
+    net = TransformerNet(width=8).eval()
+    seen = []
+    counting = lambda x: seen.append(x.shape[0]) or net(x)
+    with torch.no_grad():
+        want = temporal_loss(counting, pairs).item()
+        assert sum(seen) == 4
+        seen.clear()
+        got = temporal_loss(counting, pairs, cur_stylized=net(pairs["cur"][:1])).item()
+    assert sum(seen) == 3, "prev twice, and only the second current frame"
+    assert got == pytest.approx(want, rel=1e-4)
 
 
 def test_extract_pairs_saves_cropable_pairs_and_skips_cuts(tmp_path):
