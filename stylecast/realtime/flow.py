@@ -38,22 +38,15 @@ class FlowEstimator:
     def both_ways(self, src_small: np.ndarray, dst_small: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """Flow src -> dst and dst -> src between frames already shrunk (each shrunk once, not per
         direction), in pixels of the full ``size`` (w, h)."""
-        flows = []
-        for a, b in ((src_small, dst_small), (dst_small, src_small)):
-            flow = self.calc_small(a, b)
-            flows.append(enlarge_flow(flow, size) if flow.shape[1::-1] != tuple(size) else flow)
-        return flows[0], flows[1]
-
-    def __call__(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-        """For each pixel x of ``src``, its displacement to where that point is in ``dst``: x + F(x)."""
-        flow = self.calc_small(self.shrink(src), self.shrink(dst))
-        h, w = src.shape[:2]
-        return enlarge_flow(flow, (w, h)) if flow.shape[:2] != (h, w) else flow
+        return (enlarge_flow(self.calc_small(src_small, dst_small), size),
+                enlarge_flow(self.calc_small(dst_small, src_small), size))
 
 
 def enlarge_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize a flow field to ``size`` (w, h), rescaling the vectors with it."""
+    """Resize a flow field to ``size`` (w, h), rescaling the vectors with it (as it is if already that size)."""
     w, h = size
+    if flow.shape[:2] == (h, w):
+        return flow
     big = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
     big[..., 0] *= w / flow.shape[1]
     big[..., 1] *= h / flow.shape[0]

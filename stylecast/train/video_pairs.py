@@ -152,11 +152,11 @@ def temporal_loss(net: torch.nn.Module, pairs: dict[str, torch.Tensor], luma: fl
     ``cur_stylized`` holds the first current frames already stylized (the trainer's perceptual
     batch includes them); only the rest are run through ``net`` again."""
     out_prev = net(pairs["prev"]).float()
-    done = 0 if cur_stylized is None else cur_stylized.shape[0]
-    out_cur = net(pairs["cur"][done:]) if done < pairs["cur"].shape[0] else None
-    if cur_stylized is not None:
-        out_cur = cur_stylized if out_cur is None else torch.cat([cur_stylized, out_cur])
-    out_cur = out_cur.float()
+    parts = [] if cur_stylized is None else [cur_stylized]
+    done = sum(len(p) for p in parts)
+    if done < len(pairs["cur"]):
+        parts.append(net(pairs["cur"][done:]))
+    out_cur = torch.cat(parts).float()
     diff = out_cur - warp_by_flow(out_prev, pairs["flow"].float())
     mask = pairs["mask"].float()
     pixels = mask.sum().clamp(min=1)
