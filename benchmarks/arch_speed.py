@@ -2,6 +2,7 @@
 (speed does not depend on the weights) through every installed backend at one frame size.
 
     python benchmarks/arch_speed.py --size 640x480 --runs 20
+    python benchmarks/arch_speed.py --designs 32:5:9,32:5:9:b64 --int8-data data/gcompris/photos
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stylecast.contract import DEFAULT_CONTRACT
+from stylecast.contract import DEFAULT_CONTRACT, int8_path
 from stylecast.export.onnx import write_onnx
 from stylecast.models.transformer import ConvLayer, ConvNormReLU, TransformerNet
 from stylecast.realtime.backends import OnnxRuntimeBackend, OpenVinoBackend
@@ -20,11 +21,11 @@ from stylecast.realtime.bench import parse_sizes, time_calls
 from stylecast.realtime.preprocess import preprocess
 
 
-def variant(width: int, blocks: int, edge: str) -> TransformerNet:
+def variant(width: int, blocks: int, edge: str, bottleneck: int = 0) -> TransformerNet:
     """``edge``: 9 (Johnson), another kernel size for the full-resolution ends, or "shuffle"."""
     if edge == "shuffle":
-        return TransformerNet(width=width, residual_blocks=blocks, design="shuffle").eval()
-    net = TransformerNet(width=width, residual_blocks=blocks)
+        return TransformerNet(width=width, residual_blocks=blocks, design="shuffle", bottleneck=bottleneck).eval()
+    net = TransformerNet(width=width, residual_blocks=blocks, bottleneck=bottleneck)
     edge_kernel = int(edge)
     if edge_kernel != 9:
         net.encoder[0] = ConvNormReLU(3, width, edge_kernel)
@@ -56,9 +57,26 @@ def profile(design: str, w: int, h: int, runs: int) -> None:
         profile_model(path, w, h, runs, "bf16", label=design)
 
 
-def _parse_design(design: str) -> tuple[int, int, str]:
-    width, blocks, edge = design.split(":")
-    return int(width), int(blocks), edge
+def _parse_design(design: str) -> tuple[int, int, str, int]:
+    """WIDTH:BLOCKS:EDGE[:bC], C the residual blocks' bottleneck channels."""
+    width, blocks, edge, *rest = design.split(":")
+    return int(width), int(blocks), edge, int(rest[0].removeprefix("b")) if rest else 0
+
+
+def _int8_copy(path: Path, data: Path) -> None:
+    """NAME.int8.onnx beside ``path``, calibrated as `stylecast quantize` does (no quality gate: random weights)."""
+    import logging
+
+    import nncf
+    import onnx
+
+    from stylecast.export.quantize import calibration_frames
+
+    logging.getLogger("nncf").setLevel(logging.ERROR)
+    samples = [{DEFAULT_CONTRACT.input_name: preprocess(f)} for f in calibration_frames(data, 12)]
+    quantized = nncf.quantize(onnx.load(str(path)), nncf.Dataset(samples), preset=nncf.QuantizationPreset.PERFORMANCE,
+                              subset_size=len(samples))
+    onnx.save(quantized, str(int8_path(path)))
 
 
 def profile_model(path: Path, w: int, h: int, runs: int, precision: str, label: str = "") -> None:
@@ -90,10 +108,12 @@ def main() -> None:
     ap.add_argument("--size", default="640x480")
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--designs", default="32:5:9,32:5:shuffle,16:5:9,16:5:5,16:3:9,16:5:shuffle,8:5:9,8:5:5,8:3:9,8:5:shuffle",
-                    help="WIDTH:RESIDUAL_BLOCKS:EDGE list; EDGE is the end kernel size or 'shuffle'")
+                    help="WIDTH:RESIDUAL_BLOCKS:EDGE[:bC] list; EDGE is the end kernel size or 'shuffle', "
+                         "bC squeezes the residual blocks to C channels")
     ap.add_argument("--profile", metavar="DESIGN", help="per-layer OpenVINO bf16 profile of one design instead")
     ap.add_argument("--profile-model", metavar="MODEL", help="per-layer OpenVINO profile of a style (name or .onnx) instead")
     ap.add_argument("--precision", default="bf16", choices=("f32", "bf16", "int8"), help="for --profile-model")
+    ap.add_argument("--int8-data", type=Path, metavar="PHOTOS", help="also time OpenVINO int8, calibrated on these photos (needs [int8])")
     args = ap.parse_args()
     (w, h), = parse_sizes(args.size)
     if args.profile_model:
@@ -106,17 +126,21 @@ def main() -> None:
         return
     frame = np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)
     x = preprocess(frame)
-    print(f"{'design':<12}{'GMAC':>7}{'ov bf16 ms':>12}{'ov f32 ms':>11}{'ort ms':>9}{'torch ms':>10}")
+    int8 = f"{'ov int8 ms':>12}" if args.int8_data else ""
+    print(f"{'design':<16}{'GMAC':>7}{int8}{'ov bf16 ms':>12}{'ov f32 ms':>12}{'ort ms':>12}{'torch ms':>10}")
     with tempfile.TemporaryDirectory() as tmp:
         for design in args.designs.split(","):
             net = variant(*_parse_design(design))
             path = Path(tmp) / f"{design.replace(':', '_')}.onnx"
             write_onnx(net, path, DEFAULT_CONTRACT)
-            row = [f"{design:<12}", f"{gmacs(net, w, h):>7.2f}"]
-            for make in (lambda: OpenVinoBackend(path, "bf16"), lambda: OpenVinoBackend(path, "f32"),
-                         lambda: OnnxRuntimeBackend(path)):
+            row = [f"{design:<16}", f"{gmacs(net, w, h):>7.2f}"]
+            makers = [lambda: OpenVinoBackend(path, "bf16"), lambda: OpenVinoBackend(path, "f32"), lambda: OnnxRuntimeBackend(path)]
+            if args.int8_data:
+                _int8_copy(path, args.int8_data)
+                makers.insert(0, lambda: OpenVinoBackend(path, "int8"))
+            for make in makers:
                 backend = make()
-                row.append(f"{time_calls(lambda: backend.run(x), args.runs, 3)[0]:>11.1f}")
+                row.append(f"{time_calls(lambda: backend.run(x), args.runs, 3)[0]:>12.1f}")
             with torch.inference_mode():
                 t = torch.from_numpy(x)
                 row.append(f"{time_calls(lambda: net(t), max(3, args.runs // 4), 1)[0]:>10.1f}")

@@ -75,13 +75,13 @@ def ort_rows(model: Path, size: tuple[int, int], runs: int) -> list[tuple[str, f
     return rows
 
 
-def torch_rows(width: int, design: str, size: tuple[int, int], runs: int) -> list[tuple[str, float, float]]:
+def torch_rows(width: int, design: str, size: tuple[int, int], runs: int, bottleneck: int = 0) -> list[tuple[str, float, float]]:
     import torch
 
     from stylecast.models.transformer import TransformerNet
 
     w, h = size
-    net = TransformerNet(width=width, design=design).eval().cuda()
+    net = TransformerNet(width=width, design=design, bottleneck=bottleneck).eval().cuda()
     x = torch.rand(1, 3, h, w, device="cuda") * 255
     rows = []
     with torch.inference_mode():
@@ -102,12 +102,12 @@ def main() -> None:
 
     load_cuda_libraries()
     card = OnnxRuntimeBackend(args.model).card
-    width, design = (card.width, card.design) if card else (32, "johnson")
+    width, design, bottleneck = (card.width, card.design, card.bottleneck) if card else (32, "johnson", 0)
     print(f"{'variant':<22}{'size':<11}{'median ms':>10}{'p90 ms':>9}{'fps':>8}")
     for size in parse_sizes(args.sizes):
         rows = ort_rows(args.model, size, args.runs)
         try:
-            rows += torch_rows(width, design, size, args.runs)
+            rows += torch_rows(width, design, size, args.runs, bottleneck)
         except Exception as e:
             print(f"torch: {type(e).__name__}: {e}")
         for label, med, p90 in rows:

@@ -1,6 +1,8 @@
 """Put a finished training run into the package: fp16-weight ONNX, card with held-out scores, thumbnail.
 
     python scripts/ship_style.py runs/cafe_terrace_fast --eval-data /usr/share/backgrounds/mate/nature
+
+A distilled run (train --distill-from) is also scored by PSNR against its teacher on the same photos.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from stylecast.contract import METADATA_CARD_KEY, StyleCard
 from stylecast.export.onnx import export_checkpoint
 from stylecast.styles import STYLES_DIR
 from stylecast.train.checkpoint import load_checkpoint
+from stylecast.train.distill import agreement_db
 from stylecast.train.evaluate import evaluate_model
 from stylecast.train.trainer import write_card_files
 
@@ -25,18 +28,24 @@ def main() -> None:
     parser.add_argument("run", type=Path, help="training run folder (has checkpoint.pt; NAME.fp16.onnx and NAME.json are made if missing)")
     parser.add_argument("--eval-data", required=True, type=Path, help="held-out photos, not used in training")
     parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--style", type=Path, help="painting to score against (default: the run's style image; "
+                                                  "give the full painting for a distilled run, which kept only a thumbnail)")
     args = parser.parse_args()
     name = args.run.name
     model = args.run / f"{name}.fp16.onnx"
     checkpoint = load_checkpoint(args.run / "checkpoint.pt")
     style_image = Path(checkpoint["config"]["style"])
+    scored_against = args.style or style_image
     if not model.is_file():  # a run trained elsewhere (e.g. on a lent GPU) comes back as its checkpoint only
         export_checkpoint(args.run / "checkpoint.pt", args.run / f"{name}.onnx", fp16=True, overwrite=True)
         write_card_files(StyleCard(**{**checkpoint["card"], "name": name}), args.run, style_image)
     card = StyleCard.from_json((args.run / f"{name}.json").read_text())
-    scores = evaluate_model(model, style_image, args.eval_data, limit=args.limit)
+    scores = evaluate_model(model, scored_against, args.eval_data, limit=args.limit)
     evaluation = {**scores.to_dict(), "held_out_photos": str(args.eval_data), "size": 256,
-                  "command": f"stylecast eval-style {name} --style {style_image} --data {args.eval_data}"}
+                  "command": f"stylecast eval-style {name} --style {scored_against} --data {args.eval_data}"}
+    teacher = checkpoint["config"].get("distill_from")
+    if teacher:
+        evaluation["teacher_psnr_db"] = round(agreement_db(model, Path(teacher), args.eval_data, limit=args.limit), 2)
     card = StyleCard(**{**card.__dict__, "evaluation": evaluation})
     proto = onnx.load(str(model))
     for prop in proto.metadata_props:

@@ -27,6 +27,16 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
 def _add_backend(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=BACKEND_CHOICES, default="auto",
                    help="runtime: auto tries CUDA (onnxruntime-gpu), then OpenVINO, then onnxruntime CPU")
@@ -136,7 +146,10 @@ def cmd_styles(args: argparse.Namespace) -> int:
             trained += f", fine-tuned from a network trained {t['parent_steps']} steps"
         if t.get("averaged_from"):
             trained += "; weights averaged from " + " + ".join(f"{a['run']} ({100 * a['share']:.0f}%)" for a in t["averaged_from"])
-        print(f"{s.name}\twidth {card.width} {card.design}\t{card.style_source or card.style_image} [{card.style_license or 'license unknown'}]\n\ttrained: {trained}\n\tmodel: {s.model}")
+        if t.get("distilled_from"):
+            trained += f"; distilled from {t['distilled_from'].get('name') or t['distilled_from'].get('model')}"
+        network = f"width {card.width} {card.design}" + (f" bottleneck {card.bottleneck}" if card.bottleneck else "")
+        print(f"{s.name}\t{network}\t{card.style_source or card.style_image} [{card.style_license or 'license unknown'}]\n\ttrained: {trained}\n\tmodel: {s.model}")
     return 0
 
 
@@ -170,13 +183,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     from stylecast.train.config import TrainConfig
     from stylecast.train.trainer import TrainingInterrupted, train
 
+    from stylecast.styles import resolve_style
+
+    distill_from = resolve_style(args.distill_from) if args.distill_from else None
+    init_from = args.init_from
+    if init_from is not None and not init_from.exists() and not init_from.suffix:
+        init_from = resolve_style(str(init_from))  # a bundled style's name
+    style = args.style or (distill_from.with_suffix(".jpg") if distill_from else None)
+    if style is None:
+        raise StylecastError("train needs --style PAINTING (or --distill-from STYLE to copy a trained style)")
     config = TrainConfig(
-        style=args.style, data=args.data, out=args.out, width=args.width, design=args.design, input_blur=args.input_blur, steps=args.steps, batch=args.batch,
+        style=style, data=args.data, out=args.out, width=args.width, design=args.design, bottleneck=args.bottleneck,
+        distill_from=distill_from, input_blur=args.input_blur, steps=args.steps, batch=args.batch,
         size=args.size, style_size=args.style_size, content_weight=args.content_weight, style_weight=args.style_weight,
         tv_weight=args.tv_weight, stability_weight=args.stability_weight, stability_mode=args.stability_mode,
         temporal_weight=args.temporal_weight, temporal_luma=args.temporal_luma, video_pairs=args.video_pairs, content_layer=args.content_layer, lr=args.lr, seed=args.seed,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, device=args.device,
-        precision=args.precision, init_from=args.init_from, vgg_weights=args.vgg_weights, style_source=args.style_source,
+        precision=args.precision, init_from=init_from, vgg_weights=args.vgg_weights, style_source=args.style_source,
         style_license=args.style_license,
     )
     try:
@@ -378,12 +401,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a new style (needs the [train] extra)",
                        description="Train a feed-forward style network with VGG16 perceptual losses.")
-    p.add_argument("--style", required=True, type=Path, help="style image (a painting)")
+    p.add_argument("--style", type=Path, help="style image (a painting); not needed with --distill-from")
     p.add_argument("--data", required=True, type=Path, help="folder of content photos (searched recursively)")
     p.add_argument("--out", required=True, type=Path, help="run folder; its name becomes the style name")
+    p.add_argument("--distill-from", metavar="STYLE",
+                   help="copy a trained style (name or .onnx) into this network by matching its output pixels: no VGG, "
+                        "minutes on a CPU; use it to move a style to a cheaper design (e.g. --bottleneck 64)")
     p.add_argument("--width", type=int, choices=(8, 16, 32), default=32, help="channel width: 32 full, 16/8 fast (default 32)")
     p.add_argument("--design", choices=NETWORK_DESIGNS, default="johnson",
                    help="johnson: Johnson et al.'s network; shuffle: no full-resolution convolutions, for CPU real time")
+    p.add_argument("--bottleneck", type=_non_negative_int, default=0, metavar="C",
+                   help="residual blocks squeeze to C channels (1x1, 3x3, 1x1): 64 at width 32 is ~3x faster "
+                        "on a CPU; 0 (default) keeps Johnson's blocks")
     p.add_argument("--steps", type=_positive_int, default=4000)
     p.add_argument("--batch", type=_positive_int, default=4)
     p.add_argument("--size", type=_positive_int, default=256, help="training crop size (multiple of 4)")
@@ -416,7 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style-source", default="", help="where the style image comes from (for the style card)")
     p.add_argument("--style-license", default="", help="license of the style image (for the style card)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    p.add_argument("--init-from", type=Path, metavar="CHECKPOINT", help="fine-tune from another run's weights")
+    p.add_argument("--init-from", type=Path, metavar="CHECKPOINT",
+                   help="fine-tune from another run's checkpoint.pt or an exported style's .onnx")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 

@@ -54,6 +54,7 @@ class StyleCard:
     name: str
     width: int
     design: str = "johnson"  # TransformerNet design, so a benchmark can rebuild the same network
+    bottleneck: int = 0  # residual blocks' squeezed channels (0: Johnson's plain blocks)
     style_image: str = ""
     style_source: str = ""
     style_license: str = ""

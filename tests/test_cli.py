@@ -1,4 +1,5 @@
 """The command line: success paths and one clear line (exit 2, no partial file) for each bad input."""
+import json
 import os
 import shutil
 from pathlib import Path
@@ -139,4 +140,25 @@ def test_negative_flicker_options_are_refused_before_training(option, capsys, tm
         main(["train", "--style", str(photo_path), "--data", str(tmp_path), "--out", str(tmp_path / "run"), option, "-1"])
     assert exit_info.value.code == 2
     assert "must be 0 or more" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_distills_a_style_without_a_painting(capsys, tmp_path, photo_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        shutil.copy(photo_path, photos / f"p{i}.jpg")
+    out = tmp_path / "runs" / "rt_copy"
+    code, stdout, _ = _run(capsys, "train", "--distill-from", "cafe_terrace_rt", "--data", photos, "--out", out,
+                           "--width", "8", "--design", "shuffle", "--bottleneck", "8", "--steps", "2", "--batch", "2",
+                           "--size", "64", "--quiet")
+    assert code == 0 and "wrote" in stdout
+    assert (out / "rt_copy.onnx").is_file() and (out / "rt_copy.jpg").is_file(), "the teacher's picture comes along"
+    card = json.loads((out / "rt_copy.json").read_text())
+    assert card["bottleneck"] == 8 and card["training"]["distilled_from"]["name"] == "cafe_terrace_rt"
+
+
+def test_train_without_a_painting_or_a_teacher_is_one_line(capsys, tmp_path):
+    code, _, err = _run(capsys, "train", "--data", tmp_path, "--out", tmp_path / "run")
+    _assert_clean_failure(code, err, tmp_path, "--style PAINTING")
     assert not (tmp_path / "run").exists()

@@ -169,3 +169,72 @@ def export_checkpoint(checkpoint: Path, out: Path, fp16: bool = False, overwrite
     card_fields = dict(ckpt.get("card") or {"name": out.stem, "width": net.width})
     card_fields["name"] = out.stem
     return export_onnx(net, out, StyleCard(**card_fields), _verify_image_for(ckpt), fp16=fp16)
+
+
+_WEIGHTED_OPS = ("Conv", "ConvTranspose", "InstanceNormalization")
+
+
+def _module_path(node_name: str) -> str:
+    """``/net/residuals/residuals.0/conv1/conv/Conv`` -> ``residuals.0.conv1.conv`` (the exporter's scope names)."""
+    parts = node_name.strip("/").split("/")[1:-1]  # drop the wrapper's "net" and the op's own name
+    dotted = [i for i, part in enumerate(parts) if "." in part]
+    start = dotted[-1] if dotted else 0
+    return ".".join(parts[start:])
+
+
+def _onnx_weights(model: onnx.ModelProto) -> dict[str, torch.Tensor]:
+    """Each weighted layer's parameters by the PyTorch name of its module, found through the graph.
+
+    The exporter may store a weight as a Constant node or share one between equal layers (untrained
+    norms are all ones), so initializer names alone do not say which layer owns it; the node that reads it does.
+    """
+    values = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type in ("Cast", "Identity") and node.input and node.input[0] in values:  # fp16 casts, shared weights
+            values[node.output[0]] = values[node.input[0]]
+        elif node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":  # folded weights
+            values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+    weights = {}
+    for node in model.graph.node:
+        if node.op_type not in _WEIGHTED_OPS:
+            continue
+        path = _module_path(node.name)
+        for suffix, name in zip(("weight", "bias"), node.input[1:3]):
+            if name in values:
+                weights[f"{path}.{suffix}"] = torch.from_numpy(values[name].astype(np.float32))
+    return weights
+
+
+def load_onnx_net(path: Path) -> tuple[TransformerNet, StyleCard]:
+    """An exported style back as a trainable TransformerNet (exact: the weights round-trip), with its card.
+
+    Lets a shipped style be fine-tuned or distilled without the training run that made it.
+    """
+    from stylecast.models.inference import training_form
+
+    path = Path(path)
+    if not path.is_file():
+        raise StylecastError(f"style model not found: {path}")
+    try:
+        model = onnx.load(str(path))
+    except Exception as e:
+        raise StylecastError(f"cannot load style model {path}: {str(e).splitlines()[0][:200]}") from e
+    props = {p.key: p.value for p in model.metadata_props}
+    if METADATA_CARD_KEY not in props:
+        raise StylecastError(f"{path} has no stylecast style card: only models exported by stylecast can be trained again")
+    card = StyleCard.from_json(props[METADATA_CARD_KEY])
+    weights = _onnx_weights(model)
+    blocks = len({k.split(".")[1] for k in weights if k.startswith("residuals.")})
+    template = TransformerNet(card.width, blocks, card.design, float(card.training.get("input_blur") or 0.0), card.bottleneck)
+    fast = inference_form(template)
+    weights = {k: v for k, v in weights.items() if not k.startswith("blur.")}  # a fixed blur, not learned
+    try:
+        fast.load_state_dict(weights)
+    except RuntimeError as e:
+        raise StylecastError(f"{path} is not the network its card describes (width {card.width} {card.design}): "
+                             f"{str(e).splitlines()[0][:200]}") from e
+    net = training_form(fast, template)
+    for name, value in inference_form(net).state_dict().items():  # the round trip must give the file's weights back
+        if not torch.allclose(value, weights[name], atol=2e-3 * float(weights[name].abs().max())):  # fp16 storage
+            raise StylecastError(f"cannot recover the trainable form of {path}: {name} does not round-trip")
+    return net, card

@@ -41,7 +41,15 @@ class UpsampleConvTransposed(nn.Module):
         if conv.kernel_size != (3, 3) or conv.stride != (1, 1):
             raise ValueError("only a 3x3 stride-1 convolution after a 2x upsample has this form")
         weight = conv.weight.detach().float()  # (out, in, 3, 3)
-        kernel = torch.zeros(weight.shape[1], weight.shape[0], 4, 4)  # transposed: (in, out, kh, kw)
+        self.conv = nn.ConvTranspose2d(weight.shape[1], weight.shape[0], 4, stride=2, padding=3)
+        with torch.no_grad():
+            self.conv.weight.copy_(self._from_weight(weight))
+            self.conv.bias.copy_(conv.bias.detach().float())
+
+    @staticmethod
+    def _from_weight(weight: torch.Tensor) -> torch.Tensor:
+        """The transposed kernel (in, out, 4, 4) computing the 3x3 conv ``weight`` (out, in, 3, 3) after the upsample."""
+        kernel = torch.zeros(weight.shape[1], weight.shape[0], 4, 4)
         for a in (0, 1):
             for b in (0, 1):
                 phase = torch.einsum("ty,ux,oiyx->iotu", _TAPS[a], _TAPS[b], weight)  # (in, out, 2, 2)
@@ -50,10 +58,7 @@ class UpsampleConvTransposed(nn.Module):
                 for t in (0, 1):
                     for u in (0, 1):
                         kernel[:, :, 3 - a - 2 * t, 3 - b - 2 * u] = phase[:, :, t, u]
-        self.conv = nn.ConvTranspose2d(weight.shape[1], weight.shape[0], 4, stride=2, padding=3)
-        with torch.no_grad():
-            self.conv.weight.copy_(kernel)
-            self.conv.bias.copy_(conv.bias.detach().float())
+        return kernel
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv(F.pad(x, (1, 1, 1, 1), mode="replicate"))
@@ -102,3 +107,43 @@ def inference_form(net: TransformerNet) -> nn.Module:
     for stage in (fast.encoder, fast.decoder):
         _swap(stage)
     return fast
+
+
+def _upsample_conv_weight(kernel: torch.Tensor) -> torch.Tensor:
+    """Inverse of UpsampleConvTransposed's kernel: (in, out, 4, 4) -> the 3x3 conv's (out, in, 3, 3)."""
+    # Each of the 16 transposed taps is a sum of 3x3 taps (the forward map above); solve it back.
+    basis = torch.eye(9).reshape(9, 1, 1, 3, 3)
+    forward = torch.stack([UpsampleConvTransposed._from_weight(b).reshape(16) for b in basis], 1)  # (16, 9)
+    cin, out = kernel.shape[:2]
+    flat = kernel.detach().float().permute(2, 3, 0, 1).reshape(16, cin * out)
+    solved = torch.linalg.lstsq(forward, flat).solution  # (9, in * out)
+    return solved.reshape(3, 3, cin, out).permute(3, 2, 0, 1).contiguous()
+
+
+def training_form(fast: nn.Module, template: TransformerNet) -> TransformerNet:
+    """The plain TransformerNet whose inference_form is ``fast``: an exported style made trainable again.
+
+    ``template`` fixes the architecture (its weights are overwritten in a copy).
+    """
+    net = copy.deepcopy(template).float()
+    for plain_stage, fast_stage in ((net.encoder, fast.encoder), (net.decoder, fast.decoder)):
+        for plain, rewritten in zip(plain_stage, fast_stage):
+            if isinstance(rewritten, BlockOutputConv):
+                out = plain.conv.out_channels
+                k = plain.conv.kernel_size[0]
+                weight = rewritten.conv.weight.detach().reshape(out, 2, 2, -1, k + 1, k + 1)[:, 0, 0, :, :k, :k]
+                _set(plain.conv, weight, rewritten.conv.bias.detach()[::4])
+            elif isinstance(rewritten, nn.Sequential) and isinstance(rewritten[0], UpsampleConvTransposed):
+                _set(plain[1].conv, _upsample_conv_weight(rewritten[0].conv.weight), rewritten[0].conv.bias.detach())
+                for a, b in zip(list(plain)[2:], list(rewritten)[1:]):
+                    a.load_state_dict(b.state_dict())
+            else:
+                plain.load_state_dict(rewritten.state_dict())
+    net.residuals.load_state_dict(fast.residuals.state_dict())
+    return net.eval()
+
+
+def _set(conv: nn.Conv2d, weight: torch.Tensor, bias: torch.Tensor) -> None:
+    with torch.no_grad():
+        conv.weight.copy_(weight)
+        conv.bias.copy_(bias)

@@ -65,7 +65,7 @@ def _frame(w: int, h: int) -> np.ndarray:
 
 
 def torch_baseline(width: int, size: tuple[int, int], runs: int, warmup: int, design: str = "johnson",
-                   device: str = "cpu") -> tuple[float, float] | None:
+                   device: str = "cpu", bottleneck: int = 0) -> tuple[float, float] | None:
     """The reference way: the same architecture in PyTorch eager fp32 (weights do not change speed).
 
     On ``cuda`` the frame goes to the GPU and back in every call, as pytorch/examples stylizes."""
@@ -77,7 +77,7 @@ def torch_baseline(width: int, size: tuple[int, int], runs: int, warmup: int, de
         return None
     if device == "cuda" and not torch.cuda.is_available():
         return None
-    net = TransformerNet(width=width, design=design).eval().to(device)
+    net = TransformerNet(width=width, design=design, bottleneck=bottleneck).eval().to(device)
     w, h = size
     x = torch.from_numpy(preprocess(_frame(w, h)))
     with torch.inference_mode():
@@ -108,7 +108,7 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
                    warmup: int = 3, baseline: bool = True) -> list[Timing]:
     results: list[Timing] = []
     base: dict[tuple[str, str], float] = {}
-    width, design = FULL_WIDTH, "johnson"
+    width, design, bottleneck = FULL_WIDTH, "johnson", 0
     devices: set[str] = set()  # where baselines run: a GPU backend is compared with PyTorch on that GPU
     photo = style_picture(model)
     reference = None
@@ -130,7 +130,7 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
         seen.add((backend.name, precision))
         devices.add(_baseline_device(backend.name))
         if backend.card:
-            width, design = backend.card.width, backend.card.design
+            width, design, bottleneck = backend.card.width, backend.card.design, backend.card.bottleneck
         quality = None
         if reference is not None:
             from stylecast.realtime.stylizer import Stylizer
@@ -144,7 +144,7 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
         for device in sorted(devices or {"cpu"}):
             label = "pytorch-eager" if device == "cpu" else f"pytorch-{device}"
             for w, h in sizes:
-                timed = torch_baseline(width, (w, h), max(3, runs // 4), 1, design, device)
+                timed = torch_baseline(width, (w, h), max(3, runs // 4), 1, design, device, bottleneck)
                 if timed:
                     base[(device, f"{w}x{h}")] = timed[0]
                     results.append(Timing(label, "fp32", f"{w}x{h}", timed[0], timed[1], 1000 / timed[0], 1.0))

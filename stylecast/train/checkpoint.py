@@ -34,7 +34,8 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 def net_from_checkpoint(ckpt: dict[str, Any]) -> TransformerNet:
     config = ckpt.get("config", {})
     net = TransformerNet(width=config.get("width", 32), residual_blocks=config.get("residual_blocks", 5),
-                         design=config.get("design", "johnson"), input_blur=config.get("input_blur", 0.0))
+                         design=config.get("design", "johnson"), input_blur=config.get("input_blur", 0.0),
+                         bottleneck=config.get("bottleneck", 0))
     net.load_state_dict(ckpt["model"])
     return net.eval()
 

@@ -15,6 +15,8 @@ class TrainConfig:
     residual_blocks: int = 5
     input_blur: float = 0.0  # Gaussian sigma (px) applied to each frame inside the net: less flicker from noise
     design: str = "johnson"  # johnson | shuffle (no full-resolution convolutions: CPU real time)
+    bottleneck: int = 0  # > 0: residual blocks squeeze to this many channels (cheaper full-width nets)
+    distill_from: Path | None = None  # a trained style's .onnx: learn to match its output instead of VGG losses
     steps: int = 4000
     batch: int = 4
     size: int = 256
@@ -49,6 +51,6 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        paths = {"style", "data", "out", "vgg_weights", "cache_dir", "init_from", "video_pairs"}
+        paths = {"style", "data", "out", "vgg_weights", "cache_dir", "init_from", "video_pairs", "distill_from"}
         known = {f.name for f in fields(cls)}
         return cls(**{k: (Path(v) if k in paths and v is not None else v) for k, v in data.items() if k in known})

@@ -22,6 +22,7 @@ from stylecast.train.checkpoint import lineage_steps, load_checkpoint, save_chec
 from stylecast.train.config import TrainConfig
 from stylecast.train.data import ImageFolder, read_rgb, to_tensor
 from stylecast.train.device import Compute, choose_compute, describe_hardware
+from stylecast.train.distill import Teacher, adopt_ends, distill_loss, shares_ends, teacher_summary
 from stylecast.train.losses import LossWeights, PerceptualLoss, stability_loss
 from stylecast.train.video_pairs import VideoPairs, temporal_loss
 
@@ -74,11 +75,20 @@ class Trainer:
             if config.video_pairs is None:
                 raise StylecastError("--temporal-weight needs --video-pairs DIR (make it with 'stylecast data video-pairs VIDEO DIR')")
             self.pairs = VideoPairs(config.video_pairs, config.size, seed=config.seed)
-        vgg = load_vgg16(config.vgg_weights, config.cache_dir).to(self.compute.device, memory_format=self.compute.memory_format)
-        style = load_style_image(config.style, config.style_size).to(self.compute.device)
-        weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight)
-        self.loss = PerceptualLoss(vgg, [style], weights, content_layer=config.content_layer)
-        self.net = TransformerNet(config.width, config.residual_blocks, config.design, config.input_blur).to(self.compute.device, memory_format=self.compute.memory_format)
+        self.teacher: Teacher | None = None
+        self.loss: PerceptualLoss | None = None
+        if config.distill_from is not None:
+            if config.temporal_weight > 0 or config.stability_weight > 0:
+                raise StylecastError("--distill-from learns the teacher's output only: drop --temporal-weight/--stability-weight")
+            self.teacher = Teacher(config.distill_from).to(self.compute.device, memory_format=self.compute.memory_format)
+        else:
+            vgg = load_vgg16(config.vgg_weights, config.cache_dir).to(self.compute.device, memory_format=self.compute.memory_format)
+            style = load_style_image(config.style, config.style_size).to(self.compute.device)
+            weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight)
+            self.loss = PerceptualLoss(vgg, [style], weights, content_layer=config.content_layer)
+        self.net = self._new_net().to(self.compute.device, memory_format=self.compute.memory_format)
+        # Residual blocks get their own targets only where the student's blocks sit between the teacher's ends.
+        self.blockwise = self.teacher is not None and shares_ends(self.net, self.teacher.net)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
         self.step = 0
         self.elapsed = 0.0
@@ -87,14 +97,25 @@ class Trainer:
         if resume and self.checkpoint_path.exists():
             self._restore(load_checkpoint(self.checkpoint_path))
         elif config.init_from is not None:
-            self._start_from(load_checkpoint(config.init_from))
+            self._start_from(_weights_to_start_from(config.init_from))
+        elif self.blockwise:
+            adopt_ends(self.net, self.teacher.net)
         self.samples = self._sample_batch()
+
+    def _new_net(self) -> TransformerNet:
+        cfg = self.config
+        return TransformerNet(cfg.width, cfg.residual_blocks, cfg.design, cfg.input_blur, cfg.bottleneck)
 
     def _restore(self, ckpt: dict) -> None:
         saved = TrainConfig.from_dict(ckpt["config"])
-        if (saved.width, saved.residual_blocks, saved.design) != (self.config.width, self.config.residual_blocks, self.config.design):
-            raise StylecastError(f"checkpoint is a width-{saved.width} {saved.design} network, not width {self.config.width} "
-                                 f"{self.config.design}: resume with the same --width and --design")
+        cfg = self.config
+        if (saved.width, saved.residual_blocks, saved.design, saved.bottleneck) != (cfg.width, cfg.residual_blocks, cfg.design, cfg.bottleneck):
+            raise StylecastError(f"checkpoint is a width-{saved.width} {saved.design} network (bottleneck {saved.bottleneck}), "
+                                 f"not width {cfg.width} {cfg.design} (bottleneck {cfg.bottleneck}): resume with the same "
+                                 "--width, --design and --bottleneck")
+        if saved.input_blur != cfg.input_blur:
+            raise StylecastError(f"checkpoint was trained with --input-blur {saved.input_blur}, not {cfg.input_blur}: "
+                                 "the network would see different frames; resume with the same --input-blur")
         self.net.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.step = int(ckpt["step"])
@@ -105,10 +126,11 @@ class Trainer:
     def _start_from(self, ckpt: dict) -> None:
         """Fine-tune: take another run's network weights, but a fresh optimizer and step count."""
         saved = ckpt.get("config", {})
-        width, design = saved.get("width"), saved.get("design", "johnson")
-        if (width, design) != (self.config.width, self.config.design):
-            raise StylecastError(f"--init-from is a width-{width} {design} network, not width {self.config.width} "
-                                 f"{self.config.design}: use the same --width and --design")
+        width, design, bottleneck = saved.get("width"), saved.get("design", "johnson"), saved.get("bottleneck", 0)
+        if (width, design, bottleneck) != (self.config.width, self.config.design, self.config.bottleneck):
+            raise StylecastError(f"--init-from is a width-{width} {design} network (bottleneck {bottleneck}), not width "
+                                 f"{self.config.width} {self.config.design} (bottleneck {self.config.bottleneck}): "
+                                 "use the same --width, --design and --bottleneck")
         self.net.load_state_dict(ckpt["model"])
         parent = (ckpt.get("card") or {}).get("training", {})
         self.parent_steps = int(parent.get("steps", ckpt.get("step", 0)) or 0) + lineage_steps(parent)
@@ -147,6 +169,8 @@ class Trainer:
             frames = moving["cur"][: max(1, x.shape[0] // 2)].to(memory_format=self.compute.memory_format)
             x = torch.cat([x, frames])
             shared = frames.shape[0]  # stylized once, for both the perceptual and the temporal terms
+        if self.teacher is not None:
+            return self._distill_step(x)
         with self.compute.autocast():
             content_features = self.loss.content_target(x)
             y = self.net(x)
@@ -157,6 +181,14 @@ class Trainer:
             if moving is not None:
                 terms["temporal"] = self.config.temporal_weight * temporal_loss(self.net, moving, self.config.temporal_luma, cur_stylized=y[-shared:])
                 terms["total"] = terms["total"] + terms["temporal"]
+        return self._apply(terms)
+
+    def _distill_step(self, x: torch.Tensor) -> dict[str, float]:
+        with self.compute.autocast():
+            terms = distill_loss(self.net, x, self.teacher, self.blockwise)
+        return self._apply(terms)
+
+    def _apply(self, terms: dict[str, torch.Tensor]) -> dict[str, float]:
         self.optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()
         self.optimizer.step()
@@ -196,7 +228,7 @@ class Trainer:
                 self.elapsed = time.perf_counter() - started
                 self.history.append({"step": self.step, **terms})
                 bar.update(1)
-                bar.set_postfix(total=f"{terms['total']:.3g}", content=f"{terms['content']:.3g}", style=f"{terms['style']:.3g}")
+                bar.set_postfix({k: f"{terms[k]:.3g}" for k in ("total", "content", "style", "distill", "blocks") if k in terms})
                 if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
                     self.save()
                 if self.step % cfg.sample_every == 0 or self.step == cfg.steps:
@@ -220,11 +252,14 @@ class Trainer:
 
     def card(self) -> StyleCard:
         cfg = self.config
+        teacher = self.teacher.card if self.teacher is not None else None
         return StyleCard(
-            name=cfg.name, width=cfg.width, design=cfg.design,
-            style_image=Path(cfg.style).name, style_source=cfg.style_source, style_license=cfg.style_license,
+            name=cfg.name, width=cfg.width, design=cfg.design, bottleneck=cfg.bottleneck,
+            style_image=teacher.style_image if teacher and teacher.style_image else Path(cfg.style).name,
+            style_source=cfg.style_source or (teacher.style_source if teacher else ""),
+            style_license=cfg.style_license or (teacher.style_license if teacher else ""),
             training={
-                "steps": self.step, "init_from": str(cfg.init_from) if cfg.init_from else None, "parent_steps": self.parent_steps, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
+                "steps": self.step, "distilled_from": teacher_summary(self.teacher), "init_from": str(cfg.init_from) if cfg.init_from else None, "parent_steps": self.parent_steps, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
                 "content_layer": cfg.content_layer, "input_blur": cfg.input_blur,
                 "weights": {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight,
                             "stability": cfg.stability_weight, "temporal": cfg.temporal_weight, "temporal_luma": cfg.temporal_luma},
@@ -244,7 +279,7 @@ class Trainer:
         from stylecast.export.onnx import export_onnx
 
         card = self.card()
-        net = TransformerNet(self.config.width, self.config.residual_blocks, self.config.design, self.config.input_blur)
+        net = self._new_net()
         net.load_state_dict({k: v.float().cpu() for k, v in self.net.state_dict().items()})
         verify = self.samples[0].permute(1, 2, 0).numpy().astype(np.uint8)
         onnx_path = self.out / f"{card.name}.onnx"
@@ -253,10 +288,21 @@ class Trainer:
         return TrainResult(onnx_path, card, self.recent_losses())
 
 
+def _weights_to_start_from(path: Path) -> dict:
+    """A run's checkpoint, or an exported style (.onnx, e.g. a bundled one) in the same shape."""
+    if Path(path).suffix.lower() != ".onnx":
+        return load_checkpoint(path)
+    from stylecast.export.onnx import load_onnx_net
+
+    net, card = load_onnx_net(path)
+    config = {"width": card.width, "design": card.design, "bottleneck": card.bottleneck, "input_blur": net.input_blur}
+    return {"config": config, "model": net.state_dict(), "card": asdict(card)}
+
+
 def write_card_files(card: StyleCard, folder: Path, style_image: Path) -> None:
     with atomic_path(folder / f"{card.name}.json") as tmp:
         tmp.write_text(card.to_json() + "\n")
-    image = read_rgb(style_image)
+    image = read_rgb(style_image) if Path(style_image).is_file() else None  # a distilled style may have no picture
     if image is not None:
         h, w = image.shape[:2]
         s = THUMBNAIL_SIDE / max(h, w)

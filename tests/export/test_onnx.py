@@ -10,7 +10,7 @@ ort = pytest.importorskip("onnxruntime")
 
 from stylecast.contract import METADATA_CARD_KEY, METADATA_CONTRACT_KEY, StyleCard  # noqa: E402
 from stylecast.errors import StylecastError  # noqa: E402
-from stylecast.export.onnx import export_checkpoint, export_onnx  # noqa: E402
+from stylecast.export.onnx import export_checkpoint, export_onnx, load_onnx_net  # noqa: E402
 from stylecast.models.transformer import TransformerNet  # noqa: E402
 from stylecast.train.checkpoint import save_checkpoint  # noqa: E402
 
@@ -139,3 +139,43 @@ def test_shuffle_design_exports_with_dynamic_size_and_runs_in_openvino(photo_rgb
     backend = OpenVinoBackend(report.path, precision="f32")
     assert backend.card.design == "shuffle"
     assert np.abs(backend.run(x) - want).max() < 0.5
+
+
+def test_an_exported_style_loads_back_as_the_same_trainable_net(exported, trained_like_net, photo_rgb):
+    for path, tolerance in ((exported.path, 0.05), (exported.fp16_path, 0.5)):  # fp16 storage rounds the weights
+        net, card = load_onnx_net(path)
+        assert card.name == "mystyle" and card.style_license == "PD"
+        x = torch.from_numpy(np.ascontiguousarray(photo_rgb.transpose(2, 0, 1)[None])).float()
+        with torch.no_grad():
+            want = trained_like_net(x)
+            assert want.std() > 10
+            assert (net(x) - want).abs().max() < tolerance
+        assert any(p.requires_grad for p in net.parameters())
+
+
+def test_a_bundled_style_loads_back_and_paints_as_its_onnx_file(photo_bgr):
+    from stylecast.realtime.backends import OnnxRuntimeBackend
+    from stylecast.realtime.preprocess import preprocess
+    from stylecast.styles import resolve_style
+
+    path = resolve_style("cafe_terrace_rt")  # shuffle design: both rewritten layers and the shuffle ends
+    net, card = load_onnx_net(path)
+    assert (card.width, card.design) == (8, "shuffle")
+    x = preprocess(cv2.resize(photo_bgr, (160, 120)))
+    with torch.no_grad():
+        got = net(torch.from_numpy(x)).clamp(0, 255).numpy()
+    assert np.abs(got - OnnxRuntimeBackend(path).run(x)).max() < 0.1
+
+
+def test_loading_a_model_stylecast_did_not_export_is_a_clear_error(tmp_path):
+    bare = onnx.helper.make_model(onnx.helper.make_graph([onnx.helper.make_node("Identity", ["x"], ["y"])], "g",
+                                  [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+                                  [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])]))
+    onnx.save(bare, str(tmp_path / "bare.onnx"))
+    with pytest.raises(StylecastError, match="no stylecast style card"):
+        load_onnx_net(tmp_path / "bare.onnx")
+    (tmp_path / "junk.onnx").write_bytes(b"junk")
+    with pytest.raises(StylecastError, match="cannot load style model"):
+        load_onnx_net(tmp_path / "junk.onnx")
+    with pytest.raises(StylecastError, match="not found"):
+        load_onnx_net(tmp_path / "missing.onnx")

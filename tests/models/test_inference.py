@@ -63,3 +63,16 @@ def test_rewrites_refuse_layers_they_do_not_fit():
         UpsampleConvTransposed(ConvLayer(4, 4, 5))
     with pytest.raises(ValueError):
         BlockOutputConv(ConvLayer(4, 3, 3, stride=2))
+
+
+@pytest.mark.parametrize("design,bottleneck", [("johnson", 0), ("shuffle", 0), ("johnson", 8)])
+def test_training_form_recovers_the_trained_weights_exactly(design, bottleneck):
+    from stylecast.models.inference import training_form
+
+    torch.manual_seed(5)
+    net = TransformerNet(width=8, design=design, bottleneck=bottleneck).eval()
+    template = TransformerNet(width=8, design=design, bottleneck=bottleneck)
+    back = training_form(inference_form(net), template)
+    for name, value in net.state_dict().items():
+        assert torch.allclose(back.state_dict()[name], value, atol=1e-5), name
+    assert isinstance(back.decoder[0][0], torch.nn.Upsample), "a plain, trainable TransformerNet again"

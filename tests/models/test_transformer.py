@@ -82,3 +82,17 @@ def test_input_blur_keeps_the_state_dict_of_the_plain_net():
         assert not torch.allclose(plain(x), blurred(x))
     with pytest.raises(ValueError):
         TransformerNet(width=8, input_blur=-1)
+
+
+def test_bottleneck_blocks_cost_a_fraction_of_johnsons_and_keep_the_size():
+    from stylecast.models.transformer import BottleneckBlock
+
+    plain, squeezed = TransformerNet(width=32), TransformerNet(width=32, bottleneck=64)
+    trunk = lambda net: sum(p.numel() for p in net.residuals.parameters())  # noqa: E731
+    assert all(isinstance(b, BottleneckBlock) for b in squeezed.residuals) and len(squeezed.residuals) == 5
+    assert trunk(squeezed) < trunk(plain) / 5
+    assert squeezed.encoder.state_dict().keys() == plain.encoder.state_dict().keys(), "same ends as Johnson's net"
+    with torch.no_grad():
+        assert TransformerNet(width=8, bottleneck=8).eval()(torch.rand(1, 3, 36, 52) * 255).shape == (1, 3, 36, 52)
+    with pytest.raises(ValueError, match="bottleneck"):
+        TransformerNet(bottleneck=-1)

@@ -141,5 +141,5 @@ def test_shuffle_design_trains_exports_and_refuses_a_mismatched_resume(config):
     history = load_checkpoint(config.out / "checkpoint.pt")["history"]
     assert np.mean([h["total"] for h in history[-3:]]) < np.mean([h["total"] for h in history[:3]])
     assert result.card.design == "shuffle" and result.onnx_path.is_file()
-    with pytest.raises(StylecastError, match="same --width and --design"):
+    with pytest.raises(StylecastError, match="same --width, --design and --bottleneck"):
         Trainer(replace(config, steps=20), resume=True)
