@@ -142,12 +142,14 @@ def cmd_styles(args: argparse.Namespace) -> int:
             continue
         t = card.training
         trained = f"{t.get('steps', '?')} steps, batch {t.get('batch', '?')}, {t.get('wall_time_s', '?')} s on {t.get('hardware', '?')}"
-        if t.get("parent_steps"):
+        teacher = t.get("distilled_from")
+        if teacher:
+            trained += (f", distilled from {teacher.get('name') or teacher.get('model')} "
+                        f"({t.get('parent_steps', '?')} steps before this run, the teacher's included)")
+        elif t.get("parent_steps"):
             trained += f", fine-tuned from a network trained {t['parent_steps']} steps"
         if t.get("averaged_from"):
             trained += "; weights averaged from " + " + ".join(f"{a['run']} ({100 * a['share']:.0f}%)" for a in t["averaged_from"])
-        if t.get("distilled_from"):
-            trained += f"; distilled from {t['distilled_from'].get('name') or t['distilled_from'].get('model')}"
         network = f"width {card.width} {card.design}" + (f" bottleneck {card.bottleneck}" if card.bottleneck else "")
         print(f"{s.name}\t{network}\t{card.style_source or card.style_image} [{card.style_license or 'license unknown'}]\n\ttrained: {trained}\n\tmodel: {s.model}")
     return 0
@@ -194,7 +196,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise StylecastError("train needs --style PAINTING (or --distill-from STYLE to copy a trained style)")
     config = TrainConfig(
         style=style, data=args.data, out=args.out, width=args.width, design=args.design, bottleneck=args.bottleneck,
-        distill_from=distill_from, input_blur=args.input_blur, steps=args.steps, batch=args.batch,
+        distill_from=distill_from, texture_weight=args.texture_weight, input_blur=args.input_blur, steps=args.steps, batch=args.batch,
         size=args.size, style_size=args.style_size, content_weight=args.content_weight, style_weight=args.style_weight,
         tv_weight=args.tv_weight, stability_weight=args.stability_weight, stability_mode=args.stability_mode,
         temporal_weight=args.temporal_weight, temporal_luma=args.temporal_luma, video_pairs=args.video_pairs, content_layer=args.content_layer, lr=args.lr, seed=args.seed,
@@ -407,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--distill-from", metavar="STYLE",
                    help="copy a trained style (name or .onnx) into this network by matching its output pixels: no VGG, "
                         "minutes on a CPU; use it to move a style to a cheaper design (e.g. --bottleneck 64)")
+    p.add_argument("--texture-weight", type=_non_negative, default=0.0, metavar="W",
+                   help="with --distill-from: also match the VGG Gram matrices of the teacher's painting (e.g. 5e-7), "
+                        "so the cheaper net keeps the strokes pixel matching smooths away; needs VGG, slower steps")
     p.add_argument("--width", type=int, choices=(8, 16, 32), default=32, help="channel width: 32 full, 16/8 fast (default 32)")
     p.add_argument("--design", choices=NETWORK_DESIGNS, default="johnson",
                    help="johnson: Johnson et al.'s network; shuffle: no full-resolution convolutions, for CPU real time")

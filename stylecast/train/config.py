@@ -17,6 +17,7 @@ class TrainConfig:
     design: str = "johnson"  # johnson | shuffle (no full-resolution convolutions: CPU real time)
     bottleneck: int = 0  # > 0: residual blocks squeeze to this many channels (cheaper full-width nets)
     distill_from: Path | None = None  # a trained style's .onnx: learn to match its output instead of VGG losses
+    texture_weight: float = 0.0  # distillation only: > 0 also matches the VGG Grams of the teacher's painting
     steps: int = 4000
     batch: int = 4
     size: int = 256

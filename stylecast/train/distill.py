@@ -18,6 +18,7 @@ from torch import nn
 from stylecast.contract import StyleCard
 from stylecast.errors import StylecastError
 from stylecast.models.transformer import TransformerNet
+from stylecast.models.vgg import STYLE_LAYERS, VGG16Features
 
 # Block features are O(1) and pixels 0-255: this puts the two terms on a par at the start.
 BLOCK_WEIGHT = 1e4
@@ -57,11 +58,25 @@ def adopt_ends(student: TransformerNet, teacher: TransformerNet) -> bool:
     return True
 
 
-def distill_loss(student: TransformerNet, x: torch.Tensor, teacher: Teacher, blockwise: bool) -> dict[str, torch.Tensor]:
-    """Pixel MSE to the teacher's painting (0-255 scale), plus per-block feature MSE when ``blockwise``."""
+def distill_loss(student: TransformerNet, x: torch.Tensor, teacher: Teacher, blockwise: bool,
+                 texture: tuple[VGG16Features, float] | None = None) -> dict[str, torch.Tensor]:
+    """Pixel MSE to the teacher's painting (0-255 scale), plus per-block feature MSE when ``blockwise``.
+
+    ``texture`` (vgg, weight) adds the style loss of the student's painting against the Grams of the
+    teacher's painting of the same photo: pixel MSE alone lets a smaller student smooth the strokes.
+    """
+    from stylecast.train.losses import gram_matrix, style_loss
+
     target, acts = teacher(x)
-    terms = {"distill": torch.mean((student(x).float() - target.float()) ** 2)}
+    y = student(x)
+    terms = {"distill": torch.mean((y.float() - target.float()) ** 2)}
     total = terms["distill"]
+    if texture is not None:
+        vgg, weight = texture
+        with torch.no_grad():
+            grams = {name: gram_matrix(f) for name, f in vgg(target, STYLE_LAYERS).items()}
+        terms["texture"] = weight * style_loss(vgg(y, STYLE_LAYERS), grams)
+        total = total + terms["texture"]
     if blockwise:
         errors = [torch.mean((block(a).float() - b.float()) ** 2) for block, a, b in zip(student.residuals, acts, acts[1:])]
         terms["blocks"] = BLOCK_WEIGHT * torch.stack(errors).mean()

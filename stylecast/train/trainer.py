@@ -76,11 +76,16 @@ class Trainer:
                 raise StylecastError("--temporal-weight needs --video-pairs DIR (make it with 'stylecast data video-pairs VIDEO DIR')")
             self.pairs = VideoPairs(config.video_pairs, config.size, seed=config.seed)
         self.teacher: Teacher | None = None
+        self.texture_vgg = None
         self.loss: PerceptualLoss | None = None
+        if config.texture_weight > 0 and config.distill_from is None:
+            raise StylecastError("--texture-weight matches a teacher's painting: it goes with --distill-from STYLE")
         if config.distill_from is not None:
             if config.temporal_weight > 0 or config.stability_weight > 0:
                 raise StylecastError("--distill-from learns the teacher's output only: drop --temporal-weight/--stability-weight")
             self.teacher = Teacher(config.distill_from).to(self.compute.device, memory_format=self.compute.memory_format)
+            if config.texture_weight > 0:
+                self.texture_vgg = load_vgg16(config.vgg_weights, config.cache_dir).to(self.compute.device, memory_format=self.compute.memory_format)
         else:
             vgg = load_vgg16(config.vgg_weights, config.cache_dir).to(self.compute.device, memory_format=self.compute.memory_format)
             style = load_style_image(config.style, config.style_size).to(self.compute.device)
@@ -98,8 +103,11 @@ class Trainer:
             self._restore(load_checkpoint(self.checkpoint_path))
         elif config.init_from is not None:
             self._start_from(_weights_to_start_from(config.init_from))
-        elif self.blockwise:
-            adopt_ends(self.net, self.teacher.net)
+        elif self.teacher is not None:
+            # What the student knows comes from the teacher's training, so its card counts those steps.
+            self.parent_steps = int(self.teacher.card.training.get("steps", 0) or 0) + lineage_steps(self.teacher.card.training)
+            if self.blockwise:
+                adopt_ends(self.net, self.teacher.net)
         self.samples = self._sample_batch()
 
     def _new_net(self) -> TransformerNet:
@@ -185,7 +193,8 @@ class Trainer:
 
     def _distill_step(self, x: torch.Tensor) -> dict[str, float]:
         with self.compute.autocast():
-            terms = distill_loss(self.net, x, self.teacher, self.blockwise)
+            texture = (self.texture_vgg, self.config.texture_weight) if self.texture_vgg is not None else None
+            terms = distill_loss(self.net, x, self.teacher, self.blockwise, texture)
         return self._apply(terms)
 
     def _apply(self, terms: dict[str, torch.Tensor]) -> dict[str, float]:
@@ -228,7 +237,7 @@ class Trainer:
                 self.elapsed = time.perf_counter() - started
                 self.history.append({"step": self.step, **terms})
                 bar.update(1)
-                bar.set_postfix({k: f"{terms[k]:.3g}" for k in ("total", "content", "style", "distill", "blocks") if k in terms})
+                bar.set_postfix({k: f"{terms[k]:.3g}" for k in ("total", "content", "style", "distill", "blocks", "texture") if k in terms})
                 if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
                     self.save()
                 if self.step % cfg.sample_every == 0 or self.step == cfg.steps:
@@ -262,7 +271,8 @@ class Trainer:
                 "steps": self.step, "distilled_from": teacher_summary(self.teacher), "init_from": str(cfg.init_from) if cfg.init_from else None, "parent_steps": self.parent_steps, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
                 "content_layer": cfg.content_layer, "input_blur": cfg.input_blur,
                 "weights": {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight,
-                            "stability": cfg.stability_weight, "temporal": cfg.temporal_weight, "temporal_luma": cfg.temporal_luma},
+                            "stability": cfg.stability_weight, "temporal": cfg.temporal_weight, "temporal_luma": cfg.temporal_luma,
+                            "texture": cfg.texture_weight},
                 "video_pairs": str(cfg.video_pairs) if cfg.temporal_weight > 0 else None,
                 "stability_mode": cfg.stability_mode if cfg.stability_weight > 0 else None,
                 "final_losses": self.recent_losses(),

@@ -68,7 +68,7 @@ def test_gpu_rows_are_compared_with_pytorch_on_the_same_gpu(monkeypatch):
         assert bench.torch_baseline(8, (32, 32), 1, 0, device="cuda") is None  # no GPU: no fake baseline
     seen = []
 
-    def fake_baseline(width, size, runs, warmup, design="johnson", device="cpu"):
+    def fake_baseline(width, size, runs, warmup, design="johnson", device="cpu", bottleneck=0):
         seen.append(device)
         return 10.0, 11.0
 
@@ -90,3 +90,24 @@ def test_gpu_rows_are_compared_with_pytorch_on_the_same_gpu(monkeypatch):
     labels = {r.backend for r in rows}
     assert {"cuda", "cpu", "pytorch-eager", "pytorch-cuda"} <= labels
     assert all(r.speedup is not None for r in rows)
+
+
+def test_the_pytorch_baseline_is_the_same_network_as_the_style(monkeypatch, tmp_path, photo_bgr):
+    """A distilled bottleneck style is timed against PyTorch running that bottleneck net, not Johnson's."""
+    torch = pytest.importorskip("torch")
+    import cv2
+
+    from stylecast.contract import StyleCard
+    from stylecast.export.onnx import export_onnx
+    from stylecast.models.transformer import TransformerNet
+    from stylecast.realtime import bench
+
+    path = tmp_path / "lite.onnx"
+    rgb = cv2.cvtColor(cv2.resize(photo_bgr, (64, 64)), cv2.COLOR_BGR2RGB)
+    export_onnx(TransformerNet(width=8, bottleneck=8).eval(), path, StyleCard(name="lite", width=8, bottleneck=8), rgb)
+    built = []
+    real = bench.torch_baseline
+    monkeypatch.setattr(bench, "torch_baseline", lambda *a, **k: built.append(a) or real(*a, **k))
+    rows = bench.bench_backends(path, ["cpu"], [(64, 48)], runs=2, warmup=0)
+    assert built and built[0][-1] == 8
+    assert {r.backend for r in rows} == {"cpu", "pytorch-eager"} and all(r.speedup for r in rows)

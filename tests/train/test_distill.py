@@ -28,7 +28,8 @@ def teacher(tmp_path_factory, photo_bgr, painting_path) -> Path:
         net.decoder[-1].conv.weight.mul_(40)
         net.decoder[-1].conv.bias.fill_(128)
     folder = tmp_path_factory.mktemp("teacher")
-    card = StyleCard(name="mentor", width=8, style_image="starry_night.jpg", style_source="test painting", style_license="PD")
+    card = StyleCard(name="mentor", width=8, style_image="starry_night.jpg", style_source="test painting", style_license="PD",
+                     training={"steps": 4000})
     rgb = cv2.cvtColor(cv2.resize(photo_bgr, (64, 64)), cv2.COLOR_BGR2RGB)
     export_onnx(net.eval(), folder / "mentor.onnx", card, rgb)
     cv2.imwrite(str(folder / "mentor.jpg"), cv2.resize(cv2.imread(str(painting_path)), (64, 48)))
@@ -58,6 +59,7 @@ def test_a_bottleneck_student_starts_from_the_teachers_ends_and_learns_its_paint
         assert np.mean([h[term] for h in history[-5:]]) < 0.7 * np.mean([h[term] for h in history[:5]]), term
     card = result.card
     assert card.bottleneck == 4 and card.training["distilled_from"]["name"] == "mentor"
+    assert card.training["parent_steps"] == 4000, "the teacher's training is what the student knows"
     assert (card.style_source, card.style_license, card.style_image) == ("test painting", "PD", "starry_night.jpg")
     assert (config.out / "student.jpg").is_file()
     photos = config.data
@@ -80,20 +82,31 @@ def test_resuming_with_another_bottleneck_or_blur_is_refused(config):
         Trainer(replace(config, input_blur=1.0), resume=True)
 
 
+def test_the_texture_term_matches_the_grams_of_the_teachers_painting(config, vgg_cache):
+    trainer = Trainer(replace(config, steps=3, texture_weight=1e-6, cache_dir=vgg_cache))
+    trainer.run(progress=False)
+    assert all(h["texture"] > 0 for h in trainer.history)
+    assert trainer.card().training["weights"]["texture"] == 1e-6
+
+
 def test_distillation_refuses_the_video_losses_and_a_missing_teacher(config, tmp_path):
     with pytest.raises(StylecastError, match="--temporal-weight"):
         Trainer(replace(config, temporal_weight=10.0))
+    with pytest.raises(StylecastError, match="goes with --distill-from"):
+        Trainer(replace(config, distill_from=None, texture_weight=1e-6))
     with pytest.raises(StylecastError, match="not found"):
         Trainer(replace(config, distill_from=tmp_path / "nothing.onnx"))
 
 
-def test_a_bundled_style_can_be_fine_tuned_without_its_run(config, tmp_path):
+def test_a_bundled_style_can_be_fine_tuned_without_its_run(config, tmp_path, vgg_cache):
     from stylecast.styles import resolve_style
 
     rt = resolve_style("cafe_terrace_rt")  # width 8, shuffle: its run is not in the package, only its .onnx
-    same = replace(config, out=tmp_path / "again", design="shuffle", bottleneck=0, init_from=rt, distill_from=rt, steps=1)
+    same = replace(config, out=tmp_path / "again", design="shuffle", bottleneck=0, init_from=rt, distill_from=rt, steps=1,
+                   texture_weight=1e-6, cache_dir=vgg_cache)
     trainer = Trainer(same)
     assert trainer.parent_steps > 0, "the card's training steps carry over"
     trainer.run(progress=False)
     first = trainer.history[0]
     assert first["distill"] < 0.01 and first["blocks"] < 0.01, "starting from the style itself, the student already paints it"
+    assert first["texture"] < 1e-3, "the texture target is the teacher's own painting"
