@@ -402,7 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_quantize)
 
     p = sub.add_parser("train", help="train a new style (needs the [train] extra)",
-                       description="Train a feed-forward style network with VGG16 perceptual losses.")
+                       description="Train a feed-forward style network with VGG16 perceptual losses, or (--distill-from) "
+                                   "copy a trained style into a cheaper network by matching its output.")
     p.add_argument("--style", type=Path, help="style image (a painting); not needed with --distill-from")
     p.add_argument("--data", required=True, type=Path, help="folder of content photos (searched recursively)")
     p.add_argument("--out", required=True, type=Path, help="run folder; its name becomes the style name")

@@ -78,19 +78,7 @@ class Trainer:
         self.teacher: Teacher | None = None
         self.texture_vgg = None
         self.loss: PerceptualLoss | None = None
-        if config.texture_weight > 0 and config.distill_from is None:
-            raise StylecastError("--texture-weight matches a teacher's painting: it goes with --distill-from STYLE")
-        if config.distill_from is not None:
-            if config.temporal_weight > 0 or config.stability_weight > 0:
-                raise StylecastError("--distill-from learns the teacher's output only: drop --temporal-weight/--stability-weight")
-            self.teacher = Teacher(config.distill_from).to(self.compute.device, memory_format=self.compute.memory_format)
-            if config.texture_weight > 0:
-                self.texture_vgg = load_vgg16(config.vgg_weights, config.cache_dir).to(self.compute.device, memory_format=self.compute.memory_format)
-        else:
-            vgg = load_vgg16(config.vgg_weights, config.cache_dir).to(self.compute.device, memory_format=self.compute.memory_format)
-            style = load_style_image(config.style, config.style_size).to(self.compute.device)
-            weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight)
-            self.loss = PerceptualLoss(vgg, [style], weights, content_layer=config.content_layer)
+        self._set_up_losses()
         self.net = self._new_net().to(self.compute.device, memory_format=self.compute.memory_format)
         # Residual blocks get their own targets only where the student's blocks sit between the teacher's ends.
         self.blockwise = self.teacher is not None and shares_ends(self.net, self.teacher.net)
@@ -109,6 +97,23 @@ class Trainer:
             if self.blockwise:
                 adopt_ends(self.net, self.teacher.net)
         self.samples = self._sample_batch()
+
+    def _set_up_losses(self) -> None:
+        """VGG perceptual losses against the painting, or (distillation) the teacher network."""
+        config, device, layout = self.config, self.compute.device, self.compute.memory_format
+        if config.texture_weight > 0 and config.distill_from is None:
+            raise StylecastError("--texture-weight matches a teacher's painting: it goes with --distill-from STYLE")
+        if config.distill_from is None:
+            vgg = load_vgg16(config.vgg_weights, config.cache_dir).to(device, memory_format=layout)
+            style = load_style_image(config.style, config.style_size).to(device)
+            weights = LossWeights(config.content_weight, config.style_weight, config.tv_weight)
+            self.loss = PerceptualLoss(vgg, [style], weights, content_layer=config.content_layer)
+            return
+        if config.temporal_weight > 0 or config.stability_weight > 0:
+            raise StylecastError("--distill-from learns the teacher's output only: drop --temporal-weight/--stability-weight")
+        self.teacher = Teacher(config.distill_from).to(device, memory_format=layout)
+        if config.texture_weight > 0:
+            self.texture_vgg = load_vgg16(config.vgg_weights, config.cache_dir).to(device, memory_format=layout)
 
     def _new_net(self) -> TransformerNet:
         cfg = self.config
@@ -168,6 +173,8 @@ class Trainer:
 
     def train_step(self, batch: torch.Tensor, pairs: dict[str, torch.Tensor] | None = None) -> dict[str, float]:
         x = batch.to(self.compute.device, memory_format=self.compute.memory_format, non_blocking=True)
+        if self.teacher is not None:
+            return self._distill_step(x)
         moving = None
         if pairs is not None:
             moving = {k: v.to(self.compute.device, non_blocking=True) for k, v in pairs.items()}
@@ -177,8 +184,6 @@ class Trainer:
             frames = moving["cur"][: max(1, x.shape[0] // 2)].to(memory_format=self.compute.memory_format)
             x = torch.cat([x, frames])
             shared = frames.shape[0]  # stylized once, for both the perceptual and the temporal terms
-        if self.teacher is not None:
-            return self._distill_step(x)
         with self.compute.autocast():
             content_features = self.loss.content_target(x)
             y = self.net(x)

@@ -94,7 +94,7 @@ def test_gpu_rows_are_compared_with_pytorch_on_the_same_gpu(monkeypatch):
 
 def test_the_pytorch_baseline_is_the_same_network_as_the_style(monkeypatch, tmp_path, photo_bgr):
     """A distilled bottleneck style is timed against PyTorch running that bottleneck net, not Johnson's."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     import cv2
 
     from stylecast.contract import StyleCard
