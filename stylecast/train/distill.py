@@ -49,13 +49,10 @@ def shares_ends(student: TransformerNet, teacher: TransformerNet) -> bool:
     return all(getattr(student, k) == getattr(teacher, k) for k in same) and len(student.residuals) == len(teacher.residuals)
 
 
-def adopt_ends(student: TransformerNet, teacher: TransformerNet) -> bool:
-    """Start the student from the teacher's encoder and decoder where the two have the same ends."""
-    if not shares_ends(student, teacher):
-        return False
+def adopt_ends(student: TransformerNet, teacher: TransformerNet) -> None:
+    """Start the student from the teacher's encoder and decoder (the two must ``shares_ends``)."""
     student.encoder.load_state_dict(teacher.encoder.state_dict())
     student.decoder.load_state_dict(teacher.decoder.state_dict())
-    return True
 
 
 def distill_loss(student: TransformerNet, x: torch.Tensor, teacher: Teacher, blockwise: bool,
@@ -96,15 +93,12 @@ def teacher_summary(teacher: Teacher | None) -> dict | None:
 
 def agreement_db(student: Path, teacher: Path, data: Path, size: tuple[int, int] = (640, 480), limit: int = 12) -> float:
     """Mean PSNR of the student's paintings against the teacher's on held-out photos, both in fp32."""
-    import cv2
-
+    from stylecast.export.quantize import calibration_frames
     from stylecast.realtime.backends import OnnxRuntimeBackend, psnr
     from stylecast.realtime.stylizer import Stylizer
-    from stylecast.sizing import cover_crop
-    from stylecast.train.data import list_images
 
-    photos = [image for image in (cv2.imread(str(p)) for p in list_images(Path(data))[:limit]) if image is not None]
-    if not photos:
+    frames = calibration_frames(Path(data), limit, size)  # the photos as a camera would deliver them
+    if not frames:
         raise StylecastError(f"no readable photos under {data}")
     a, b = Stylizer(OnnxRuntimeBackend(Path(student))), Stylizer(OnnxRuntimeBackend(Path(teacher)))
-    return float(np.mean([psnr(a(frame), b(frame)) for frame in (cover_crop(p, size) for p in photos)]))
+    return float(np.mean([psnr(a(frame), b(frame)) for frame in frames]))

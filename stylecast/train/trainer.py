@@ -17,6 +17,7 @@ from stylecast.contract import StyleCard
 from stylecast.errors import StylecastError
 from stylecast.sizing import cover_crop
 from stylecast.models.transformer import TransformerNet
+from stylecast.models.vgg import VGG16Features
 from stylecast.models.vgg_weights import load_vgg16
 from stylecast.train.checkpoint import lineage_steps, load_checkpoint, save_checkpoint
 from stylecast.train.config import TrainConfig
@@ -76,7 +77,7 @@ class Trainer:
                 raise StylecastError("--temporal-weight needs --video-pairs DIR (make it with 'stylecast data video-pairs VIDEO DIR')")
             self.pairs = VideoPairs(config.video_pairs, config.size, seed=config.seed)
         self.teacher: Teacher | None = None
-        self.texture_vgg = None
+        self.texture: tuple[VGG16Features, float] | None = None  # (vgg, weight) for distillation's texture term
         self.loss: PerceptualLoss | None = None
         self._set_up_losses()
         self.net = self._new_net().to(self.compute.device, memory_format=self.compute.memory_format)
@@ -113,7 +114,8 @@ class Trainer:
             raise StylecastError("--distill-from learns the teacher's output only: drop --temporal-weight/--stability-weight")
         self.teacher = Teacher(config.distill_from).to(device, memory_format=layout)
         if config.texture_weight > 0:
-            self.texture_vgg = load_vgg16(config.vgg_weights, config.cache_dir).to(device, memory_format=layout)
+            vgg = load_vgg16(config.vgg_weights, config.cache_dir).to(device, memory_format=layout)
+            self.texture = (vgg, config.texture_weight)
 
     def _new_net(self) -> TransformerNet:
         cfg = self.config
@@ -198,8 +200,7 @@ class Trainer:
 
     def _distill_step(self, x: torch.Tensor) -> dict[str, float]:
         with self.compute.autocast():
-            texture = (self.texture_vgg, self.config.texture_weight) if self.texture_vgg is not None else None
-            terms = distill_loss(self.net, x, self.teacher, self.blockwise, texture)
+            terms = distill_loss(self.net, x, self.teacher, self.blockwise, self.texture)
         return self._apply(terms)
 
     def _apply(self, terms: dict[str, torch.Tensor]) -> dict[str, float]:
