@@ -59,7 +59,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     from stylecast.realtime.video import VideoConfig, stylize_videos
 
     run = RunConfig(style=args.style, backend=args.backend, max_side=args.max_side, overwrite=args.overwrite)
-    config = VideoConfig(run=run, codec=args.codec, crf=args.crf, smooth=args.smooth, keep_partial=args.keep_partial)
+    config = VideoConfig(run=run, codec=args.codec, crf=args.crf, smooth=args.smooth, keep_partial=args.keep_partial,
+                         streams=args.streams)
     choice, results = stylize_videos(args.inputs, args.output, config, show_progress=not args.quiet)
     print(f"backend: {choice.backend.name} {list(choice.backend.providers)} ({choice.reason})", file=sys.stderr)
     for r in results:
@@ -83,7 +84,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     model = resolve_style(args.model) if args.model else default_style()
     if getattr(args, "bench_what", None) in ("video", "live"):
         if args.bench_what == "video":
-            report = bench.bench_video(args.video, model, args.backend, args.max_side)
+            report = bench.bench_video(args.video, model, args.backend, args.max_side, args.streams)
         else:
             from stylecast.realtime.live_sources import parse_size
 
@@ -308,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smooth", choices=("off", "ema", "flow"), default="off",
                    help="temporal smoothing: ema (cheap, ghosts on motion) or flow (motion-compensated, stops flicker)")
     p.add_argument("--keep-partial", action="store_true", help="on Ctrl-C keep what was written as OUT.partial.EXT")
+    p.add_argument("--streams", type=_positive_int, metavar="N",
+                   help="frames stylized at once with OpenVINO (default 2 where there are 2 or more cores; 1: one frame at a time)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_backend(p)
     p.set_defaults(func=cmd_video)
@@ -334,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--model", default=argparse.SUPPRESS, help="style name or .onnx")
     v.add_argument("--backend", choices=BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
     v.add_argument("--max-side", type=_positive_int, default=argparse.SUPPRESS, metavar="N", help="downscale frames")
+    v.add_argument("--streams", type=_positive_int, metavar="N", help="frames stylized at once, as stylecast video --streams")
     v.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     v = bench_sub.add_parser("live", help="live-loop fps and capture-to-output latency from a camera or a looping file",
                              description="Run the live loop (no window) for --seconds and report fps and latency. "

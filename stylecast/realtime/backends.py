@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from importlib import metadata, util
 from pathlib import Path
@@ -29,6 +30,10 @@ class Backend(Protocol):
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """NCHW float32 in, NCHW float32 out, as the model contract says."""
+        ...
+
+    def parallel_runs(self) -> int:
+        """How many ``run`` calls may usefully overlap, from as many threads (1: call from one thread)."""
         ...
 
 
@@ -110,6 +115,9 @@ class OnnxRuntimeBackend:
         self.session.run_with_iobinding(binding)
         return out  # valid until the next call: the Stylizer turns it into a uint8 frame at once
 
+    def parallel_runs(self) -> int:
+        return 1  # its threads already share each frame; io_binding reuses one output buffer
+
 
 class OpenVinoBackend:
     """OpenVINO on the CPU: f32, bf16 where the CPU computes bf16 natively (AVX512-BF16/AMX), or the
@@ -142,6 +150,26 @@ class OpenVinoBackend:
         self.contract, self.card = _parse_metadata(self._metadata())
         # Dynamic shapes run slower in OpenVINO: compile once per frame size and keep it.
         self._compiled: dict[tuple[int, ...], object] = {}
+        self.streams = 1
+        self._requests = threading.local()  # one infer request per thread and shape when streams > 1
+        self._lock = threading.Lock()
+
+    def use_streams(self, streams: int) -> None:
+        """Run ``streams`` frames at once, each on its own share of the cores (OpenVINO's throughput mode).
+
+        For offline video: with one frame at a time, the cores wait for each other at every layer, and
+        a decoder or encoder taking one core for a moment stalls both. Frames take longer each, so live
+        loops, which want the newest frame soon, keep the default of 1.
+        """
+        if streams < 1:
+            raise ValueError(f"streams must be at least 1, not {streams}")
+        if streams != self.streams:
+            self.streams = streams
+            self._compiled.clear()
+            self._requests = threading.local()
+
+    def parallel_runs(self) -> int:
+        return self.streams
 
     def _metadata(self) -> dict[str, str]:
         values = {}
@@ -154,13 +182,23 @@ class OpenVinoBackend:
         model = self.model.clone()
         model.reshape({self.contract.input_name: list(shape)})
         config = {"INFERENCE_PRECISION_HINT": self.hint, "PERFORMANCE_HINT": "LATENCY"}
+        if self.streams > 1:
+            config.update(PERFORMANCE_HINT="THROUGHPUT", NUM_STREAMS=self.streams)
         return self.core.compile_model(model, "CPU", config)
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        compiled = self._compiled.get(batch.shape)
-        if compiled is None:
-            compiled = self._compiled[batch.shape] = self._compile(batch.shape)
-        return compiled({self.contract.input_name: batch})[compiled.output(0)]
+        with self._lock:  # two threads meeting a new frame size compile it once
+            compiled = self._compiled.get(batch.shape)
+            if compiled is None:
+                compiled = self._compiled[batch.shape] = self._compile(batch.shape)
+        if self.streams == 1:
+            return compiled({self.contract.input_name: batch})[compiled.output(0)]
+        requests = self._requests.__dict__
+        request = requests.get(batch.shape)
+        if request is None:
+            request = requests[batch.shape] = compiled.create_infer_request()
+        request.infer({self.contract.input_name: batch})
+        return request.get_output_tensor(0).data.copy()  # the request's buffer is reused on its next frame
 
 
 def _has(module: str) -> bool:

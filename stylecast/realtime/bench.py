@@ -188,18 +188,21 @@ def bench_smoothing(sizes: Sequence[tuple[int, int]], modes: Sequence[str] = ("e
     return results
 
 
-def bench_video(video: Path, model: Path, backend: str = "auto", max_side: int | None = None) -> dict[str, float]:
+def bench_video(video: Path, model: Path, backend: str = "auto", max_side: int | None = None,
+                streams: int | None = None) -> dict[str, float]:
     """End-to-end decode -> stylize -> encode on a real file, with the time of each stage."""
     from stylecast.realtime.config import RunConfig
     from stylecast.realtime.stylizer import Stylizer
-    from stylecast.realtime.video import VideoConfig, stylize_video
+    from stylecast.realtime.video import VideoConfig, frames_in_flight, stylize_video
 
     run = RunConfig(style=str(model), backend=backend, max_side=max_side)
     choice = open_backend(model, run.prefer)
+    workers = frames_in_flight(choice.backend, streams)
     with tempfile.TemporaryDirectory() as tmp:
-        result = stylize_video(Path(video), Path(tmp) / "bench.mp4", Stylizer(choice.backend), choice.network_width, VideoConfig(run=run))
+        result = stylize_video(Path(video), Path(tmp) / "bench.mp4", Stylizer(choice.backend), choice.network_width,
+                               VideoConfig(run=run, streams=streams), workers=workers)
     t = result.times
-    return {"backend": choice.backend.name, "frames": t.frames, "wall_s": round(t.wall, 2), "fps": round(t.fps, 2),
+    return {"backend": choice.backend.name, "streams": workers, "frames": t.frames, "wall_s": round(t.wall, 2), "fps": round(t.fps, 2),
             "decode_s": round(t.decode, 2), "infer_s": round(t.infer, 2), "encode_s": round(t.encode, 2),
             "infer_ms_per_frame": round(1000 * t.infer / max(1, t.frames), 2)}
 

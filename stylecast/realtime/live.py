@@ -8,6 +8,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from stylecast.errors import StylecastError
 from stylecast.realtime.backends import backend_preference, open_backend
 from stylecast.realtime.controls import LiveControls
@@ -131,8 +133,10 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
         granted = source.granted
         print(f"source {config.source}: {granted.width}x{granted.height} at {granted.fps:.1f} fps", file=sys.stderr)
         sinks = sinks_override if sinks_override is not None else open_sinks(stack, config, controls, (granted.width, granted.height), granted.fps)
+        # Open the first backend and let it compile for the frame size before capture and the clock start:
+        # OpenVINO compiles per shape, which would otherwise freeze the first live frame for a second or two.
+        bank[controls.style](np.zeros((granted.height, granted.width, 3), np.uint8))
         latest = stack.enter_context(LatestFrame(iter(source)))
-        bank[controls.style]  # open the first backend before the clock starts
         print(f"backend: {bank.reasons[controls.style]}", file=sys.stderr)
         started = last_report = time.perf_counter()
         state = None

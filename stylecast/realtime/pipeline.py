@@ -1,14 +1,17 @@
 """Wire a source, a frame transform and sinks, with decoding, inference and encoding overlapped.
 
-Decoding runs in one thread, encoding in another, inference in the caller's; bounded queues
-between them let the slowest stage set the pace without unbounded memory.
+Decoding runs in one thread, encoding in another, inference in the caller's (or, with
+``workers`` > 1, in that many threads, frames kept in order); bounded queues between them let the
+slowest stage set the pace without unbounded memory.
 """
 from __future__ import annotations
 
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from stylecast.realtime.sources import Frame
@@ -48,8 +51,16 @@ def run_pipeline(
     write: Callable[[Frame], None],
     on_frame: Callable[[Frame], None] | None = None,
     depth: int = 8,
+    workers: int = 1,
+    finish: Callable[[Frame], Frame] | None = None,
 ) -> StageTimes:
-    """Decode -> transform -> write, overlapped; re-raises the first error from any stage."""
+    """Decode -> transform -> finish -> write, overlapped; re-raises the first error from any stage.
+
+    ``transform`` may run on ``workers`` frames at once (it must be thread-safe then); ``finish``
+    (e.g. temporal smoothing, which needs the previous output) sees the frames one by one, in order.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
     times = StageTimes()
     stop = threading.Event()
     decoded: queue.Queue = queue.Queue(depth)
@@ -83,10 +94,18 @@ def run_pipeline(
             times.errors.append(e)
             stop.set()
 
+    def hand_on(out: Frame) -> bool:
+        if finish is not None:
+            out = finish(out)
+        times.frames += 1
+        return _put(done, out, stop)
+
     started = time.perf_counter()
     threads = [threading.Thread(target=decode, daemon=True), threading.Thread(target=encode, daemon=True)]
     for th in threads:
         th.start()
+    pool = ThreadPoolExecutor(workers) if workers > 1 else None
+    pending: deque[Future] = deque()
     try:
         while not stop.is_set():
             try:
@@ -96,15 +115,26 @@ def run_pipeline(
             if frame is _END:
                 break
             t = time.perf_counter()
-            out = transform(frame)
+            if pool is None:
+                out = transform(frame)
+            else:  # keep every worker busy; wait only for the oldest frame, so the order holds
+                pending.append(pool.submit(transform, frame))
+                out = pending.popleft().result() if len(pending) >= workers else None
             times.infer += time.perf_counter() - t
-            times.frames += 1
-            if not _put(done, out, stop):
+            if out is not None and not hand_on(out):
+                break
+        while pending and not stop.is_set():
+            t = time.perf_counter()
+            out = pending.popleft().result()
+            times.infer += time.perf_counter() - t
+            if not hand_on(out):
                 break
         _put(done, _END, stop)
         threads[1].join()
     finally:
         stop.set()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         for th in threads:
             th.join(timeout=5)
         times.wall = time.perf_counter() - started

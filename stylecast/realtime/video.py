@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
-from stylecast.realtime.backends import Choice, open_backend
+from stylecast.realtime.backends import Backend, Choice, open_backend
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.outputs import plan_targets
 from stylecast.realtime.pipeline import StageTimes, run_pipeline
@@ -27,6 +27,8 @@ VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpe
 # Frames above 4K UHD need several GB for the full-width network; ask for --max-side instead.
 MAX_PIXELS = 3840 * 2160
 BYTES_PER_PIXEL_PER_CHANNEL = 4 * 3  # float32, about three live activations of the widest stage
+# Two frames at once keep both cores of a small CPU busy while the decoder and encoder take turns.
+AUTO_STREAMS = 2
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class VideoConfig:
     smooth: str = "off"  # off | ema | flow
     crf: int | None = None
     keep_partial: bool = False
+    streams: int | None = None  # frames stylized at once; None: AUTO_STREAMS where the backend can
 
 
 @dataclass(frozen=True)
@@ -56,15 +59,32 @@ def check_frame_size(path: Path, size: tuple[int, int], width: int) -> None:
                              f"add --max-side 1920 (or smaller) to downscale")
 
 
-def _frame_transform(stylize: Callable[[np.ndarray], np.ndarray], size: tuple[int, int], smoother: Smoother) -> Callable[[Frame], Frame]:
-    """resize (if asked) -> stylize -> smooth, one frame at a time."""
+def _frame_transform(stylize: Callable[[np.ndarray], np.ndarray], size: tuple[int, int]) -> Callable[[Frame], Frame]:
+    """resize (if asked) -> stylize, one frame at a time; thread-safe when ``stylize`` is."""
     def transform(frame: Frame) -> Frame:
         image = frame.image
         if (image.shape[1], image.shape[0]) != size:
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        return replace(frame, image=smoother(image, stylize(image)))
+        return replace(frame, image=stylize(image), original=image)
 
     return transform
+
+
+def _smoothing(smoother: Smoother) -> Callable[[Frame], Frame]:
+    """The temporal smoothing step, which needs the frames in order."""
+    return lambda frame: replace(frame, image=smoother(frame.original, frame.image), original=None)
+
+
+def frames_in_flight(backend: Backend, wanted: int | None = None) -> int:
+    """Set how many frames ``backend`` stylizes at once for a file (OpenVINO: one per stream) and return it."""
+    use_streams = getattr(backend, "use_streams", None)
+    if use_streams is not None:
+        if wanted is None:
+            wanted = AUTO_STREAMS if (os.cpu_count() or 1) >= AUTO_STREAMS else 1
+        use_streams(wanted)
+    elif wanted not in (None, 1):
+        raise StylecastError(f"--streams {wanted}: only the OpenVINO backend runs several frames at once")
+    return backend.parallel_runs()
 
 
 def plan_outputs(inputs: list[Path], output: Path, style: str, overwrite: bool) -> list[tuple[Path, Path]]:
@@ -78,8 +98,10 @@ def plan_outputs(inputs: list[Path], output: Path, style: str, overwrite: bool) 
 
 
 def stylize_video(source: Path, target: Path, stylize: Callable[[np.ndarray], np.ndarray], width: int, config: VideoConfig,
-                  show_progress: bool = False) -> VideoResult:
-    """Decode, stylize and encode one file; the output appears only when complete."""
+                  show_progress: bool = False, workers: int = 1) -> VideoResult:
+    """Decode, stylize and encode one file; the output appears only when complete.
+
+    ``workers`` > 1 calls ``stylize`` from that many threads (see ``frames_in_flight``)."""
     codec = config.codec or default_codec(target)
     with VideoFileSource(source) as src:
         size = fit_size(src.info.width, src.info.height, longest=config.run.max_side, even=True, minimum=2)
@@ -92,8 +114,9 @@ def stylize_video(source: Path, target: Path, stylize: Callable[[np.ndarray], np
         with bar, atomic_path(target) as tmp:
             try:
                 with VideoFileSink(tmp, info=src.info, codec=codec, crf=config.crf, audio_from=source, size=size) as sink:
-                    transform = _frame_transform(stylize, size, make_smoother(config.smooth))
-                    times = run_pipeline(src, transform, sink.write, lambda _: bar.update(1))
+                    transform = _frame_transform(stylize, size)
+                    times = run_pipeline(src, transform, sink.write, lambda _: bar.update(1), workers=workers,
+                                         finish=_smoothing(make_smoother(config.smooth)))
             except KeyboardInterrupt:
                 if config.keep_partial and tmp.exists():
                     os.replace(tmp, target.with_name(f"{target.stem}.partial{target.suffix}"))
@@ -108,8 +131,9 @@ def stylize_videos(inputs: list[Path], output: Path, config: VideoConfig,
     model = resolve_style(config.run.style)
     jobs = plan_outputs([Path(p) for p in inputs], Path(output), model.stem, config.run.overwrite)
     choice = open_backend(model, config.run.prefer)
+    workers = frames_in_flight(choice.backend, config.streams)
     stylize = Stylizer(choice.backend)
     results = []
     for source, target in jobs:
-        results.append(stylize_video(source, target, stylize, choice.network_width, config, show_progress))
+        results.append(stylize_video(source, target, stylize, choice.network_width, config, show_progress, workers))
     return choice, results

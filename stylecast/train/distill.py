@@ -3,9 +3,12 @@
 Training a style from scratch takes thousands of steps of VGG losses (a GPU's work). Matching a
 trained network needs no VGG: the teacher is the style's own ONNX file made trainable again
 (``export.onnx.load_onnx_net``, exact), so a cheaper design can take over a shipped style on a CPU.
-When the student shares the teacher's ends (same width and design), it starts from the teacher's
-encoder and decoder, and each of its residual blocks also learns to map the teacher's block input
-to that block's output: every block gets a direct target, and the blocks learn in parallel.
+Where the student's residual blocks carry as many channels as the teacher's, every stage gets a
+direct target and the stages learn in parallel: each residual block maps the teacher's block input
+to that block's output. A student with the teacher's ends (same width and design) starts from the
+teacher's encoder and decoder; one with other ends (say the shuffle design) starts from the layers
+that have the teacher's shapes, its encoder learns the teacher's encoder output, and its decoder
+learns to paint from the teacher's last block output.
 """
 from __future__ import annotations
 
@@ -44,29 +47,65 @@ class Teacher(nn.Module):
         return net.decoder(acts[-1]), acts
 
 
+# What the student can learn beside the final painting (see distill_plan).
+PLANS = ("pixels", "blocks", "stages")
+
+
 def shares_ends(student: TransformerNet, teacher: TransformerNet) -> bool:
     same = ("width", "design", "input_blur")
     return all(getattr(student, k) == getattr(teacher, k) for k in same) and len(student.residuals) == len(teacher.residuals)
 
 
-def adopt_ends(student: TransformerNet, teacher: TransformerNet) -> None:
-    """Start the student from the teacher's encoder and decoder (the two must ``shares_ends``)."""
-    student.encoder.load_state_dict(teacher.encoder.state_dict())
-    student.decoder.load_state_dict(teacher.decoder.state_dict())
+def distill_plan(student: TransformerNet, teacher: TransformerNet) -> str:
+    """"blocks": the ends are the teacher's, so only the blocks need their own targets; "stages": the
+    block activations have the teacher's shape, so encoder, blocks and decoder all get targets;
+    "pixels": nothing lines up, only the painting is matched."""
+    if shares_ends(student, teacher):
+        return "blocks"
+    if student.width == teacher.width and len(student.residuals) == len(teacher.residuals):
+        return "stages"
+    return "pixels"
 
 
-def distill_loss(student: TransformerNet, x: torch.Tensor, teacher: Teacher, blockwise: bool,
+def adopt_ends(student: TransformerNet, teacher: TransformerNet) -> int:
+    """Start the student's encoder and decoder from every teacher tensor of the same name and shape.
+
+    All of them when the two ``shares_ends``; for other ends, the layers next to the residual blocks
+    (same channels, same kernel) usually match. Returns the number of tensors copied.
+    """
+    copied = 0
+    for mine, theirs in ((student.encoder, teacher.encoder), (student.decoder, teacher.decoder)):
+        source = theirs.state_dict()
+        state = mine.state_dict()
+        for name, tensor in state.items():
+            if name in source and source[name].shape == tensor.shape:
+                state[name] = source[name].clone()
+                copied += 1
+        mine.load_state_dict(state)
+    return copied
+
+
+def _mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return torch.mean((a.float() - b.float()) ** 2)
+
+
+def distill_loss(student: TransformerNet, x: torch.Tensor, teacher: Teacher, plan: str,
                  texture: tuple[VGG16Features, float] | None = None) -> dict[str, torch.Tensor]:
-    """Pixel MSE to the teacher's painting (0-255 scale), plus per-block feature MSE when ``blockwise``.
+    """Pixel MSE to the teacher's painting (0-255 scale), plus the stage targets of ``plan`` (PLANS).
 
-    ``texture`` (vgg, weight) adds the style loss of the student's painting against the Grams of the
-    teacher's painting of the same photo: pixel MSE alone lets a smaller student smooth the strokes.
+    Block and encoder targets are feature MSE (times BLOCK_WEIGHT); the decoder's is pixel MSE of its
+    painting of the teacher's last block output. ``texture`` (vgg, weight) adds the style loss of the
+    student's painting against the Grams of the teacher's painting of the same photo: pixel MSE alone
+    lets a smaller student smooth the strokes.
     """
     from stylecast.train.losses import gram_matrix, style_loss
 
+    if plan not in PLANS:
+        raise ValueError(f"unknown distillation plan {plan!r}: one of {', '.join(PLANS)}")
     target, acts = teacher(x)
-    y = student(x)
-    terms = {"distill": torch.mean((y.float() - target.float()) ** 2)}
+    encoded = student.encoder(student.blur(x))
+    y = student.decoder(student.residuals(encoded))
+    terms = {"distill": _mse(y, target)}
     total = terms["distill"]
     if texture is not None:
         vgg, weight = texture
@@ -74,10 +113,14 @@ def distill_loss(student: TransformerNet, x: torch.Tensor, teacher: Teacher, blo
             grams = {name: gram_matrix(f) for name, f in vgg(target, STYLE_LAYERS).items()}
         terms["texture"] = weight * style_loss(vgg(y, STYLE_LAYERS), grams)
         total = total + terms["texture"]
-    if blockwise:
-        errors = [torch.mean((block(a).float() - b.float()) ** 2) for block, a, b in zip(student.residuals, acts, acts[1:])]
+    if plan in ("blocks", "stages"):
+        errors = [_mse(block(a), b) for block, a, b in zip(student.residuals, acts, acts[1:])]
         terms["blocks"] = BLOCK_WEIGHT * torch.stack(errors).mean()
         total = total + terms["blocks"]
+    if plan == "stages":
+        terms["encoder"] = BLOCK_WEIGHT * _mse(encoded, acts[0])
+        terms["decoder"] = _mse(student.decoder(acts[-1]), target)
+        total = total + terms["encoder"] + terms["decoder"]
     terms["total"] = total
     return terms
 

@@ -23,7 +23,7 @@ from stylecast.train.checkpoint import lineage_steps, load_checkpoint, save_chec
 from stylecast.train.config import TrainConfig
 from stylecast.train.data import ImageFolder, read_rgb, to_tensor
 from stylecast.train.device import Compute, choose_compute, describe_hardware
-from stylecast.train.distill import Teacher, adopt_ends, distill_loss, shares_ends, teacher_summary
+from stylecast.train.distill import Teacher, adopt_ends, distill_loss, distill_plan, teacher_summary
 from stylecast.train.losses import LossWeights, PerceptualLoss, stability_loss
 from stylecast.train.video_pairs import VideoPairs, temporal_loss
 
@@ -81,8 +81,8 @@ class Trainer:
         self.loss: PerceptualLoss | None = None
         self._set_up_losses()
         self.net = self._new_net().to(self.compute.device, memory_format=self.compute.memory_format)
-        # Residual blocks get their own targets only where the student's blocks sit between the teacher's ends.
-        self.blockwise = self.teacher is not None and shares_ends(self.net, self.teacher.net)
+        # Which stages get their own targets depends on how the student's layers line up with the teacher's.
+        self.plan = distill_plan(self.net, self.teacher.net) if self.teacher is not None else None
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
         self.step = 0
         self.elapsed = 0.0
@@ -95,7 +95,7 @@ class Trainer:
         elif self.teacher is not None:
             # What the student knows comes from the teacher's training, so its card counts those steps.
             self.parent_steps = int(self.teacher.card.training.get("steps", 0) or 0) + lineage_steps(self.teacher.card.training)
-            if self.blockwise:
+            if self.plan != "pixels":
                 adopt_ends(self.net, self.teacher.net)
         self.samples = self._sample_batch()
 
@@ -200,7 +200,7 @@ class Trainer:
 
     def _distill_step(self, x: torch.Tensor) -> dict[str, float]:
         with self.compute.autocast():
-            terms = distill_loss(self.net, x, self.teacher, self.blockwise, self.texture)
+            terms = distill_loss(self.net, x, self.teacher, self.plan, self.texture)
         return self._apply(terms)
 
     def _apply(self, terms: dict[str, torch.Tensor]) -> dict[str, float]:
@@ -243,7 +243,7 @@ class Trainer:
                 self.elapsed = time.perf_counter() - started
                 self.history.append({"step": self.step, **terms})
                 bar.update(1)
-                bar.set_postfix({k: f"{terms[k]:.3g}" for k in ("total", "content", "style", "distill", "blocks", "texture") if k in terms})
+                bar.set_postfix({k: f"{terms[k]:.3g}" for k in ("total", "content", "style", "distill", "blocks", "encoder", "decoder", "texture") if k in terms})
                 if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
                     self.save()
                 if self.step % cfg.sample_every == 0 or self.step == cfg.steps:
@@ -274,7 +274,7 @@ class Trainer:
             style_source=cfg.style_source or (teacher.style_source if teacher else ""),
             style_license=cfg.style_license or (teacher.style_license if teacher else ""),
             training={
-                "steps": self.step, "distilled_from": teacher_summary(self.teacher), "init_from": str(cfg.init_from) if cfg.init_from else None, "parent_steps": self.parent_steps, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
+                "steps": self.step, "distilled_from": teacher_summary(self.teacher), "distill_plan": self.plan, "init_from": str(cfg.init_from) if cfg.init_from else None, "parent_steps": self.parent_steps, "batch": cfg.batch, "size": cfg.size, "style_size": cfg.style_size,
                 "content_layer": cfg.content_layer, "input_blur": cfg.input_blur,
                 "weights": {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight,
                             "stability": cfg.stability_weight, "temporal": cfg.temporal_weight, "temporal_luma": cfg.temporal_luma,

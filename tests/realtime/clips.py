@@ -96,3 +96,11 @@ def video_facts(path: Path) -> dict:
             "rotation": float(frames[0].rotation or 0.0) if frames else 0.0,
             "sar": s.codec_context.sample_aspect_ratio,
         }
+
+
+def decoded_frames(path: Path) -> list[np.ndarray]:
+    """Every video frame of a file, as BGR arrays."""
+    import av
+
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]

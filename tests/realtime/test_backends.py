@@ -85,6 +85,30 @@ def test_openvino_agrees_with_onnxruntime(tiny_model, photo_bgr):
     assert np.abs(cpu.astype(int) - auto).mean() < 2.0  # bf16 where the CPU has it
 
 
+def test_openvino_streams_paint_frames_from_two_threads_as_one_stream_does(photo_bgr):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stylecast.styles import resolve_style
+
+    pytest.importorskip("openvino")
+    model = resolve_style("cafe_terrace_rt")  # a real style: each frame's painting is its own
+    frames = [np.ascontiguousarray(np.roll(photo_bgr, 37 * i, axis=1)[:240, :320]) for i in range(6)]
+    one = backends.OpenVinoBackend(model, precision="f32")
+    assert one.parallel_runs() == 1
+    expected = [Stylizer(one)(f) for f in frames]
+    two = backends.OpenVinoBackend(model, precision="f32")
+    two.use_streams(2)
+    assert two.parallel_runs() == 2
+    stylize = Stylizer(two)
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(stylize, frames))
+    for a, b in zip(expected, got):  # each result belongs to its own frame, not the other thread's
+        assert np.abs(a.astype(int) - b).max() <= 1
+    assert np.abs(expected[0].astype(int) - expected[1]).mean() > 5
+    with pytest.raises(ValueError, match="at least 1"):
+        two.use_streams(0)
+
+
 def test_stylizer_keeps_odd_sizes(tiny_model, photo_bgr):
     stylize = Stylizer(OnnxRuntimeBackend(tiny_model))
     frame = np.ascontiguousarray(np.pad(photo_bgr, ((0, 0), (0, 129), (0, 0)), mode="edge")[:479, :641])

@@ -269,3 +269,26 @@ def test_without_styles_the_cheapest_bundled_network_comes_first():
     widths = {s.name: s.card.width for s in styles}
     assert widths[bank.names[0]] == min(widths.values())
     assert sorted(bank.names) == sorted(s.name for s in bundled_styles())
+
+
+class RecordingBank(IdentityBank):
+    """Identity styles that note the shape of every frame they are given, and when."""
+
+    def __init__(self):
+        self.calls: list[tuple[tuple[int, ...], float]] = []
+
+    def __getitem__(self, name):
+        def stylize(image):
+            self.calls.append((image.shape, time.perf_counter()))
+            return image.copy()
+        return stylize
+
+
+def test_the_backend_is_warmed_up_at_the_frame_size_before_capture_starts(tmp_path):
+    clip = _counting_clip(tmp_path / "count.mkv", frames=20)
+    bank = RecordingBank()
+    stats = run_live(LiveConfig(source=str(clip), sinks=(), smooth="off", duration=3, size=(32, 24)), bank=bank, sinks_override=[])
+    assert stats.frames >= 5
+    assert len(bank.calls) == stats.frames + 1, "one extra call: the warm-up"
+    assert bank.calls[0][0] == (24, 32, 3), "compiled for the granted size, not the file's 64x48"
+    assert all(shape == (24, 32, 3) for shape, _ in bank.calls)

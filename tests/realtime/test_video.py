@@ -13,9 +13,9 @@ from stylecast.errors import StylecastError  # noqa: E402
 from stylecast.realtime.backends import OnnxRuntimeBackend  # noqa: E402
 from stylecast.realtime.config import RunConfig  # noqa: E402
 from stylecast.realtime.stylizer import Stylizer  # noqa: E402
-from stylecast.realtime.video import VideoConfig, check_frame_size, stylize_video  # noqa: E402
+from stylecast.realtime.video import VideoConfig, check_frame_size, frames_in_flight, stylize_video  # noqa: E402
 from tests.conftest import OPENCV_DATA  # noqa: E402
-from tests.realtime.clips import decoded_audio, make_clip, video_facts  # noqa: E402
+from tests.realtime.clips import decoded_audio, decoded_frames, make_clip, video_facts  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -291,3 +291,49 @@ def test_crf_zero_keeps_every_pixel_and_colour(tmp_path, photo_bgr):
         worst[crf] = max(np.abs(a.astype(int) - b).max() for a, b in zip(frames, back))
     assert worst[0] <= 3, "only RGB <-> YUV rounding"
     assert worst[18] > 3 * worst[0]
+
+
+def test_two_frames_at_once_give_the_same_smoothed_video_in_order(tmp_path, photo_bgr):
+    """OpenVINO streams stylize two frames at once; flow smoothing, which needs the previous output, still sees them in order."""
+    pytest.importorskip("openvino")
+    from stylecast.realtime.backends import OpenVinoBackend
+    from stylecast.styles import resolve_style
+
+    model = resolve_style("cafe_terrace_rt")  # a real style: random weights paint every frame nearly black
+
+    src = tmp_path / "pan.mkv"
+    _panning_clip(src, photo_bgr)
+    outputs = []
+    for streams in (1, 2):
+        backend = OpenVinoBackend(model, precision="f32")
+        workers = frames_in_flight(backend, streams)
+        assert workers == streams
+        config = _config(model, smooth="flow", crf=0, streams=streams)
+        result = stylize_video(src, tmp_path / f"s{streams}.mkv", Stylizer(backend), 8, config, workers=workers)
+        assert result.frames == 24
+        outputs.append(decoded_frames(result.output))
+    assert len(outputs[0]) == len(outputs[1]) == 24
+    for a, b in zip(*outputs):
+        assert np.abs(a.astype(int) - b).max() <= 2
+    # and the frames really differ from each other, so a shuffled order would have shown
+    assert np.abs(outputs[0][0].astype(int) - outputs[0][-1]).mean() > 5
+
+
+def test_streams_are_for_openvino_only(tiny_model):
+    backend = OnnxRuntimeBackend(tiny_model)
+    assert frames_in_flight(backend) == 1
+    with pytest.raises(StylecastError, match="only the OpenVINO backend"):
+        frames_in_flight(backend, 2)
+
+
+def _panning_clip(path: Path, photo_bgr: np.ndarray, frames: int = 24) -> Path:
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("ffv1", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 128, 96, "yuv444p"
+        for i in range(frames):
+            image = np.ascontiguousarray(photo_bgr[40:136, 6 * i:6 * i + 128])
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        out.mux(stream.encode(None))
+    return path

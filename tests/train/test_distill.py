@@ -15,7 +15,7 @@ from stylecast.export.onnx import export_onnx  # noqa: E402
 from stylecast.models.transformer import TransformerNet  # noqa: E402
 from stylecast.train.checkpoint import load_checkpoint  # noqa: E402
 from stylecast.train.config import TrainConfig  # noqa: E402
-from stylecast.train.distill import agreement_db  # noqa: E402
+from stylecast.train.distill import agreement_db, distill_loss  # noqa: E402
 from stylecast.train.trainer import Trainer, train  # noqa: E402
 from tests.train.test_trainer import _make_images  # noqa: E402
 
@@ -48,7 +48,7 @@ def test_a_bottleneck_student_starts_from_the_teachers_ends_and_learns_its_paint
     random.seed(0)  # the crops draw from Python's generator: the same crops whatever ran before
     student = Trainer(replace(config, steps=60))
     assert student.loss is None, "no VGG: the teacher's output is the target"
-    assert student.blockwise
+    assert student.plan == "blocks"
     for mine, theirs in ((student.net.encoder, student.teacher.net.encoder), (student.net.decoder, student.teacher.net.decoder)):
         for name, value in theirs.state_dict().items():
             assert torch.equal(mine.state_dict()[name], value), name
@@ -69,12 +69,39 @@ def test_a_bottleneck_student_starts_from_the_teachers_ends_and_learns_its_paint
     assert agreement_db(result.onnx_path, teacher, photos, size=(96, 64)) > agreement_db(untrained, teacher, photos, size=(96, 64)) + 1.5
 
 
-def test_a_student_of_another_design_learns_from_pixels_alone(config):
-    result = train(replace(config, design="shuffle", bottleneck=0, steps=25), progress=False)
+def test_a_student_of_another_width_learns_from_pixels_alone(config):
+    result = train(replace(config, width=16, design="shuffle", bottleneck=0, steps=25), progress=False)
     history = load_checkpoint(config.out / "checkpoint.pt")["history"]
-    assert "blocks" not in history[0]
+    assert "blocks" not in history[0] and "encoder" not in history[0]
     assert np.mean([h["distill"] for h in history[-5:]]) < np.mean([h["distill"] for h in history[:5]])
-    assert result.card.design == "shuffle"
+    assert result.card.design == "shuffle" and result.card.training["distill_plan"] == "pixels"
+
+
+def test_a_student_with_other_ends_learns_every_stage_of_the_teacher(config, teacher):
+    random.seed(0)
+    student = Trainer(replace(config, design="shuffle", steps=60))
+    assert student.plan == "stages"
+    # The layers beside the residual blocks have the teacher's shapes and start as the teacher's.
+    mine, theirs = student.net, student.teacher.net
+    assert torch.equal(mine.encoder[2][0].conv.weight, theirs.encoder[2][0].conv.weight)
+    assert torch.equal(mine.decoder[0][1].conv.weight, theirs.decoder[0][1].conv.weight)
+    assert mine.encoder[1][0].conv.weight.shape != theirs.encoder[1][0].conv.weight.shape
+    untrained = config.out.parent / "untrained_shuffle.onnx"
+    export_onnx(mine.float().eval(), untrained, StyleCard(name="untrained", width=8, design="shuffle"), np.zeros((64, 64, 3), np.uint8))
+    student.run(progress=False)
+    result = student.export()
+    history = load_checkpoint(config.out / "checkpoint.pt")["history"]
+    for term in ("distill", "blocks", "encoder", "decoder"):
+        assert np.mean([h[term] for h in history[-10:]]) < 0.85 * np.mean([h[term] for h in history[:5]]), term
+    assert result.card.training["distill_plan"] == "stages"
+    photos = config.data
+    assert agreement_db(result.onnx_path, teacher, photos, size=(96, 64)) > agreement_db(untrained, teacher, photos, size=(96, 64)) + 1.5
+
+
+def test_an_unknown_plan_is_refused(config):
+    trainer = Trainer(replace(config, steps=1))
+    with pytest.raises(ValueError, match="plan"):
+        distill_loss(trainer.net, torch.zeros(1, 3, 64, 64), trainer.teacher, "everything")
 
 
 def test_resuming_with_another_bottleneck_or_blur_is_refused(config):
