@@ -162,3 +162,23 @@ def test_train_without_a_painting_or_a_teacher_is_one_line(capsys, tmp_path):
     code, _, err = _run(capsys, "train", "--data", tmp_path, "--out", tmp_path / "run")
     _assert_clean_failure(code, err, tmp_path, "--style PAINTING")
     assert not (tmp_path / "run").exists()
+
+
+def test_video_with_openvino_stylizes_two_frames_at_once_or_one_when_asked(capsys, tmp_path):
+    pytest.importorskip("openvino")
+    pytest.importorskip("av")
+    from tests.realtime.clips import make_clip, video_facts
+
+    clip = make_clip(tmp_path / "in.mkv", frames=12, size=(96, 64))
+    auto = "2 frames at once" if (os.cpu_count() or 1) >= 2 else None  # one core: nothing to overlap
+    for streams, said in ((None, auto), ("1", None)):
+        out = tmp_path / f"out{streams}.mp4"
+        extra = ("--streams", streams) if streams else ()
+        code, stdout, err = _run(capsys, "video", clip, "-s", "cafe_terrace_rt", "-o", out, "--backend", "openvino", "--quiet", *extra)
+        assert code == 0, err
+        assert video_facts(out)["frames"] == 12
+        assert ("frames at once" in err) == (said is not None), err
+        if said:
+            assert said in err
+    code, _, err = _run(capsys, "video", clip, "-s", "cafe_terrace_rt", "-o", tmp_path / "cpu.mp4", "--backend", "cpu", "--streams", "2")
+    _assert_clean_failure(code, err, tmp_path, "only the OpenVINO backend")
