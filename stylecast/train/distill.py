@@ -67,22 +67,19 @@ def distill_plan(student: TransformerNet, teacher: TransformerNet) -> str:
     return "pixels"
 
 
-def adopt_ends(student: TransformerNet, teacher: TransformerNet) -> int:
+def adopt_ends(student: TransformerNet, teacher: TransformerNet) -> None:
     """Start the student's encoder and decoder from every teacher tensor of the same name and shape.
 
     All of them when the two ``shares_ends``; for other ends, the layers next to the residual blocks
-    (same channels, same kernel) usually match. Returns the number of tensors copied.
+    (same channels, same kernel) usually match.
     """
-    copied = 0
     for mine, theirs in ((student.encoder, teacher.encoder), (student.decoder, teacher.decoder)):
         source = theirs.state_dict()
         state = mine.state_dict()
         for name, tensor in state.items():
             if name in source and source[name].shape == tensor.shape:
                 state[name] = source[name].clone()
-                copied += 1
         mine.load_state_dict(state)
-    return copied
 
 
 def _mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
