@@ -4,10 +4,14 @@
 
 Rows (ms per frame, median and p90, over the same random frame):
   ort fp32 host        fp32 graph, frame bound from host memory (H2D + D2H each call)
-  ort fp16 host        the `stylecast` path: fp16 compute graph, I/O bound from host memory
+  ort fp16 host        fp16 compute graph, float32 I/O bound from host memory
   ort fp16 host nhwc   the same with the CUDA provider's NHWC layout preference
   ort fp16 device      frame already on the GPU, output left there: the network alone
   ort fp16 graph       device binding replayed as a CUDA graph (no launch gaps)
+  ort fp16 frames host the frame graph: uint8 HxWx3 BGR in and out from host memory, conversions on the GPU
+  ort fp16 frames graph  the same bound on the device and replayed as a CUDA graph: its ceiling
+  stylecast host conv  a decoded frame to a painted frame with numpy conversions on the host (as before)
+  stylecast frames     a decoded frame to a painted frame as `stylecast` runs it now (frame graph)
   torch fp32 / fp16    PyTorch eager on the same GPU (fp16: channels_last + autocast), frame on the GPU
 Needs onnxruntime-gpu and a CUDA GPU; each row that cannot run says why and the rest go on.
 """
@@ -20,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from stylecast.realtime.bench import parse_sizes, time_calls
-from stylecast.realtime.gpu_model import fp16_compute_model
+from stylecast.realtime.gpu_model import fp16_compute_model, gpu_frame_model
 
 
 def timed(fn: Callable[[], object], runs: int, sync: Callable[[], None] = lambda: None) -> tuple[float, float]:
@@ -32,8 +36,10 @@ def ort_rows(model: Path, size: tuple[int, int], runs: int) -> list[tuple[str, f
     import onnxruntime as ort
 
     w, h = size
-    x = np.random.default_rng(0).uniform(0, 255, (1, 3, h, w)).astype(np.float32)
-    half = fp16_compute_model(model)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 255, (1, 3, h, w)).astype(np.float32)
+    frame = rng.integers(0, 256, (1, h, w, 3), dtype=np.uint8)
+    half, frames = fp16_compute_model(model), gpu_frame_model(model)
     rows = []
 
     def session(graph: bytes | str, **cuda_options) -> "ort.InferenceSession":
@@ -41,24 +47,35 @@ def ort_rows(model: Path, size: tuple[int, int], runs: int) -> list[tuple[str, f
         options.log_severity_level = 3
         return ort.InferenceSession(graph, options, providers=[("CUDAExecutionProvider", cuda_options), "CPUExecutionProvider"])
 
-    def host_bound(s: "ort.InferenceSession") -> Callable[[], object]:
+    def host_bound(s: "ort.InferenceSession", given: np.ndarray = x) -> Callable[[], object]:
         name_in, name_out = s.get_inputs()[0].name, s.get_outputs()[0].name
-        out = np.empty_like(x)
+        out = np.empty_like(given)
         def run() -> None:
             b = s.io_binding()
-            b.bind_cpu_input(name_in, x)
-            b.bind_output(name_out, "cpu", 0, np.float32, list(out.shape), out.ctypes.data)
+            b.bind_cpu_input(name_in, given)
+            b.bind_output(name_out, "cpu", 0, given.dtype, list(out.shape), out.ctypes.data)
             s.run_with_iobinding(b)
         return run
 
-    def device_bound(s: "ort.InferenceSession") -> Callable[[], object]:
+    def device_bound(s: "ort.InferenceSession", given: np.ndarray = x) -> Callable[[], object]:
         name_in, name_out = s.get_inputs()[0].name, s.get_outputs()[0].name
-        xin = ort.OrtValue.ortvalue_from_numpy(x, "cuda", 0)
-        yout = ort.OrtValue.ortvalue_from_shape_and_type(list(x.shape), np.float32, "cuda", 0)
+        xin = ort.OrtValue.ortvalue_from_numpy(given, "cuda", 0)
+        yout = ort.OrtValue.ortvalue_from_shape_and_type(list(given.shape), given.dtype, "cuda", 0)
         b = s.io_binding()
         b.bind_ortvalue_input(name_in, xin)
         b.bind_ortvalue_output(name_out, yout)
         return lambda: s.run_with_iobinding(b)
+
+    def stylecast_path(takes_frames: bool) -> Callable[[], object]:
+        """What `stylecast` runs per frame, host conversions included: a decoded frame in, a painted frame out."""
+        from stylecast.realtime.backends import OnnxRuntimeBackend, gpu_providers
+        from stylecast.realtime.stylizer import Stylizer
+
+        providers = tuple(gpu_providers(ort.get_available_providers(), Path.home() / ".cache" / "stylecast"))
+        backend = OnnxRuntimeBackend(model, providers, model=frames if takes_frames else half, io_binding=True,
+                                     precision="fp16", takes_frames=takes_frames)
+        stylize, image = Stylizer(backend), frame[0]
+        return lambda: stylize(image)
 
     variants = [
         ("ort fp32 host", lambda: host_bound(session(str(model)))),
@@ -66,6 +83,10 @@ def ort_rows(model: Path, size: tuple[int, int], runs: int) -> list[tuple[str, f
         ("ort fp16 host nhwc", lambda: host_bound(session(half, prefer_nhwc="1"))),
         ("ort fp16 device", lambda: device_bound(session(half))),
         ("ort fp16 graph", lambda: device_bound(session(half, enable_cuda_graph="1"))),
+        ("ort fp16 frames host", lambda: host_bound(session(frames), frame)),
+        ("ort fp16 frames graph", lambda: device_bound(session(frames, enable_cuda_graph="1"), frame)),
+        ("stylecast host conv", lambda: stylecast_path(takes_frames=False)),
+        ("stylecast frames", lambda: stylecast_path(takes_frames=True)),
     ]
     for label, make in variants:
         try:

@@ -69,3 +69,10 @@ class StyleCard:
         data = json.loads(text)
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
+
+
+def parse_metadata(values: dict[str, str]) -> tuple[ModelContract, StyleCard | None]:
+    """The contract and card export wrote into a model's metadata (a model without them gets the defaults)."""
+    contract = ModelContract.from_json(values[METADATA_CONTRACT_KEY]) if METADATA_CONTRACT_KEY in values else DEFAULT_CONTRACT
+    card = StyleCard.from_json(values[METADATA_CARD_KEY]) if METADATA_CARD_KEY in values else None
+    return contract, card

@@ -70,7 +70,8 @@ def quantize_model(model: Path, data: Path, out: Path | None = None, limit: int 
         import onnx
     except ImportError as e:
         raise StylecastError("quantizing needs NNCF and onnx: pip install 'stylecast[int8]'") from e
-    from stylecast.realtime.backends import MIN_PSNR_DB, OnnxRuntimeBackend, _parse_metadata
+    from stylecast.contract import parse_metadata
+    from stylecast.realtime.backends import MIN_PSNR_DB, OnnxRuntimeBackend
     from stylecast.realtime.gpu_model import restore_fp32_weights
     from stylecast.realtime.preprocess import preprocess
 
@@ -86,7 +87,7 @@ def quantize_model(model: Path, data: Path, out: Path | None = None, limit: int 
         graph = restore_fp32_weights(onnx.load(str(model)))
     except Exception as e:
         raise StylecastError(f"cannot load style model {model}: {str(e).splitlines()[0][:200]}") from e
-    contract, _ = _parse_metadata({p.key: p.value for p in graph.metadata_props})
+    contract, _ = parse_metadata({p.key: p.value for p in graph.metadata_props})
     frames = calibration_frames(data, limit + check)
     if len(frames) < check + 2:
         raise StylecastError(f"need at least {check + 2} readable photos under {data} to calibrate, found {len(frames)}")

@@ -10,8 +10,9 @@ from typing import Protocol
 
 import numpy as np
 
-from stylecast.contract import DEFAULT_CONTRACT, METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelContract, StyleCard, int8_path
+from stylecast.contract import METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelContract, StyleCard, int8_path, parse_metadata
 from stylecast.errors import StylecastError
+from stylecast.realtime.frame_graph import FRAME_INPUT, FRAME_OUTPUT
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,16 @@ class Backend(Protocol):
     contract: ModelContract
     card: StyleCard | None
 
+    # True where the graph itself converts frames (GPU: only uint8 crosses the bus): call
+    # ``run_frame`` with a frame padded to the size multiple instead of ``run``.
+    takes_frames: bool
+
     def run(self, batch: np.ndarray) -> np.ndarray:
         """NCHW float32 in, NCHW float32 out, as the model contract says."""
+        ...
+
+    def run_frame(self, frame: np.ndarray) -> np.ndarray:
+        """HxWx3 uint8 BGR in, painted HxWx3 uint8 BGR out (only where ``takes_frames``)."""
         ...
 
     def parallel_runs(self) -> int:
@@ -49,12 +58,6 @@ class Choice:
 
 
 FULL_WIDTH = 32
-
-
-def _parse_metadata(values: dict[str, str]) -> tuple[ModelContract, StyleCard | None]:
-    contract = ModelContract.from_json(values[METADATA_CONTRACT_KEY]) if METADATA_CONTRACT_KEY in values else DEFAULT_CONTRACT
-    card = StyleCard.from_json(values[METADATA_CARD_KEY]) if METADATA_CARD_KEY in values else None
-    return contract, card
 
 
 def _model_error(path: Path, error: Exception) -> StylecastError:
@@ -81,11 +84,13 @@ class OnnxRuntimeBackend:
 
     ``model`` may be the serialized bytes of a rewritten graph (fp16 for GPUs); ``model_path``
     still names the file for messages. With ``io_binding`` the output is written straight into a
-    reused host buffer instead of a fresh array per frame (one device-to-host copy, no allocation).
+    host buffer (one device-to-host copy, no staging). With ``takes_frames`` the graph is one from
+    ``frame_graph`` (uint8 frames in and out) and ``run_frame`` is the way in.
     """
 
     def __init__(self, model_path: Path, providers: tuple[str | tuple[str, dict], ...] = ("CPUExecutionProvider",),
-                 threads: int = 0, model: bytes | None = None, io_binding: bool = False, precision: str = "fp32") -> None:
+                 threads: int = 0, model: bytes | None = None, io_binding: bool = False, precision: str = "fp32",
+                 takes_frames: bool = False) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -99,8 +104,9 @@ class OnnxRuntimeBackend:
         self.providers = tuple(self.session.get_providers())
         self.name = "cuda" if any(p in self.providers for p in GPU_PROVIDERS) else "cpu"
         self.precision = precision
-        self.contract, self.card = _parse_metadata(self.session.get_modelmeta().custom_metadata_map)
+        self.contract, self.card = parse_metadata(self.session.get_modelmeta().custom_metadata_map)
         self.io_binding = io_binding
+        self.takes_frames = takes_frames
         self._outputs: dict[tuple[int, ...], np.ndarray] = {}
 
     def run(self, batch: np.ndarray) -> np.ndarray:
@@ -114,6 +120,17 @@ class OnnxRuntimeBackend:
         binding.bind_output(self.contract.output_name, "cpu", 0, np.float32, list(out.shape), out.ctypes.data)
         self.session.run_with_iobinding(binding)
         return out  # valid until the next call: the Stylizer turns it into a uint8 frame at once
+
+    def run_frame(self, frame: np.ndarray) -> np.ndarray:
+        batch = np.ascontiguousarray(frame)[None]
+        if not self.io_binding:
+            return self.session.run([FRAME_OUTPUT], {FRAME_INPUT: batch})[0][0]
+        out = np.empty_like(batch)  # a new frame each call: sinks and smoothing keep earlier ones
+        binding = self.session.io_binding()
+        binding.bind_cpu_input(FRAME_INPUT, batch)
+        binding.bind_output(FRAME_OUTPUT, "cpu", 0, np.uint8, list(out.shape), out.ctypes.data)
+        self.session.run_with_iobinding(binding)
+        return out[0]
 
     def parallel_runs(self) -> int:
         return 1  # its threads already share each frame; io_binding reuses one output buffer
@@ -146,8 +163,9 @@ class OpenVinoBackend:
             raise _model_error(model_path, e) from e
         self.precision = precision
         self.name = "openvino"
+        self.takes_frames = False
         self.providers = (f"CPU:{precision}",)
-        self.contract, self.card = _parse_metadata(self._metadata())
+        self.contract, self.card = parse_metadata(self._metadata())
         # Dynamic shapes run slower in OpenVINO: compile once per frame size and keep it.
         self._compiled: dict[tuple[int, ...], object] = {}
         self.streams = 1
@@ -252,6 +270,14 @@ def load_cuda_libraries() -> None:
             pass
 
 
+def _cuda_frames_backend(model_path: Path, providers: tuple, fp16: bool) -> OnnxRuntimeBackend:
+    """A CUDA session of the style's frame graph: uint8 frames cross the bus, fp16 or fp32 compute on the GPU."""
+    from stylecast.realtime.gpu_model import gpu_frame_model
+
+    return OnnxRuntimeBackend(model_path, providers, model=gpu_frame_model(model_path, fp16), io_binding=True,
+                              precision="fp16" if fp16 else "fp32", takes_frames=True)
+
+
 def _open_cuda(model_path: Path) -> Choice:
     import onnxruntime as ort
 
@@ -259,24 +285,23 @@ def _open_cuda(model_path: Path) -> Choice:
     if not ok:
         raise StylecastError(f"CUDA backend unavailable: {why}")
     load_cuda_libraries()
-    from stylecast.realtime.gpu_model import fp16_compute_model
-
     providers = tuple(gpu_providers(ort.get_available_providers(), Path.home() / ".cache" / "stylecast"))
     try:
-        half, precision = fp16_compute_model(model_path), "fp16"
-    except StylecastError as e:
-        half, precision, why = None, "fp32", f"{why}; fp32 because {e}"
-    backend = OnnxRuntimeBackend(model_path, providers, model=half, io_binding=True, precision=precision)
+        backend = _cuda_frames_backend(model_path, providers, fp16=True)
+    except StylecastError as e:  # no onnx to rewrite the graph with: the file as it is, frames converted on the host
+        backend, why = OnnxRuntimeBackend(model_path, providers, io_binding=True), f"{why}; fp32 because {e}"
     # onnxruntime lists CUDA as available even when the CUDA libraries fail to load, then runs on CPU.
     if backend.name != "cuda":
         raise StylecastError("onnxruntime could not start its CUDA provider (CUDA/cuDNN libraries missing?); it would run on CPU")
-    if half is not None:
+    if backend.precision == "fp16":
         quality = _psnr_against_cpu(backend, model_path)
         if quality is not None and quality < MIN_PSNR_DB:
-            backend = OnnxRuntimeBackend(model_path, providers, io_binding=True)
+            backend = _cuda_frames_backend(model_path, providers, fp16=False)
             return Choice(backend, f"{why}; fp32: fp16 gave {quality:.1f} dB PSNR against CPU fp32 (< {MIN_PSNR_DB:.0f})")
         if quality is not None:
             why += f"; fp16 ({quality:.1f} dB PSNR against CPU fp32)"
+    if backend.takes_frames:
+        why += "; uint8 frames in and out of the graph"
     return Choice(backend, why)
 
 

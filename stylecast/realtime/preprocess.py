@@ -1,4 +1,5 @@
-"""The only place that converts between OpenCV frames and model tensors.
+"""The only place on the host that converts between OpenCV frames and model tensors (`frame_graph`
+ does the same inside a GPU graph).
 
 Frames are HxWx3 uint8 BGR (OpenCV's order); the model takes NCHW float32 RGB on 0-255 whose
 height and width are multiples of the contract's size multiple. Odd sizes are padded by
@@ -16,14 +17,20 @@ def padded_size(height: int, width: int, multiple: int) -> tuple[int, int]:
     return -(-height // multiple) * multiple, -(-width // multiple) * multiple
 
 
-def preprocess(frame: np.ndarray, contract: ModelContract = DEFAULT_CONTRACT) -> np.ndarray:
-    """HxWx3 uint8 BGR -> 1x3xH'xW' float32 RGB, H' and W' padded up to the size multiple."""
+def pad_frame(frame: np.ndarray, multiple: int) -> np.ndarray:
+    """HxWx3 uint8 BGR, padded by reflection at the bottom and right up to multiples of ``multiple``."""
     if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
         raise ValueError(f"unexpected frame: shape {frame.shape} dtype {frame.dtype}, want HxWx3 uint8")
     h, w = frame.shape[:2]
-    ph, pw = padded_size(h, w, contract.size_multiple)
-    if (ph, pw) != (h, w):
-        frame = cv2.copyMakeBorder(frame, 0, ph - h, 0, pw - w, cv2.BORDER_REFLECT_101)
+    ph, pw = padded_size(h, w, multiple)
+    if (ph, pw) == (h, w):
+        return frame
+    return cv2.copyMakeBorder(frame, 0, ph - h, 0, pw - w, cv2.BORDER_REFLECT_101)
+
+
+def preprocess(frame: np.ndarray, contract: ModelContract = DEFAULT_CONTRACT) -> np.ndarray:
+    """HxWx3 uint8 BGR -> 1x3xH'xW' float32 RGB, H' and W' padded up to the size multiple."""
+    frame = pad_frame(frame, contract.size_multiple)
     rgb = frame[:, :, ::-1] if contract.channels == "RGB" else frame
     # (H, W, C) -> (1, C, H, W)
     return np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)

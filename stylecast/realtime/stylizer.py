@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from stylecast.realtime.backends import Backend
-from stylecast.realtime.preprocess import postprocess, preprocess
+from stylecast.realtime.preprocess import pad_frame, postprocess, preprocess
 
 
 class Stylizer:
@@ -15,4 +15,7 @@ class Stylizer:
         """HxWx3 uint8 BGR -> stylized HxWx3 uint8 BGR of the same size."""
         h, w = frame.shape[:2]
         contract = self.backend.contract
+        if self.backend.takes_frames:
+            painted = self.backend.run_frame(pad_frame(frame, contract.size_multiple))
+            return painted if painted.shape[:2] == (h, w) else np.ascontiguousarray(painted[:h, :w])
         return postprocess(self.backend.run(preprocess(frame, contract)), h, w, contract)

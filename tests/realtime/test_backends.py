@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -161,10 +162,10 @@ def test_tensorrt_comes_first_with_fp16_engines_cached(tmp_path, monkeypatch):
     assert backends.gpu_providers(["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"], tmp_path) == providers[1:]
 
 
-def test_cuda_path_runs_the_fp16_graph_with_io_binding(monkeypatch):
+def test_cuda_path_runs_the_fp16_frame_graph_with_io_binding(monkeypatch):
     """Everything the CUDA backend does except the GPU itself: the session is told it has CUDA,
-    runs on the CPU, and must get the fp16-compute rewrite of a bundled style, I/O binding, and a
-    PSNR check against fp32 on the style's picture."""
+    runs on the CPU, and must get the fp16-compute rewrite of a bundled style with uint8 frames in
+    and out, I/O binding, a PSNR check against fp32 on the style's picture, and its fallbacks."""
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxconverter_common")
     from stylecast.styles import bundled_styles
@@ -192,7 +193,31 @@ def test_cuda_path_runs_the_fp16_graph_with_io_binding(monkeypatch):
     assert backend.name == "cuda" and backend.precision == "fp16" and backend.io_binding
     assert "CUDAExecutionProvider" in backend.session.asked
     assert "fp16 (" in choice.reason and "dB PSNR" in choice.reason
-    photo = np.random.default_rng(5).integers(0, 255, (40, 52, 3), dtype=np.uint8)
+    # only uint8 frames cross the bus: the host sends the decoded frame and gets the painted one
+    assert backend.takes_frames and "uint8 frames" in choice.reason
+    assert [i.type for i in backend.session.get_inputs()] == ["tensor(uint8)"]
+    photo = cv2.imread(str(styles[0].thumbnail))[:41, :53]  # odd sides: padded and cropped around the graph
     monkeypatch.setattr(ort, "InferenceSession", real_session)
     reference = Stylizer(OnnxRuntimeBackend(styles[0].model))(photo)
-    assert np.abs(Stylizer(backend)(photo).astype(int) - reference).mean() < 2
+    painted = Stylizer(backend)(photo)
+    assert painted.shape == photo.shape
+    assert np.abs(painted.astype(int) - reference).mean() < 2
+    first = painted.copy()
+    Stylizer(backend)(photo[::-1].copy())
+    assert np.array_equal(painted, first)  # each call paints into a new frame: sinks may still hold the last one
+
+    # fp16 short of 35 dB against fp32: the same frame graph, computing in fp32
+    monkeypatch.setattr(ort, "InferenceSession", PretendCuda)
+    monkeypatch.setattr(backends, "_psnr_against_cpu", lambda backend, path: 30.0)
+    choice = open_backend(styles[0].model, ("cuda",))
+    assert choice.backend.precision == "fp32" and choice.backend.takes_frames and "fp16 gave 30.0 dB" in choice.reason
+
+    # no onnx to rewrite graphs with: the file as it is, frames converted on the host
+    def no_onnx(path, fp16=True):
+        raise StylecastError("frames in the GPU graph need onnx: pip install 'stylecast[gpu]'")
+
+    monkeypatch.setattr("stylecast.realtime.gpu_model.gpu_frame_model", no_onnx)
+    choice = open_backend(styles[0].model, ("cuda",))
+    assert choice.backend.precision == "fp32" and not choice.backend.takes_frames and "need onnx" in choice.reason
+    monkeypatch.setattr(ort, "InferenceSession", real_session)
+    assert np.abs(Stylizer(choice.backend)(photo).astype(int) - reference).max() <= 1

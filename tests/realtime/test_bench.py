@@ -76,7 +76,7 @@ def test_gpu_rows_are_compared_with_pytorch_on_the_same_gpu(monkeypatch):
 
     class FakeBackend:
         def __init__(self, name):
-            self.name, self.card, self.precision = name, None, "fp16"
+            self.name, self.card, self.precision, self.takes_frames = name, None, "fp16", False
             from stylecast.contract import DEFAULT_CONTRACT
             self.contract = DEFAULT_CONTRACT
 
