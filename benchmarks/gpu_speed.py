@@ -13,6 +13,7 @@ Rows (ms per frame, median and p90, over the same random frame):
   stylecast host conv  a decoded frame to a painted frame with numpy conversions on the host (as before)
   stylecast frames     a decoded frame to a painted frame as `stylecast` runs it now (frame graph)
   torch fp32 / fp16    PyTorch eager on the same GPU (fp16: channels_last + autocast), frame on the GPU
+  torch fp16 graph     the fp16 forward captured once as a CUDA graph and replayed
 Needs onnxruntime-gpu and a CUDA GPU; each row that cannot run says why and the rest go on.
 """
 from __future__ import annotations
@@ -110,7 +111,28 @@ def torch_rows(width: int, design: str, size: tuple[int, int], runs: int, bottle
         net_cl, x_cl = net.to(memory_format=torch.channels_last), x.to(memory_format=torch.channels_last)
         with torch.autocast("cuda", dtype=torch.float16):
             rows.append(("torch fp16 device", *timed(lambda: net_cl(x_cl), runs, torch.cuda.synchronize)))
+        try:
+            rows.append(("torch fp16 graph", *timed(cuda_graph(net_cl, x_cl), runs, torch.cuda.synchronize)))
+        except Exception as e:  # capture can fail on some torch builds; the other rows stand
+            print(f"torch fp16 graph: {type(e).__name__}: {str(e).splitlines()[0][:160]}")
     return rows
+
+
+def cuda_graph(net, x) -> Callable[[], object]:
+    """The fp16 forward captured once as a CUDA graph, so a replay has no per-kernel launch cost."""
+    import torch
+
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    # autocast's weight cache would hold tensors made outside the capture
+    with torch.cuda.stream(side), torch.autocast("cuda", dtype=torch.float16, cache_enabled=False):
+        for _ in range(3):  # warm-up off the capture stream, as capture requires
+            net(x)
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph), torch.autocast("cuda", dtype=torch.float16, cache_enabled=False):
+        net(x)
+    return graph.replay
 
 
 def main() -> None:

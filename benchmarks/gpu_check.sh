@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Every GPU measurement issue #7 asks for, as one device call (about 6 minutes), results in $OUT.
+#
+#   here, once, in the project's venv:   bash benchmarks/gpu_check.sh --prepare
+#   device tool:  run(command="bash benchmarks/gpu_check.sh", carry=[".whl", ".gpudata"], timeout_s=540)
+#
+# --prepare fetches the wheels the device image lacks (onnxconverter-common, for the fp16 rewrite)
+# into .whl and puts 16 training photos at 256 px into .gpudata, both ignored by git. The whole
+# working tree travels too and the limit is 64 MiB, so nothing larger fits: onnxruntime-gpu
+# (255 MB) cannot be carried. The image's own onnxruntime decides whether the CUDA rows run; its
+# providers are the first thing printed. SIZES=320x240 STEPS=5 make a quick dry run on a CPU.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = --prepare ]; then
+  mkdir -p .git/info
+  grep -qsx '/.whl/' .git/info/exclude || printf '/.whl/\n/.gpudata/\n' >> .git/info/exclude
+  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d .whl onnxconverter-common || exit 1
+  mkdir -p .gpudata
+  python3 - <<'EOF' || exit 1
+import cv2
+from pathlib import Path
+photos = sorted(Path("data/gcompris/photos").glob("*"))[:16]
+if not photos:
+    raise SystemExit("no photos in data/gcompris/photos: run stylecast data gcompris data/gcompris first")
+for p in photos:
+    image = cv2.imread(str(p))
+    scale = 320 / min(image.shape[:2])
+    cv2.imwrite(f".gpudata/{p.stem}.jpg", cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+EOF
+  du -sh .whl .gpudata
+  exit 0
+fi
+
+out="${OUT:-/tmp/gpu_check}"
+mkdir -p "$out"
+sizes="${SIZES:-1920x1080,3840x2160}"
+export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD"
+if [ -d .whl ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    && export PYTHONPATH="$PWD:/tmp/site"
+fi
+
+step() {  # name, seconds, command...: one step's output in $OUT/NAME.txt; a failed step does not stop the rest
+  local name=$1 limit=$2
+  shift 2
+  echo "== $name"
+  timeout "$limit" "$@" > "$out/$name.txt" 2>&1
+  echo "exit $?" >> "$out/$name.txt"
+  tail -n 25 "$out/$name.txt"
+}
+
+step env 60 bash -c 'nvidia-smi; python3 -c "
+import onnxruntime as o, torch
+print(\"onnxruntime\", o.__version__, o.get_available_providers())
+print(\"torch\", torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name())"'
+for model in starry_night starry_night_lite; do
+  step "gpu_speed_$model" 150 python3 benchmarks/gpu_speed.py "stylecast/styles/$model.onnx" --sizes "$sizes" --runs 30
+done
+step bench_cuda 150 python3 -m stylecast bench --model starry_night --backends cuda --sizes "640x480,$sizes" --runs 20
+# Distillation on the GPU: the teacher is a torch module on the training device (never run on CUDA before).
+step distill_cuda 120 python3 -m stylecast train --distill-from starry_night --data .gpudata --bottleneck 64 \
+  --design shuffle --out /tmp/gpu_distill --steps "${STEPS:-200}" --quiet
+step tests_cuda 120 python3 -m pytest -q -p no:cacheprovider tests/realtime/test_backends.py tests/realtime/test_frame_graph.py
