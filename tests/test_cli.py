@@ -182,3 +182,20 @@ def test_video_with_openvino_stylizes_two_frames_at_once_or_one_when_asked(capsy
             assert said in err
     code, _, err = _run(capsys, "video", clip, "-s", "cafe_terrace_rt", "-o", tmp_path / "cpu.mp4", "--backend", "cpu", "--streams", "2")
     _assert_clean_failure(code, err, tmp_path, "only the OpenVINO backend")
+
+
+def test_live_streams_from_the_command_line(tmp_path, capsys):
+    """`stylecast live --streams 2` stylizes two frames at once with OpenVINO and says so; elsewhere it is one clean line."""
+    pytest.importorskip("openvino")
+    pytest.importorskip("av")
+    from tests.realtime.clips import make_clip, video_facts
+
+    clip = make_clip(tmp_path / "in.mkv", frames=30, size=(96, 64))
+    record = tmp_path / "live.mp4"
+    code, _, err = _run(capsys, "live", "--source", clip, "-s", "cafe_terrace_rt", "--sink", "file", "--record", record,
+                        "--backend", "openvino", "--streams", "2", "--duration", "2", "--smooth", "off")
+    assert code == 0, err
+    assert "2 frames at once" in err and video_facts(record)["frames"] > 5
+    code, _, err = _run(capsys, "live", "--source", clip, "-s", "cafe_terrace_rt", "--sink", "file", "--record",
+                        tmp_path / "cpu.mp4", "--backend", "cpu", "--streams", "2", "--duration", "2")
+    _assert_clean_failure(code, err, tmp_path, "only the OpenVINO backend")

@@ -204,15 +204,15 @@ def bench_video(video: Path, model: Path, backend: str = "auto", max_side: int |
 
 
 def bench_live(source: str, model: Path, backend: str = "auto", seconds: float = 20.0, size: tuple[int, int] | None = (640, 480),
-               fps: float | None = 30.0, smooth: str = "flow") -> dict[str, float]:
+               fps: float | None = 30.0, smooth: str = "flow", streams: int = 1) -> dict[str, float]:
     """The live loop with no sink, from a looping file paced like a camera at ``fps``: what a viewer gets."""
     from stylecast.realtime.live import LiveConfig, run_live
 
     config = LiveConfig(source=source, styles=(str(model),), sinks=(), size=size, backend=backend, smooth=smooth,
-                        loop=True, duration=seconds, source_fps=fps)
+                        loop=True, duration=seconds, source_fps=fps, streams=streams)
     stats = run_live(config)
     latencies = list(stats.latencies)
     warm = sorted(latencies[len(latencies) // 10:]) or [0.0]  # the first tenth includes warm-up
     return {"frames": stats.frames, "fps": round(stats.frames / seconds, 2), "source_fps": fps or 0.0,
             "latency_median_ms": round(statistics.median(warm), 1), "latency_p90_ms": round(warm[int(0.9 * (len(warm) - 1))], 1),
-            "dropped": stats.dropped, "backend": backend, "smooth": smooth}
+            "dropped": stats.dropped, "backend": backend, "smooth": smooth, "streams": streams}

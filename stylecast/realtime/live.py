@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +18,7 @@ from stylecast.realtime.backends import backend_preference, open_backend
 from stylecast.realtime.controls import LiveControls
 from stylecast.realtime.effects import apply_look
 from stylecast.realtime.live_sinks import LiveRecordingSink, VirtualCameraSink, WindowSink
-from stylecast.realtime.live_sources import LatestFrame, open_live_source
+from stylecast.realtime.live_sources import Captured, LatestFrame, open_live_source
 from stylecast.realtime.smoothing import make_smoother
 from stylecast.realtime.sources import Frame
 from stylecast.realtime.stylizer import Stylizer
@@ -41,12 +44,13 @@ class LiveConfig:
     source_fps: float | None = None  # camera: requested rate; file: play at this rate instead of its own
     duration: float | None = None
     stats: bool = False
+    streams: int = 1  # frames stylized at once (OpenVINO): more fps on several cores, about that many frames' latency
 
 
 class StyleBank:
     """Style name -> Stylizer, each backend opened on first use and kept (switching is instant after)."""
 
-    def __init__(self, specs: tuple[str, ...], prefer: tuple[str, ...]) -> None:
+    def __init__(self, specs: tuple[str, ...], prefer: tuple[str, ...], streams: int = 1) -> None:
         if specs:
             models = [resolve_style(s) for s in specs]
         else:
@@ -56,19 +60,60 @@ class StyleBank:
             raise StylecastError("no styles: give -s NAME or -s MODEL.onnx")
         self.paths = {m.stem: m for m in models}
         self.prefer = prefer
+        self.streams = streams
         self._open: dict[str, Stylizer] = {}
         self.reasons: dict[str, str] = {}
+        self._lock = threading.Lock()  # with streams, a style switch reaches two workers at once
 
     @property
     def names(self) -> list[str]:
         return list(self.paths)
 
     def __getitem__(self, name: str) -> Stylizer:
-        if name not in self._open:
-            choice = open_backend(self.paths[name], self.prefer)
-            self.reasons[name] = f"{choice.backend.name} {list(choice.backend.providers)} ({choice.reason})"
-            self._open[name] = Stylizer(choice.backend)
-        return self._open[name]
+        with self._lock:
+            if name not in self._open:
+                from stylecast.realtime.video import frames_in_flight
+
+                choice = open_backend(self.paths[name], self.prefer)
+                at_once = frames_in_flight(choice.backend, self.streams)
+                streams = f", {at_once} frames at once" if at_once > 1 else ""
+                self.reasons[name] = f"{choice.backend.name} {list(choice.backend.providers)} ({choice.reason}{streams})"
+                self._open[name] = Stylizer(choice.backend)
+            return self._open[name]
+
+
+class Overlapped:
+    """The newest frames, ``n`` of them stylizing at once, handed on in capture order.
+
+    Each finished frame makes room for the newest capture, so every worker stays busy and the
+    frames stay evenly spaced: up to ``n`` times the fps on as many cores, at about ``n`` frames of
+    latency. ``paint`` returns the style it used with the picture, since the style may change while
+    a frame is in flight. With ``n`` = 1 it paints in the caller's thread, one frame at a time.
+    """
+
+    def __init__(self, latest: LatestFrame, paint: Callable[[np.ndarray], tuple[str, np.ndarray]], n: int = 1) -> None:
+        if n < 1:
+            raise ValueError(f"n must be at least 1, not {n}")
+        self.latest, self.paint, self.n = latest, paint, n
+
+    def __iter__(self) -> Iterator[tuple[Captured, str, np.ndarray]]:
+        if self.n == 1:
+            while (captured := self.latest.get()) is not None:
+                yield captured, *self.paint(captured.frame.image)
+            return
+        pending: deque[tuple[Captured, Future]] = deque()
+        with ThreadPoolExecutor(self.n) as pool:
+            try:
+                while True:
+                    while len(pending) < self.n and (captured := self.latest.get()) is not None:
+                        pending.append((captured, pool.submit(self.paint, captured.frame.image)))
+                    if not pending:
+                        return
+                    captured, painting = pending.popleft()
+                    yield captured, *painting.result()
+            finally:  # the loop stopped early (quit, duration): frames still painting are not waited for twice
+                for _, painting in pending:
+                    painting.cancel()
 
 
 @dataclass
@@ -122,11 +167,12 @@ def open_sinks(stack: ExitStack, config: LiveConfig, controls: LiveControls, siz
 
 def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: list | None = None) -> LiveStats:
     """Run until the source ends, a sink asks to quit, or ``duration`` seconds pass."""
-    bank = bank or StyleBank(config.styles, backend_preference(config.backend))
+    bank = bank or StyleBank(config.styles, backend_preference(config.backend), config.streams)
     controls = LiveControls(styles=bank.names, strength=config.strength, keep_colors=config.keep_colors,
                             smoothing=config.smooth != "off")
     smoother = make_smoother(config.smooth if config.smooth != "off" else "flow")
     stats = LiveStats()
+    first = bank[controls.style]  # a backend that cannot run as asked fails here, before the camera opens
     source = open_live_source(config.source, config.size, config.loop, config.source_fps)
     with ExitStack() as stack:
         stack.enter_context(source)
@@ -135,20 +181,23 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
         sinks = sinks_override if sinks_override is not None else open_sinks(stack, config, controls, (granted.width, granted.height), granted.fps)
         # Open the first backend and let it compile for the frame size before capture and the clock start:
         # OpenVINO compiles per shape, which would otherwise freeze the first live frame for a second or two.
-        bank[controls.style](np.zeros((granted.height, granted.width, 3), np.uint8))
+        first(np.zeros((granted.height, granted.width, 3), np.uint8))
         latest = stack.enter_context(LatestFrame(iter(source)))
         print(f"backend: {bank.reasons[controls.style]}", file=sys.stderr)
         started = last_report = time.perf_counter()
         state = None
-        while not controls.quit:
-            captured = latest.get()
-            if captured is None:
+
+        def paint(image: np.ndarray) -> tuple[str, np.ndarray]:
+            style = controls.style
+            return style, bank[style](image)
+
+        for captured, style, stylized in Overlapped(latest, paint, config.streams):
+            if controls.quit:
                 break
             original = captured.frame.image
-            if state != (controls.style, controls.smoothing):
+            if state != (style, controls.smoothing):
                 smoother.reset()
-                state = (controls.style, controls.smoothing)
-            stylized = bank[controls.style](original)
+                state = (style, controls.smoothing)
             if controls.smoothing:
                 stylized = smoother(original, stylized)
             out = apply_look(original, stylized, controls.strength, controls.keep_colors)

@@ -292,3 +292,88 @@ def test_the_backend_is_warmed_up_at_the_frame_size_before_capture_starts(tmp_pa
     assert len(bank.calls) == stats.frames + 1, "one extra call: the warm-up"
     assert bank.calls[0][0] == (24, 32, 3), "compiled for the granted size, not the file's 64x48"
     assert all(shape == (24, 32, 3) for shape, _ in bank.calls)
+
+
+class ListSink:
+    def __init__(self):
+        self.frames: list[Frame] = []
+
+    def write(self, frame):
+        self.frames.append(frame)
+
+
+def test_overlapped_paints_several_frames_at_once_and_keeps_capture_order():
+    """Three workers with uneven paint times: every frame comes out, in capture order, with its own
+    painting and style, and three really were in flight together."""
+    import random
+
+    from stylecast.realtime.live import Overlapped
+    from stylecast.realtime.live_sources import Captured
+
+    class Frames:  # what LatestFrame.get gives: each frame once, then None
+        def __init__(self, n):
+            self.left = [Captured(Frame(np.full((4, 4, 3), i, np.uint8), i), time.perf_counter(), 0) for i in range(n)]
+
+        def get(self):
+            return self.left.pop(0) if self.left else None
+
+    busy, most, lock = [0], [0], threading.Lock()
+    rng = random.Random(0)
+
+    def paint(image):
+        with lock:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+        time.sleep(rng.uniform(0.005, 0.03))
+        with lock:
+            busy[0] -= 1
+        return f"style{int(image[0, 0, 0]) % 2}", image + 100
+
+    out = list(Overlapped(Frames(20), paint, 3))
+    assert [c.frame.index for c, _, _ in out] == list(range(20))
+    assert all(int(p[0, 0, 0]) == c.frame.index + 100 and s == f"style{c.frame.index % 2}" for c, s, p in out)
+    assert most[0] == 3
+    with pytest.raises(ValueError):
+        Overlapped(Frames(1), paint, 0)
+
+
+def _textured_clip(path: Path, frames: int, fps: int) -> Path:
+    """Different noise in every frame: a painting handed to the wrong frame would show."""
+    import av
+    from fractions import Fraction
+
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("ffv1", rate=fps)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv444p"
+        for i in range(frames):
+            f = av.VideoFrame.from_ndarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8), format="bgr24")
+            f.pts, f.time_base = i, Fraction(1, fps)
+            out.mux(s.encode(f))
+        out.mux(s.encode(None))
+    return path
+
+
+def test_live_with_two_openvino_streams_shows_the_frames_in_order(tmp_path):
+    pytest.importorskip("openvino")
+    from stylecast.styles import resolve_style
+
+    model = str(resolve_style("cafe_terrace_rt"))
+    clip = _textured_clip(tmp_path / "noise.mkv", frames=40, fps=40)
+    bank = StyleBank((model,), ("openvino",), streams=2)
+    sink = ListSink()
+    stats = run_live(LiveConfig(source=str(clip), sinks=(), smooth="off", duration=4, streams=2), bank=bank, sinks_override=[sink])
+    assert "2 frames at once" in bank.reasons["cafe_terrace_rt"]
+    indices = [f.index for f in sink.frames]
+    assert len(indices) == stats.frames >= 10
+    assert indices == sorted(set(indices)), "each frame once, in capture order"
+    # each shown frame is the painting of its own capture, not of a neighbour's
+    one = StyleBank((model,), ("openvino",))["cafe_terrace_rt"]
+    for f, after in zip(sink.frames[::7], sink.frames[1::7]):
+        assert np.abs(f.image.astype(int) - one(f.original)).mean() < 0.5
+        assert np.abs(f.image.astype(int) - one(after.original)).mean() > 2  # the check can tell frames apart
+
+
+def test_streams_for_live_need_openvino(tiny_model):
+    with pytest.raises(StylecastError, match="only the OpenVINO backend"):
+        StyleBank((str(tiny_model),), ("cpu",), streams=2)["tiny"]
