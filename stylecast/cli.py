@@ -62,9 +62,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     config = VideoConfig(run=run, codec=args.codec, crf=args.crf, smooth=args.smooth, keep_partial=args.keep_partial,
                          streams=args.streams)
     choice, results = stylize_videos(args.inputs, args.output, config, show_progress=not args.quiet)
-    at_once = choice.backend.parallel_runs()
-    streams = f", {at_once} frames at once" if at_once > 1 else ""
-    print(f"backend: {choice.backend.name} {list(choice.backend.providers)} ({choice.reason}{streams})", file=sys.stderr)
+    print(f"backend: {choice.describe()}", file=sys.stderr)
     for r in results:
         t = r.times
         print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps (decode {t.decode:.1f}s, stylize {t.infer:.1f}s, encode {t.encode:.1f}s)")

@@ -51,6 +51,12 @@ class Choice:
     backend: Backend
     reason: str
 
+    def describe(self) -> str:
+        """``name [providers] (reason[, N frames at once])``: what runs a style, as users are told."""
+        at_once = self.backend.parallel_runs()
+        streams = f", {at_once} frames at once" if at_once > 1 else ""
+        return f"{self.backend.name} {list(self.backend.providers)} ({self.reason}{streams})"
+
     @property
     def network_width(self) -> int:
         """The style network's channel width from its card; a model without one counts as full width."""

@@ -36,11 +36,13 @@ def with_frame_io(model):
     graph.initializer.extend(numpy_helper.from_array(v, k) for k, v in consts.items())
 
     # frame (1, H, W, 3) uint8 BGR -> the network's input (1, 3, H, W) float RGB on 0-255
-    before = [helper.make_node("Gather", [FRAME_INPUT, "stylecast_bgr_rgb"], ["stylecast_rgb"], axis=3)] if swap else []
-    before += [helper.make_node("Transpose", [before[-1].output[0] if swap else FRAME_INPUT], ["stylecast_nchw_u8"], perm=[0, 3, 1, 2]),
+    rgb = "stylecast_rgb" if swap else FRAME_INPUT
+    before = [helper.make_node("Gather", [FRAME_INPUT, "stylecast_bgr_rgb"], [rgb], axis=3)] if swap else []
+    before += [helper.make_node("Transpose", [rgb], ["stylecast_nchw_u8"], perm=[0, 3, 1, 2]),
                helper.make_node("Cast", ["stylecast_nchw_u8"], [inner_in], to=TensorProto.FLOAT)]
     # network output (1, 3, H, W) float on the contract's range -> (1, H, W, 3) uint8 BGR
     after, last = [], inner_out
+    nhwc = "stylecast_nhwc" if swap else FRAME_OUTPUT
     if rescale:
         after += [helper.make_node("Sub", [last, "stylecast_low"], ["stylecast_shifted"]),
                   helper.make_node("Mul", ["stylecast_shifted", "stylecast_scale"], ["stylecast_scaled"])]
@@ -48,10 +50,8 @@ def with_frame_io(model):
     after += [helper.make_node("Clip", [last, "stylecast_zero", "stylecast_full"], ["stylecast_clipped"]),
               helper.make_node("Round", ["stylecast_clipped"], ["stylecast_rounded"]),
               helper.make_node("Cast", ["stylecast_rounded"], ["stylecast_out_u8"], to=TensorProto.UINT8),
-              helper.make_node("Transpose", ["stylecast_out_u8"], ["stylecast_nhwc"], perm=[0, 2, 3, 1])]
-    after += [helper.make_node("Gather", ["stylecast_nhwc", "stylecast_bgr_rgb"], [FRAME_OUTPUT], axis=3)] if swap else []
-    if not swap:
-        after[-1].output[0] = FRAME_OUTPUT
+              helper.make_node("Transpose", ["stylecast_out_u8"], [nhwc], perm=[0, 2, 3, 1])]
+    after += [helper.make_node("Gather", [nhwc, "stylecast_bgr_rgb"], [FRAME_OUTPUT], axis=3)] if swap else []
 
     nodes = before + list(graph.node) + after
     del graph.node[:]

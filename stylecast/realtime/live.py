@@ -75,9 +75,8 @@ class StyleBank:
                 from stylecast.realtime.video import frames_in_flight
 
                 choice = open_backend(self.paths[name], self.prefer)
-                at_once = frames_in_flight(choice.backend, self.streams)
-                streams = f", {at_once} frames at once" if at_once > 1 else ""
-                self.reasons[name] = f"{choice.backend.name} {list(choice.backend.providers)} ({choice.reason}{streams})"
+                frames_in_flight(choice.backend, self.streams)
+                self.reasons[name] = choice.describe()
                 self._open[name] = Stylizer(choice.backend)
             return self._open[name]
 
@@ -111,7 +110,7 @@ class Overlapped:
                         return
                     captured, painting = pending.popleft()
                     yield captured, *painting.result()
-            finally:  # the loop stopped early (quit, duration): frames still painting are not waited for twice
+            finally:  # the loop stopped early (quit, duration): drop frames not started; the pool waits for the rest
                 for _, painting in pending:
                     painting.cancel()
 
@@ -192,8 +191,6 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
             return style, bank[style](image)
 
         for captured, style, stylized in Overlapped(latest, paint, config.streams):
-            if controls.quit:
-                break
             original = captured.frame.image
             if state != (style, controls.smoothing):
                 smoother.reset()
@@ -212,7 +209,7 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
             if config.stats and now - last_report > 2:
                 print(stats.line(), file=sys.stderr)
                 last_report = now
-            if config.duration and now - started > config.duration:
-                break
+            if controls.quit or (config.duration and now - started > config.duration):
+                break  # before the next capture: a quit does not wait for one more frame to paint
     return stats
 
