@@ -58,8 +58,9 @@ print(\"torch\", torch.__version__, torch.cuda.is_available() and torch.cuda.get
 for model in starry_night starry_night_lite; do
   step "gpu_speed_$model" 150 python3 benchmarks/gpu_speed.py "stylecast/styles/$model.onnx" --sizes "$sizes" --runs 30
 done
-step bench_cuda 150 python3 -m stylecast bench --model starry_night --backends cuda --sizes "640x480,$sizes" --runs 20
+step bench_cuda 180 python3 -m stylecast bench --model starry_night --backends cuda,torch --sizes "640x480,$sizes" --runs 20
 # Distillation on the GPU: the teacher is a torch module on the training device (never run on CUDA before).
 step distill_cuda 120 python3 -m stylecast train --distill-from starry_night --data .gpudata --bottleneck 64 \
   --design shuffle --out /tmp/gpu_distill --steps "${STEPS:-200}" --quiet
-step tests_cuda 120 python3 -m pytest -q -p no:cacheprovider tests/realtime/test_backends.py tests/realtime/test_frame_graph.py
+step tests_cuda 120 python3 -m pytest -q -p no:cacheprovider tests/realtime/test_backends.py tests/realtime/test_frame_graph.py \
+  tests/realtime/test_torch_backend.py

@@ -14,6 +14,8 @@ Rows (ms per frame, median and p90, over the same random frame):
   stylecast frames     a decoded frame to a painted frame as `stylecast` runs it now (frame graph)
   torch fp32 / fp16    PyTorch eager on the same GPU (fp16: channels_last + autocast), frame on the GPU
   torch fp16 graph     the fp16 forward captured once as a CUDA graph and replayed
+  stylecast torch      a decoded frame to a painted frame through `--backend torch` (the file's own
+                       network in its export form, fp16, uint8 frames, a CUDA graph per size)
 Needs onnxruntime-gpu and a CUDA GPU; each row that cannot run says why and the rest go on.
 """
 from __future__ import annotations
@@ -118,6 +120,21 @@ def torch_rows(width: int, design: str, size: tuple[int, int], runs: int, bottle
     return rows
 
 
+def stylecast_torch_row(model: Path, size: tuple[int, int], runs: int) -> list[tuple[str, float, float]]:
+    import torch
+
+    from stylecast.realtime.stylizer import Stylizer
+    from stylecast.realtime.torch_backend import TorchBackend
+
+    w, h = size
+    backend = TorchBackend(model, "cuda", "fp16")
+    stylize, image = Stylizer(backend), np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    row = ("stylecast torch", *timed(lambda: stylize(image), runs, torch.cuda.synchronize))
+    if backend.graph_error:
+        print(f"stylecast torch: no CUDA graph ({backend.graph_error})")
+    return [row]
+
+
 def cuda_graph(net, x) -> Callable[[], object]:
     """The fp16 forward captured once as a CUDA graph, so a replay has no per-kernel launch cost."""
     import torch
@@ -151,6 +168,7 @@ def main() -> None:
         rows = ort_rows(args.model, size, args.runs)
         try:
             rows += torch_rows(width, design, size, args.runs, bottleneck)
+            rows += stylecast_torch_row(args.model, size, args.runs)
         except Exception as e:
             print(f"torch: {type(e).__name__}: {e}")
         for label, med, p90 in rows:

@@ -10,7 +10,7 @@ from pathlib import Path
 from stylecast.contract import NETWORK_DESIGNS
 from stylecast.errors import StylecastError
 
-BACKEND_CHOICES = ("auto", "cpu", "cuda", "openvino")
+BACKEND_CHOICES = ("auto", "cpu", "cuda", "torch", "openvino")
 
 
 def _positive_int(text: str) -> int:
@@ -39,7 +39,8 @@ def _non_negative_int(text: str) -> int:
 
 def _add_backend(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=BACKEND_CHOICES, default="auto",
-                   help="runtime: auto tries CUDA (onnxruntime-gpu), then OpenVINO, then onnxruntime CPU")
+                   help="runtime: auto tries CUDA (onnxruntime-gpu), then PyTorch on a CUDA GPU, then OpenVINO, "
+                        "then onnxruntime CPU; torch by name also runs on the CPU")
 
 
 def cmd_image(args: argparse.Namespace) -> int:
@@ -92,7 +93,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                                       args.streams)
         print(json.dumps(report) if args.json else "\n".join(f"{k:>20}: {v}" for k, v in report.items()))
         return 0
-    names = ("cuda", "openvino", "openvino:bf16", "cpu") if args.backends == "all" else tuple(args.backends.split(","))
+    names = bench.EVERY_BACKEND if args.backends == "all" else tuple(args.backends.split(","))
     sizes = bench.parse_sizes(args.sizes)
     timings = bench.bench_backends(model, names, sizes, args.runs, baseline=not args.no_baseline)
     if not args.no_smoothing:
@@ -322,8 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "or (with --video) decode -> stylize -> encode on a real file.")
     p.add_argument("--model", help="style name or .onnx (default: the first bundled style)")
     p.add_argument("--sizes", default="640x480,1280x720,1920x1080", help="comma-separated WIDTHxHEIGHT list")
-    p.add_argument("--backends", default="all", help="comma-separated: cuda, openvino, cpu, or openvino:int8|bf16|f32 for one OpenVINO "
-                                                         "precision (default: all that work, and OpenVINO bf16 beside its int8)")
+    p.add_argument("--backends", default="all", help="comma-separated: cuda, torch, openvino, cpu, or openvino:int8|bf16|f32 for one OpenVINO "
+                                                         "precision (default: all that work, torch only on a CUDA GPU, "
+                                                         "and OpenVINO bf16 beside its int8)")
     p.add_argument("--runs", type=_positive_int, default=20, help="timed runs per measurement")
     p.add_argument("--no-baseline", action="store_true", help="skip the PyTorch eager fp32 baseline")
     p.add_argument("--no-smoothing", action="store_true", help="skip timing the --smooth ema/flow cost per frame")

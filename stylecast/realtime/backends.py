@@ -1,4 +1,4 @@
-"""Which runtime executes a style model: onnxruntime (CUDA or CPU) or OpenVINO, behind one Protocol."""
+"""Which runtime executes a style model: onnxruntime (CUDA or CPU), PyTorch (CUDA) or OpenVINO, behind one Protocol."""
 from __future__ import annotations
 
 import logging
@@ -16,7 +16,8 @@ from stylecast.realtime.frame_graph import FRAME_INPUT, FRAME_OUTPUT
 
 log = logging.getLogger(__name__)
 
-BACKEND_NAMES = ("cuda", "openvino", "cpu")
+# auto tries them in this order; "torch" is picked there only where it runs on a CUDA GPU
+BACKEND_NAMES = ("cuda", "torch", "openvino", "cpu")
 INSTALL_HINT = (
     "install a runtime: pip install 'stylecast[cpu]' (onnxruntime), 'stylecast[gpu]' (onnxruntime-gpu) "
     "or 'stylecast[openvino]'"
@@ -378,13 +379,46 @@ def _open_openvino(model_path: Path) -> Choice:
     return Choice(backend, reason + int8_note)
 
 
+def _torch_may_see_a_gpu() -> bool:
+    """Cheap, without importing torch (seconds): on Linux the NVIDIA driver shows in /proc when loaded."""
+    import sys
+
+    return not sys.platform.startswith("linux") or Path("/proc/driver/nvidia").exists()
+
+
+def open_torch(model_path: Path, required: bool = False) -> Choice:
+    """PyTorch on a CUDA GPU in fp16 (checked against fp32); on the CPU only when asked for by name."""
+    if not (_has("torch") and _has("onnx")):
+        raise StylecastError("torch backend unavailable: pip install torch onnx (or 'stylecast[train]')")
+    if not required and not _torch_may_see_a_gpu():
+        raise StylecastError("torch backend skipped: no NVIDIA GPU driver loaded")
+    import torch
+
+    from stylecast.realtime.torch_backend import TorchBackend
+
+    if not torch.cuda.is_available():
+        if not required:
+            raise StylecastError("torch backend skipped: torch sees no CUDA GPU")
+        return Choice(TorchBackend(model_path, "cpu", "fp32"), "asked for; torch sees no CUDA GPU, so fp32 on the CPU "
+                      "(openvino is faster there)")
+    backend = TorchBackend(model_path, "cuda", "fp16")
+    quality = _psnr(backend, TorchBackend(model_path, "cuda", "fp32", cuda_graphs=False), model_path)
+    if quality is not None and quality < MIN_PSNR_DB:
+        return Choice(TorchBackend(model_path, "cuda", "fp32"), f"torch on {torch.cuda.get_device_name()}; fp32: fp16 gave "
+                      f"{quality:.1f} dB PSNR against fp32 (< {MIN_PSNR_DB:.0f})")
+    why = f"torch on {torch.cuda.get_device_name()}; fp16" + ("" if quality is None else f" ({quality:.1f} dB PSNR against fp32)")
+    if backend.graph_error is not None:
+        why += f"; no CUDA graphs ({backend.graph_error})"
+    return Choice(backend, why + "; uint8 frames in and out")
+
+
 def _open_cpu(model_path: Path) -> Choice:
     if not _has("onnxruntime"):
         raise StylecastError(f"no inference runtime found: {INSTALL_HINT}")
     return Choice(OnnxRuntimeBackend(model_path), "onnxruntime on the CPU")
 
 
-_OPENERS = {"cuda": _open_cuda, "openvino": _open_openvino, "cpu": _open_cpu}
+_OPENERS = {"cuda": _open_cuda, "torch": open_torch, "openvino": _open_openvino, "cpu": _open_cpu}
 
 
 def backend_preference(choice: str) -> tuple[str, ...]:
@@ -406,7 +440,7 @@ def open_backend(model_path: Path, prefer: tuple[str, ...] = BACKEND_NAMES) -> C
     skipped: list[str] = []
     for name in prefer:
         try:
-            choice = _OPENERS[name](model_path)
+            choice = open_torch(model_path, required=True) if prefer == ("torch",) else _OPENERS[name](model_path)
         except StylecastError as e:
             if len(prefer) == 1 or "cannot load style model" in str(e):
                 raise

@@ -85,13 +85,32 @@ def torch_baseline(width: int, size: tuple[int, int], runs: int, warmup: int, de
         return time_calls(lambda: net(x.to(device)).cpu(), runs, warmup)
 
 
-def _baseline_device(backend_name: str) -> str:
-    """Where the PyTorch baseline for a backend runs: on the GPU for the CUDA backend, else the CPU."""
-    return "cuda" if backend_name == "cuda" else "cpu"
+# `stylecast bench` with no --backends: torch among them only where it runs on a CUDA GPU
+EVERY_BACKEND = ("cuda", "torch", "openvino", "openvino:bf16", "cpu")
 
 
-def _open_for_bench(model: Path, name: str) -> Backend:
-    """A backend by name as `--backend` takes it, or ``openvino:PRECISION`` to time one precision."""
+def _label(backend: Backend) -> str:
+    """A backend's name in the table; PyTorch says its device, as it runs on either."""
+    device = getattr(backend, "device", None)
+    return f"torch-{device.type}" if backend.name == "torch" and device is not None else backend.name
+
+
+def _baseline_device(label: str) -> str:
+    """Where the PyTorch baseline for a backend runs: on the GPU for the GPU backends, else the CPU."""
+    return "cuda" if label in ("cuda", "torch-cuda") else "cpu"
+
+
+def _open_for_bench(model: Path, name: str, every: bool = False) -> Backend:
+    """A backend by name as `--backend` takes it, or ``openvino:PRECISION`` to time one precision.
+
+    With ``every`` (no --backends given) torch is only opened on a GPU: on the CPU it is the baseline again.
+    """
+    if name == "torch" and every:
+        from stylecast.realtime.backends import open_torch
+
+        if not Path(model).is_file():
+            raise StylecastError(f"style model not found: {model}")
+        return open_torch(Path(model), required=False).backend
     if ":" not in name:
         return open_backend(model, (name,)).backend
     runtime, precision = name.split(":", 1)
@@ -120,15 +139,15 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
     seen: set[tuple[str, str]] = set()
     for name in backends:
         try:
-            backend = _open_for_bench(model, name)
+            backend = _open_for_bench(model, name, every=tuple(backends) == EVERY_BACKEND)
         except StylecastError as e:
             print(f"skipping {name}: {e}")
             continue
-        precision = getattr(backend, "precision", "fp32")
-        if (backend.name, precision) in seen:
+        precision, label = getattr(backend, "precision", "fp32"), _label(backend)
+        if (label, precision) in seen:
             continue  # e.g. openvino:bf16 where plain openvino already chose bf16
-        seen.add((backend.name, precision))
-        devices.add(_baseline_device(backend.name))
+        seen.add((label, precision))
+        devices.add(_baseline_device(label))
         if backend.card:
             width, design, bottleneck = backend.card.width, backend.card.design, backend.card.bottleneck
         stylize = Stylizer(backend)
@@ -136,7 +155,7 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
         for w, h in sizes:
             frame = _frame(w, h)  # frame in, frame out: host conversions count (on a GPU they are in the graph)
             med, p90 = time_calls(lambda: stylize(frame), runs, warmup)
-            results.append(Timing(backend.name, precision, f"{w}x{h}", med, p90, 1000 / med, psnr_db=quality))
+            results.append(Timing(label, precision, f"{w}x{h}", med, p90, 1000 / med, psnr_db=quality))
     if baseline:
         for device in sorted(devices or {"cpu"}):
             label = "pytorch-eager" if device == "cpu" else f"pytorch-{device}"

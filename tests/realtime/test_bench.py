@@ -111,3 +111,19 @@ def test_the_pytorch_baseline_is_the_same_network_as_the_style(monkeypatch, tmp_
     rows = bench.bench_backends(path, ["cpu"], [(64, 48)], runs=2, warmup=0)
     assert built and built[0][-1] == 8
     assert {r.backend for r in rows} == {"cpu", "pytorch-eager"} and all(r.speedup for r in rows)
+
+
+def test_torch_is_timed_by_name_and_left_out_of_the_default_list_without_a_gpu(tiny_model, monkeypatch, capsys):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    import stylecast.realtime.backends as backends
+    from stylecast.realtime import bench
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(backends, "_torch_may_see_a_gpu", lambda: True)
+    rows = bench_backends(tiny_model, ("torch",), [(64, 48)], runs=2, warmup=1, baseline=False)
+    assert [(r.backend, r.precision) for r in rows] == [("torch-cpu", "fp32")]
+    assert rows[0].psnr_db is None or rows[0].psnr_db > 50  # the same network as the file
+    rows = bench_backends(tiny_model, bench.EVERY_BACKEND, [(64, 48)], runs=2, warmup=1, baseline=False)
+    assert "torch-cpu" not in {r.backend for r in rows} and "cpu" in {r.backend for r in rows}
+    assert "skipping torch: torch backend skipped: torch sees no CUDA GPU" in capsys.readouterr().out

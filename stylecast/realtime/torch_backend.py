@@ -1,0 +1,137 @@
+"""PyTorch as a runtime: a style's ONNX file turned back into its network and run on a CUDA GPU.
+
+Why a second GPU runtime: many GPU users have PyTorch with CUDA but onnxruntime's CPU build (the
+two onnxruntime wheels overwrite each other), and the early H100 run put onnxruntime's CUDA
+provider at 16 ms a frame at 1080p for the full-width net, short of 200 fps. PyTorch reaches the
+same GPU with cuDNN's autotuned convolutions, fp16 on channels_last tensors (the layout tensor
+cores read) and a CUDA graph per frame size, so a frame costs one replay and no launch gaps.
+``benchmarks/gpu_check.sh`` times both side by side.
+
+The network is the one in the file: ``load_onnx_net`` recovers it exactly from the weights, in the
+same faster form export wrote. Frames cross the bus as uint8 (as with onnxruntime's frame graph)
+and the conversions run on the device, with the same clamp and round half to even as ``postprocess``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from stylecast.contract import parse_metadata
+from stylecast.errors import StylecastError
+
+PRECISIONS = ("fp32", "fp16", "bf16")
+
+
+class TorchBackend:
+    """A style model on ``device`` ("cuda" or "cpu") in ``precision``; on CUDA with a CUDA graph per frame size."""
+
+    name = "torch"
+    takes_frames = True
+
+    def __init__(self, model_path: Path, device: str = "cuda", precision: str = "fp16", cuda_graphs: bool = True) -> None:
+        import onnx
+        import torch
+
+        from stylecast.export.onnx import load_onnx_net
+        from stylecast.models.inference import inference_form
+
+        if precision not in PRECISIONS:
+            raise StylecastError(f"unknown torch precision {precision!r}: use {', '.join(PRECISIONS)}")
+        if device == "cuda" and not torch.cuda.is_available():
+            raise StylecastError("torch sees no CUDA GPU")
+        net, self.card = load_onnx_net(Path(model_path))
+        props = {p.key: p.value for p in onnx.load(str(model_path)).metadata_props}
+        self.contract, _ = parse_metadata(props)
+        self.device = torch.device(device)
+        self.precision = precision
+        self.providers = (f"{device} {precision}" + (" cuda-graphs" if device == "cuda" and cuda_graphs else ""),)
+        if device == "cuda":
+            torch.backends.cudnn.benchmark = True  # frame sizes repeat: each gets its fastest convolution once
+        self.net = inference_form(net).to(self.device, memory_format=torch.channels_last).eval()
+        self.cuda_graphs = cuda_graphs and device == "cuda"
+        self._graphs: dict[tuple[int, ...], tuple[object, object, object]] = {}
+        self.graph_error: str | None = None  # why a capture failed, if one did (frames then run eagerly)
+        low, high = self.contract.value_range
+        self._rescale = None if (low, high) == (0.0, 255.0) else (low, 255.0 / (high - low))
+
+    def _autocast(self):
+        import contextlib
+
+        import torch
+
+        if self.precision == "fp32":
+            return contextlib.nullcontext()
+        # cache_enabled=False: weight casts cached outside a CUDA graph capture are not valid inside it
+        return torch.autocast(self.device.type, dtype=getattr(torch, {"fp16": "float16", "bf16": "bfloat16"}[self.precision]),
+                              cache_enabled=False)
+
+    def _forward(self, x):
+        """NCHW float on 0-255 RGB (the contract's input) -> the network's NCHW float32 output."""
+        import torch
+
+        with self._autocast():
+            return self.net(x.contiguous(memory_format=torch.channels_last)).float()
+
+    def _paint(self, frame):
+        """(H, W, 3) uint8 BGR on the device -> (H, W, 3) uint8 BGR on the device."""
+        import torch
+
+        rgb = self.contract.channels == "RGB"
+        x = frame.permute(2, 0, 1)[None]
+        x = (x.flip(1) if rgb else x).float()
+        y = self._forward(x)
+        if self._rescale is not None:
+            low, scale = self._rescale
+            y = (y - low) * scale
+        y = y.clamp(0, 255).round().to(torch.uint8)[0]
+        return (y.flip(0) if rgb else y).permute(1, 2, 0).contiguous()
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(batch, np.float32)).to(self.device)
+            return self._forward(x).clamp(*self.contract.value_range).cpu().numpy()
+
+    def run_frame(self, frame: np.ndarray) -> np.ndarray:
+        import torch
+
+        host = torch.from_numpy(np.ascontiguousarray(frame))
+        if not self.cuda_graphs:
+            with torch.inference_mode():
+                return self._paint(host.to(self.device)).cpu().numpy()
+        graph = self._graphs.get(frame.shape) or self._capture(frame.shape)
+        if graph is None:
+            with torch.inference_mode():
+                return self._paint(host.to(self.device)).cpu().numpy()
+        replay, frame_in, painted = graph
+        frame_in.copy_(host)
+        replay()
+        return painted.cpu().numpy()  # a new host array each call: sinks and smoothing keep earlier frames
+
+    def _capture(self, shape: tuple[int, ...]):
+        """The whole frame path recorded once as a CUDA graph for this size; None (eager from then on) if it fails."""
+        import torch
+
+        if self.graph_error is not None:
+            return None
+        try:
+            frame_in = torch.zeros(shape, dtype=torch.uint8, device=self.device)
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.inference_mode(), torch.cuda.stream(side):
+                for _ in range(3):  # warm-up off the capture stream (also lets cuDNN pick its kernels)
+                    self._paint(frame_in)
+            torch.cuda.current_stream().wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.inference_mode(), torch.cuda.graph(graph):
+                painted = self._paint(frame_in)
+        except Exception as e:  # some builds or drivers cannot capture: eager frames are still right
+            self.graph_error = f"{type(e).__name__}: {str(e).splitlines()[0][:160]}" if str(e) else type(e).__name__
+            return None
+        self._graphs[shape] = entry = (graph.replay, frame_in, painted)
+        return entry
+
+    def parallel_runs(self) -> int:
+        return 1  # one set of graph buffers per size: frames take turns
