@@ -17,7 +17,8 @@ from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
 from stylecast.atomic import atomic_path
-from stylecast.contract import DEFAULT_CONTRACT, METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelContract, StyleCard
+from stylecast.contract import (DEFAULT_CONTRACT, METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelContract, StyleCard,
+                                parse_metadata)
 from stylecast.errors import StylecastError
 from stylecast.models.inference import inference_form
 from stylecast.models.transformer import TransformerNet
@@ -210,6 +211,12 @@ def load_onnx_net(path: Path) -> tuple[TransformerNet, StyleCard]:
 
     Lets a shipped style be fine-tuned or distilled without the training run that made it.
     """
+    net, card, _ = load_onnx_style(path)
+    return net, card
+
+
+def load_onnx_style(path: Path) -> tuple[TransformerNet, StyleCard, ModelContract]:
+    """``load_onnx_net`` plus the model contract from the same file (what a runtime needs to feed the net)."""
     from stylecast.models.inference import training_form
 
     path = Path(path)
@@ -237,4 +244,5 @@ def load_onnx_net(path: Path) -> tuple[TransformerNet, StyleCard]:
     for name, value in inference_form(net).state_dict().items():  # the round trip must give the file's weights back
         if not torch.allclose(value, weights[name], atol=2e-3 * float(weights[name].abs().max())):  # fp16 storage
             raise StylecastError(f"cannot recover the trainable form of {path}: {name} does not round-trip")
-    return net, card
+    contract, _ = parse_metadata(props)
+    return net, card, contract

@@ -285,7 +285,7 @@ def _cuda_frames_backend(model_path: Path, providers: tuple, fp16: bool) -> Onnx
                               precision="fp16" if fp16 else "fp32", takes_frames=True)
 
 
-def _open_cuda(model_path: Path) -> Choice:
+def _open_cuda(model_path: Path, named: bool = False) -> Choice:
     import onnxruntime as ort
 
     ok, why = _cuda_available()
@@ -360,7 +360,7 @@ def _int8_choice(model_path: Path) -> tuple["OpenVinoBackend | None", str]:
     return backend, "" if quality is None else f" ({quality:.1f} dB PSNR against f32)"
 
 
-def _open_openvino(model_path: Path) -> Choice:
+def _open_openvino(model_path: Path, named: bool = False) -> Choice:
     if not _has("openvino"):
         raise StylecastError("OpenVINO backend unavailable: pip install 'stylecast[openvino]'")
     int8, note = _int8_choice(model_path)
@@ -386,18 +386,18 @@ def _torch_may_see_a_gpu() -> bool:
     return not sys.platform.startswith("linux") or Path("/proc/driver/nvidia").exists()
 
 
-def open_torch(model_path: Path, required: bool = False) -> Choice:
+def _open_torch(model_path: Path, named: bool = False) -> Choice:
     """PyTorch on a CUDA GPU in fp16 (checked against fp32); on the CPU only when asked for by name."""
     if not (_has("torch") and _has("onnx")):
         raise StylecastError("torch backend unavailable: pip install torch onnx (or 'stylecast[train]')")
-    if not required and not _torch_may_see_a_gpu():
+    if not named and not _torch_may_see_a_gpu():
         raise StylecastError("torch backend skipped: no NVIDIA GPU driver loaded")
     import torch
 
     from stylecast.realtime.torch_backend import TorchBackend
 
     if not torch.cuda.is_available():
-        if not required:
+        if not named:
             raise StylecastError("torch backend skipped: torch sees no CUDA GPU")
         return Choice(TorchBackend(model_path, "cpu", "fp32"), "asked for; torch sees no CUDA GPU, so fp32 on the CPU "
                       "(openvino is faster there)")
@@ -412,13 +412,15 @@ def open_torch(model_path: Path, required: bool = False) -> Choice:
     return Choice(backend, why + "; uint8 frames in and out")
 
 
-def _open_cpu(model_path: Path) -> Choice:
+def _open_cpu(model_path: Path, named: bool = False) -> Choice:
     if not _has("onnxruntime"):
         raise StylecastError(f"no inference runtime found: {INSTALL_HINT}")
     return Choice(OnnxRuntimeBackend(model_path), "onnxruntime on the CPU")
 
 
-_OPENERS = {"cuda": _open_cuda, "torch": open_torch, "openvino": _open_openvino, "cpu": _open_cpu}
+# Each takes (model_path, named): named when the user asked for that backend alone. Only torch
+# differs then: it runs on the CPU only when named (anywhere else auto has faster choices).
+_OPENERS = {"cuda": _open_cuda, "torch": _open_torch, "openvino": _open_openvino, "cpu": _open_cpu}
 
 
 def backend_preference(choice: str) -> tuple[str, ...]:
@@ -426,10 +428,11 @@ def backend_preference(choice: str) -> tuple[str, ...]:
     return BACKEND_NAMES if choice == "auto" else (choice,)
 
 
-def open_backend(model_path: Path, prefer: tuple[str, ...] = BACKEND_NAMES) -> Choice:
+def open_backend(model_path: Path, prefer: tuple[str, ...] = BACKEND_NAMES, named: bool | None = None) -> Choice:
     """Open the first backend in ``prefer`` that works here; say which one and why.
 
-    With one name in ``prefer`` that backend is required and its absence is an error.
+    With one name in ``prefer`` that backend is required and its absence is an error. ``named``
+    (default: one name in ``prefer``) says the user asked for it by name, see ``_OPENERS``.
     """
     model_path = Path(model_path)
     if not model_path.is_file():
@@ -440,7 +443,7 @@ def open_backend(model_path: Path, prefer: tuple[str, ...] = BACKEND_NAMES) -> C
     skipped: list[str] = []
     for name in prefer:
         try:
-            choice = open_torch(model_path, required=True) if prefer == ("torch",) else _OPENERS[name](model_path)
+            choice = _OPENERS[name](model_path, len(prefer) == 1 if named is None else named)
         except StylecastError as e:
             if len(prefer) == 1 or "cannot load style model" in str(e):
                 raise

@@ -105,14 +105,8 @@ def _open_for_bench(model: Path, name: str, every: bool = False) -> Backend:
 
     With ``every`` (no --backends given) torch is only opened on a GPU: on the CPU it is the baseline again.
     """
-    if name == "torch" and every:
-        from stylecast.realtime.backends import open_torch
-
-        if not Path(model).is_file():
-            raise StylecastError(f"style model not found: {model}")
-        return open_torch(Path(model), required=False).backend
     if ":" not in name:
-        return open_backend(model, (name,)).backend
+        return open_backend(model, (name,), named=not every).backend
     runtime, precision = name.split(":", 1)
     if runtime != "openvino":
         raise StylecastError(f"only openvino takes a precision (openvino:int8, openvino:bf16, openvino:f32), not {name!r}")

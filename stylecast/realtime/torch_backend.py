@@ -7,7 +7,7 @@ same GPU with cuDNN's autotuned convolutions, fp16 on channels_last tensors (the
 cores read) and a CUDA graph per frame size, so a frame costs one replay and no launch gaps.
 ``benchmarks/gpu_check.sh`` times both side by side.
 
-The network is the one in the file: ``load_onnx_net`` recovers it exactly from the weights, in the
+The network is the one in the file: ``load_onnx_style`` recovers it exactly from the weights, in the
 same faster form export wrote. Frames cross the bus as uint8 (as with onnxruntime's frame graph)
 and the conversions run on the device, with the same clamp and round half to even as ``postprocess``.
 """
@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from stylecast.contract import parse_metadata
 from stylecast.errors import StylecastError
 
 PRECISIONS = ("fp32", "fp16", "bf16")
@@ -30,19 +29,16 @@ class TorchBackend:
     takes_frames = True
 
     def __init__(self, model_path: Path, device: str = "cuda", precision: str = "fp16", cuda_graphs: bool = True) -> None:
-        import onnx
         import torch
 
-        from stylecast.export.onnx import load_onnx_net
+        from stylecast.export.onnx import load_onnx_style
         from stylecast.models.inference import inference_form
 
         if precision not in PRECISIONS:
             raise StylecastError(f"unknown torch precision {precision!r}: use {', '.join(PRECISIONS)}")
         if device == "cuda" and not torch.cuda.is_available():
             raise StylecastError("torch sees no CUDA GPU")
-        net, self.card = load_onnx_net(Path(model_path))
-        props = {p.key: p.value for p in onnx.load(str(model_path)).metadata_props}
-        self.contract, _ = parse_metadata(props)
+        net, self.card, self.contract = load_onnx_style(Path(model_path))
         self.device = torch.device(device)
         self.precision = precision
         self.providers = (f"{device} {precision}" + (" cuda-graphs" if device == "cuda" and cuda_graphs else ""),)
@@ -98,10 +94,7 @@ class TorchBackend:
         import torch
 
         host = torch.from_numpy(np.ascontiguousarray(frame))
-        if not self.cuda_graphs:
-            with torch.inference_mode():
-                return self._paint(host.to(self.device)).cpu().numpy()
-        graph = self._graphs.get(frame.shape) or self._capture(frame.shape)
+        graph = (self._graphs.get(frame.shape) or self._capture(frame.shape)) if self.cuda_graphs else None
         if graph is None:
             with torch.inference_mode():
                 return self._paint(host.to(self.device)).cpu().numpy()

@@ -83,7 +83,7 @@ def test_gpu_rows_are_compared_with_pytorch_on_the_same_gpu(monkeypatch):
         def run(self, x):
             return x
 
-    monkeypatch.setattr(bench, "open_backend", lambda model, names: type("C", (), {"backend": FakeBackend(names[0])})())
+    monkeypatch.setattr(bench, "open_backend", lambda model, names, named=None: type("C", (), {"backend": FakeBackend(names[0])})())
     monkeypatch.setattr(bench, "style_picture", lambda model: None)
     rows = bench.bench_backends("m.onnx", ["cuda", "cpu"], [(32, 32)], runs=2, warmup=0)
     assert sorted(seen) == ["cpu", "cuda"]
