@@ -30,6 +30,16 @@ for p in photos:
     cv2.imwrite(f".gpudata/{p.stem}.jpg", cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
 EOF
   du -sh .whl .gpudata
+  # What the device tool sends: tracked and untracked-but-not-ignored files, plus the carry.
+  # Over its 64 MiB the call would fail on the device, after the start-up time is spent.
+  tree=$(git ls-files -co --exclude-standard -z | du -cb --files0-from=- | tail -1 | cut -f1)
+  carry=$(du -cb .whl .gpudata | tail -1 | cut -f1)
+  limit=$((64 * 1024 * 1024))
+  echo "to send: $((tree + carry)) bytes (tree $tree, carry $carry) of $limit"
+  if [ $((tree + carry)) -gt "$limit" ]; then
+    echo "too big for the device tool: carry fewer photos or styles" >&2
+    exit 1
+  fi
   exit 0
 fi
 
