@@ -16,6 +16,7 @@ Rows (ms per frame, median and p90, over the same random frame):
   torch fp16 graph     the fp16 forward captured once as a CUDA graph and replayed
   stylecast torch      a decoded frame to a painted frame through `--backend torch` (the file's own
                        network in its export form, fp16, uint8 frames, a CUDA graph per size)
+  stylecast inductor   the same frame path compiled by TorchInductor first (bench's torch:compile)
 Needs onnxruntime-gpu and a CUDA GPU; each row that cannot run says why and the rest go on.
 """
 from __future__ import annotations
@@ -120,19 +121,24 @@ def torch_rows(width: int, design: str, size: tuple[int, int], runs: int, bottle
     return rows
 
 
-def stylecast_torch_row(model: Path, size: tuple[int, int], runs: int) -> list[tuple[str, float, float]]:
+def stylecast_torch_rows(model: Path, size: tuple[int, int], runs: int) -> list[tuple[str, float, float]]:
     import torch
 
     from stylecast.realtime.stylizer import Stylizer
     from stylecast.realtime.torch_backend import TorchBackend
 
     w, h = size
-    backend = TorchBackend(model, "cuda", "fp16")
-    stylize, image = Stylizer(backend), np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
-    row = ("stylecast torch", *timed(lambda: stylize(image), runs, torch.cuda.synchronize))
-    if backend.graph_error:
-        print(f"stylecast torch: no CUDA graph ({backend.graph_error})")
-    return [row]
+    image = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    rows = []
+    for label, compiled in (("stylecast torch", False), ("stylecast inductor", True)):
+        backend = TorchBackend(model, "cuda", "fp16", compiled=compiled)
+        stylize = Stylizer(backend)
+        rows.append((label, *timed(lambda: stylize(image), runs, torch.cuda.synchronize)))
+        for problem in (backend.graph_error and f"no CUDA graph ({backend.graph_error})",
+                        backend.compile_error and f"not compiled ({backend.compile_error})"):
+            if problem:
+                print(f"{label}: {problem}")
+    return rows
 
 
 def cuda_graph(net, x) -> Callable[[], object]:
@@ -168,7 +174,7 @@ def main() -> None:
         rows = ort_rows(args.model, size, args.runs)
         try:
             rows += torch_rows(width, design, size, args.runs, bottleneck)
-            rows += stylecast_torch_row(args.model, size, args.runs)
+            rows += stylecast_torch_rows(args.model, size, args.runs)
         except Exception as e:
             print(f"torch: {type(e).__name__}: {e}")
         for label, med, p90 in rows:

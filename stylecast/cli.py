@@ -323,9 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "or (with --video) decode -> stylize -> encode on a real file.")
     p.add_argument("--model", help="style name or .onnx (default: the first bundled style)")
     p.add_argument("--sizes", default="640x480,1280x720,1920x1080", help="comma-separated WIDTHxHEIGHT list")
-    p.add_argument("--backends", default="all", help="comma-separated: cuda, torch, openvino, cpu, or openvino:int8|bf16|f32 for one OpenVINO "
-                                                         "precision (default: all that work, torch only on a CUDA GPU, "
-                                                         "and OpenVINO bf16 beside its int8)")
+    p.add_argument("--backends", default="all", help="comma-separated: cuda, torch, openvino, cpu, openvino:int8|bf16|f32 for one OpenVINO "
+                                                         "precision, or torch:compile for PyTorch through TorchInductor "
+                                                         "(compiles once per size first) (default: all that work, torch only "
+                                                         "on a CUDA GPU, and OpenVINO bf16 beside its int8)")
     p.add_argument("--runs", type=_positive_int, default=20, help="timed runs per measurement")
     p.add_argument("--no-baseline", action="store_true", help="skip the PyTorch eager fp32 baseline")
     p.add_argument("--no-smoothing", action="store_true", help="skip timing the --smooth ema/flow cost per frame")

@@ -386,8 +386,11 @@ def _torch_may_see_a_gpu() -> bool:
     return not sys.platform.startswith("linux") or Path("/proc/driver/nvidia").exists()
 
 
-def _open_torch(model_path: Path, named: bool = False) -> Choice:
-    """PyTorch on a CUDA GPU in fp16 (checked against fp32); on the CPU only when asked for by name."""
+def open_torch(model_path: Path, named: bool = False, compiled: bool = False) -> Choice:
+    """PyTorch on a CUDA GPU in fp16 (checked against fp32); on the CPU only when asked for by name.
+
+    ``compiled`` runs the frames through TorchInductor (see ``TorchBackend``); the fp32 reference stays eager.
+    """
     if not (_has("torch") and _has("onnx")):
         raise StylecastError("torch backend unavailable: pip install torch onnx (or 'stylecast[train]')")
     if not named and not _torch_may_see_a_gpu():
@@ -399,16 +402,18 @@ def _open_torch(model_path: Path, named: bool = False) -> Choice:
     if not torch.cuda.is_available():
         if not named:
             raise StylecastError("torch backend skipped: torch sees no CUDA GPU")
-        return Choice(TorchBackend(model_path, "cpu", "fp32"), "asked for; torch sees no CUDA GPU, so fp32 on the CPU "
-                      "(openvino is faster there)")
-    backend = TorchBackend(model_path, "cuda", "fp16")
+        return Choice(TorchBackend(model_path, "cpu", "fp32", compiled=compiled), "asked for; torch sees no CUDA GPU, "
+                      "so fp32 on the CPU (openvino is faster there)")
+    backend = TorchBackend(model_path, "cuda", "fp16", compiled=compiled)
     quality = _psnr(backend, TorchBackend(model_path, "cuda", "fp32", cuda_graphs=False), model_path)
     if quality is not None and quality < MIN_PSNR_DB:
-        return Choice(TorchBackend(model_path, "cuda", "fp32"), f"torch on {torch.cuda.get_device_name()}; fp32: fp16 gave "
+        return Choice(TorchBackend(model_path, "cuda", "fp32", compiled=compiled), f"torch on {torch.cuda.get_device_name()}; fp32: fp16 gave "
                       f"{quality:.1f} dB PSNR against fp32 (< {MIN_PSNR_DB:.0f})")
     why = f"torch on {torch.cuda.get_device_name()}; fp16" + ("" if quality is None else f" ({quality:.1f} dB PSNR against fp32)")
     if backend.graph_error is not None:
         why += f"; no CUDA graphs ({backend.graph_error})"
+    if backend.compile_error is not None:
+        why += f"; not compiled ({backend.compile_error})"
     return Choice(backend, why + "; uint8 frames in and out")
 
 
@@ -420,7 +425,7 @@ def _open_cpu(model_path: Path, named: bool = False) -> Choice:
 
 # Each takes (model_path, named): named when the user asked for that backend alone. Only torch
 # differs then: it runs on the CPU only when named (anywhere else auto has faster choices).
-_OPENERS = {"cuda": _open_cuda, "torch": _open_torch, "openvino": _open_openvino, "cpu": _open_cpu}
+_OPENERS = {"cuda": _open_cuda, "torch": open_torch, "openvino": _open_openvino, "cpu": _open_cpu}
 
 
 def backend_preference(choice: str) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from stylecast.errors import StylecastError
-from stylecast.realtime.backends import FULL_WIDTH, Backend, OpenVinoBackend, open_backend, psnr, style_picture
+from stylecast.realtime.backends import FULL_WIDTH, Backend, OpenVinoBackend, open_torch, open_backend, psnr, style_picture
 from stylecast.realtime.preprocess import preprocess
 from stylecast.realtime.stylizer import Stylizer
 
@@ -30,11 +30,11 @@ class Timing:
     def row(self) -> str:
         speed = f"{self.speedup:.1f}x" if self.speedup else "-"
         psnr = "-" if self.psnr_db is None else ("inf" if self.psnr_db == float("inf") else f"{self.psnr_db:.1f}")
-        return (f"{self.backend:<16}{self.precision:<10}{self.size:<11}{self.median_ms:>9.1f}{self.p90_ms:>9.1f}"
+        return (f"{self.backend:<20}{self.precision:<10}{self.size:<11}{self.median_ms:>9.1f}{self.p90_ms:>9.1f}"
                 f"{self.fps:>8.1f}{speed:>9}{psnr:>9}")
 
 
-HEADER = f"{'backend':<16}{'precision':<10}{'size':<11}{'median ms':>9}{'p90 ms':>9}{'fps':>8}{'vs torch':>9}{'PSNR dB':>9}"
+HEADER = f"{'backend':<20}{'precision':<10}{'size':<11}{'median ms':>9}{'p90 ms':>9}{'fps':>8}{'vs torch':>9}{'PSNR dB':>9}"
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
@@ -90,28 +90,34 @@ EVERY_BACKEND = ("cuda", "torch", "openvino", "openvino:bf16", "cpu")
 
 
 def _label(backend: Backend) -> str:
-    """A backend's name in the table; PyTorch says its device, as it runs on either."""
+    """A backend's name in the table; PyTorch says its device, as it runs on either, and if Inductor compiled it."""
     device = getattr(backend, "device", None)
-    return f"torch-{device.type}" if backend.name == "torch" and device is not None else backend.name
+    if backend.name != "torch" or device is None:
+        return backend.name
+    return f"torch-{device.type}" + ("-inductor" if getattr(backend, "compiled", False) else "")
 
 
 def _baseline_device(label: str) -> str:
     """Where the PyTorch baseline for a backend runs: on the GPU for the GPU backends, else the CPU."""
-    return "cuda" if label in ("cuda", "torch-cuda") else "cpu"
+    return "cuda" if label == "cuda" or label.startswith("torch-cuda") else "cpu"
 
 
 def _open_for_bench(model: Path, name: str, every: bool = False) -> Backend:
-    """A backend by name as `--backend` takes it, or ``openvino:PRECISION`` to time one precision.
+    """A backend by name as `--backend` takes it, ``openvino:PRECISION`` to time one precision, or
+    ``torch:compile`` for PyTorch through TorchInductor.
 
     With ``every`` (no --backends given) torch is only opened on a GPU: on the CPU it is the baseline again.
     """
     if ":" not in name:
         return open_backend(model, (name,), named=not every).backend
     runtime, precision = name.split(":", 1)
-    if runtime != "openvino":
-        raise StylecastError(f"only openvino takes a precision (openvino:int8, openvino:bf16, openvino:f32), not {name!r}")
+    if runtime not in ("openvino", "torch") or (runtime == "torch" and precision != "compile"):
+        raise StylecastError(f"only openvino takes a precision (openvino:int8, openvino:bf16, openvino:f32), "
+                             f"and torch takes torch:compile, not {name!r}")
     if not Path(model).is_file():
         raise StylecastError(f"style model not found: {model}")
+    if runtime == "torch":
+        return open_torch(Path(model), named=True, compiled=True).backend
     try:
         return OpenVinoBackend(model, precision)
     except ImportError as e:

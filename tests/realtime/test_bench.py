@@ -127,3 +127,18 @@ def test_torch_is_timed_by_name_and_left_out_of_the_default_list_without_a_gpu(t
     rows = bench_backends(tiny_model, bench.EVERY_BACKEND, [(64, 48)], runs=2, warmup=1, baseline=False)
     assert "torch-cpu" not in {r.backend for r in rows} and "cpu" in {r.backend for r in rows}
     assert "skipping torch: torch backend skipped: torch sees no CUDA GPU" in capsys.readouterr().out
+
+
+def test_torch_compile_is_timed_beside_eager_torch(tiny_model, monkeypatch, capsys):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    rows = bench_backends(tiny_model, ("torch", "torch:compile"), [(64, 48)], runs=2, warmup=1)
+    assert [(r.backend, r.precision) for r in rows] == [("torch-cpu", "fp32"), ("torch-cpu-inductor", "fp32"),
+                                                        ("pytorch-eager", "fp32")]
+    assert all(r.speedup for r in rows)  # both compared with the CPU baseline
+    assert rows[1].psnr_db is None or rows[1].psnr_db > 50
+    rows = bench_backends(tiny_model, ("cpu", "torch:fast"), [(64, 48)], runs=1, warmup=0, baseline=False)
+    assert [r.backend for r in rows] == ["cpu"]
+    assert "skipping torch:fast: only openvino takes a precision" in capsys.readouterr().out

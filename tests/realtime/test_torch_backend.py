@@ -50,6 +50,42 @@ def test_each_torch_frame_is_a_new_array(shipped_style, photo_bgr):
     assert not np.array_equal(first, second)
 
 
+def test_inductor_paints_what_eager_torch_paints(tiny_model, photo_bgr):
+    frame = np.ascontiguousarray(photo_bgr[:61, :83])  # odd sides, as a camera of any size gives
+    eager = Stylizer(TorchBackend(tiny_model, "cpu", "fp32"))(frame)
+    backend = TorchBackend(tiny_model, "cpu", "fp32", compiled=True)
+    painted = Stylizer(backend)(frame)
+    assert backend.compile_error is None and "inductor" in backend.providers[0]
+    assert np.abs(painted.astype(int) - eager).max() <= 1  # fused kernels sum in another order, nothing more
+    assert psnr(painted, eager) > 60
+
+
+def test_inductor_that_cannot_compile_paints_eagerly_and_says_why(tiny_model, shipped_style, photo_bgr, monkeypatch):
+    def no_compiler(fn, **options):
+        def fails(*args):
+            raise RuntimeError("Compiler: cc not found\nmore lines")
+        return fails
+
+    monkeypatch.setattr(torch, "compile", no_compiler)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    frame = np.ascontiguousarray(photo_bgr[:64, :96])
+    choice = backends.open_torch(tiny_model, named=True, compiled=True)
+    painted = Stylizer(choice.backend)(frame)
+    assert choice.backend.compile_error == "RuntimeError: Compiler: cc not found"
+    assert np.array_equal(painted, Stylizer(TorchBackend(tiny_model, "cpu", "fp32"))(frame))
+    # the reason is written when the backend opens: on a GPU the fp16 check on the style's picture compiles first
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a: "Pretend GPU")
+    monkeypatch.setattr(backends, "_torch_may_see_a_gpu", lambda: True)
+
+    class OnCpu(TorchBackend):
+        def __init__(self, model_path, device="cuda", precision="fp16", cuda_graphs=True, compiled=False):
+            super().__init__(model_path, "cpu", "fp32", cuda_graphs=False, compiled=compiled)
+
+    monkeypatch.setattr("stylecast.realtime.torch_backend.TorchBackend", OnCpu)
+    assert "not compiled (RuntimeError: Compiler: cc not found)" in backends.open_torch(shipped_style.model, compiled=True).reason
+
+
 def test_torch_by_name_runs_on_the_cpu_and_says_so(shipped_style, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     choice = open_backend(shipped_style.model, ("torch",))
@@ -84,7 +120,7 @@ def test_torch_fp16_falls_back_to_fp32_when_quality_is_short(shipped_style, monk
     built = []
 
     class OnCpu(TorchBackend):
-        def __init__(self, model_path, device="cuda", precision="fp16", cuda_graphs=True):
+        def __init__(self, model_path, device="cuda", precision="fp16", cuda_graphs=True, compiled=False):
             built.append(precision)
             super().__init__(model_path, "cpu", "bf16" if precision == "fp16" else precision, cuda_graphs=False)
 
@@ -113,4 +149,16 @@ def test_cuda_graph_frames_match_eager_fp32(shipped_style, photo_bgr):
     kept = first.copy()
     stylize(frame[::-1].copy())  # a replay writes the same device buffer: the host copy must not change
     assert np.array_equal(first, kept)
+    assert np.array_equal(stylize(frame), first)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_inductor_frames_in_a_cuda_graph_match_eager_fp32(shipped_style, photo_bgr):
+    frame = cv2.resize(photo_bgr, (640, 480))
+    eager = Stylizer(TorchBackend(shipped_style.model, "cuda", "fp32", cuda_graphs=False))(frame)
+    backend = TorchBackend(shipped_style.model, "cuda", "fp16", compiled=True)
+    stylize = Stylizer(backend)
+    first = stylize(frame)
+    assert backend.compile_error is None and backend.graph_error is None and len(backend._graphs) == 1
+    assert psnr(first, eager) >= 35
     assert np.array_equal(stylize(frame), first)
