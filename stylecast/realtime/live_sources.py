@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -23,6 +24,24 @@ class Granted:
     fps: float
 
 
+@contextmanager
+def _quiet_probing(quiet: bool) -> Iterator[None]:
+    """OpenCV's own log silenced while it tries camera backends for an index.
+
+    A missing camera index makes each capture backend print warnings (about fifteen lines, one an
+    ERROR) before ours, which already lists the video devices there are. A stream URL keeps the
+    log: FFmpeg's lines say why a stream failed (refused, not found, bad codec).
+    """
+    if not quiet:
+        yield
+        return
+    previous = cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
+
+
 class CameraSource:
     """An OpenCV capture: a camera index, a /dev/videoN path, or a network stream URL."""
 
@@ -33,10 +52,11 @@ class CameraSource:
 
     def __enter__(self) -> "CameraSource":
         tried = [str(self.device)]
-        cap = cv2.VideoCapture(self.device)
-        if not cap.isOpened() and isinstance(self.device, int):
-            cap = cv2.VideoCapture(self.device, cv2.CAP_V4L2)
-            tried.append(f"{self.device} via V4L2")
+        with _quiet_probing(isinstance(self.device, int)):
+            cap = cv2.VideoCapture(self.device)
+            if not cap.isOpened() and isinstance(self.device, int):
+                cap = cv2.VideoCapture(self.device, cv2.CAP_V4L2)
+                tried.append(f"{self.device} via V4L2")
         if not cap.isOpened():
             cameras = sorted(str(p) for p in Path("/dev").glob("video*"))
             raise StylecastError(f"cannot open camera/stream {', '.join(tried)}; video devices here: "

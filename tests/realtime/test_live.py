@@ -234,10 +234,16 @@ def test_virtual_camera_gets_frames_and_explains_a_missing_device():
         VirtualCameraSink(width=64, height=48, fps=30, camera_factory=no_device).__enter__()
 
 
-def test_missing_camera_says_what_was_tried():
+def test_missing_camera_says_what_was_tried(capfd):
+    import cv2
+
+    level = cv2.utils.logging.getLogLevel()
     with pytest.raises(StylecastError, match=r"cannot open camera/stream 9.*--source FILE"):
         with CameraSource("9"):
             pass
+    # ours is the one message: OpenCV's warnings from each backend it probed stay out of the way
+    assert capfd.readouterr().err == ""
+    assert cv2.utils.logging.getLogLevel() == level
 
 
 def test_latest_frame_drops_stale_frames():
