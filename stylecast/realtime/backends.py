@@ -407,8 +407,9 @@ def open_torch(model_path: Path, named: bool = False, compiled: bool = False) ->
     backend = TorchBackend(model_path, "cuda", "fp16", compiled=compiled)
     quality = _psnr(backend, TorchBackend(model_path, "cuda", "fp32", cuda_graphs=False), model_path)
     if quality is not None and quality < MIN_PSNR_DB:
-        return Choice(TorchBackend(model_path, "cuda", "fp32", compiled=compiled), f"torch on {torch.cuda.get_device_name()}; fp32: fp16 gave "
-                      f"{quality:.1f} dB PSNR against fp32 (< {MIN_PSNR_DB:.0f})")
+        return Choice(TorchBackend(model_path, "cuda", "fp32", compiled=compiled),
+                      f"torch on {torch.cuda.get_device_name()}; fp32: fp16 gave {quality:.1f} dB PSNR against fp32 "
+                      f"(< {MIN_PSNR_DB:.0f})")
     why = f"torch on {torch.cuda.get_device_name()}; fp16" + ("" if quality is None else f" ({quality:.1f} dB PSNR against fp32)")
     if backend.graph_error is not None:
         why += f"; no CUDA graphs ({backend.graph_error})"

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from stylecast.errors import StylecastError
-from stylecast.realtime.backends import FULL_WIDTH, Backend, OpenVinoBackend, open_torch, open_backend, psnr, style_picture
+from stylecast.realtime.backends import FULL_WIDTH, Backend, OpenVinoBackend, open_backend, open_torch, psnr, style_picture
 from stylecast.realtime.preprocess import preprocess
 from stylecast.realtime.stylizer import Stylizer
 
