@@ -543,6 +543,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stylecast: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`stylecast styles | head`): stop quietly, as a tool ended by SIGPIPE does;
+        # stdout goes to devnull so the interpreter's final flush does not raise the same error again
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -199,3 +199,15 @@ def test_live_streams_from_the_command_line(tmp_path, capsys):
     code, _, err = _run(capsys, "live", "--source", clip, "-s", "cafe_terrace_rt", "--sink", "file", "--record",
                         tmp_path / "cpu.mp4", "--backend", "cpu", "--streams", "2", "--duration", "2")
     _assert_clean_failure(code, err, tmp_path, "only the OpenVINO backend")
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly():
+    """`stylecast styles | head -1`: the pipe closes before stylecast has written; no traceback follows."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-m", "stylecast", "styles"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()  # before the interpreter has even started: every write meets a closed pipe
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 141
+    assert err == ""
