@@ -57,6 +57,17 @@ def test_not_an_image(capsys, tmp_path, tiny_model):
     assert not (tmp_path / "o.jpg").exists()
 
 
+def test_a_painting_given_as_the_style_says_how_to_make_a_style_of_it(capsys, tmp_path, photo_path, painting_path):
+    code, _, err = _run(capsys, "image", photo_path, "-s", painting_path, "-o", tmp_path / "o.jpg")
+    _assert_clean_failure(code, err, tmp_path, f"{painting_path} is a picture, not a style")
+    assert f"stylecast train --style {painting_path}" in err and f"stylecast paint PHOTO {painting_path}" in err
+    assert not (tmp_path / "o.jpg").exists()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a network")
+    with pytest.raises(StylecastError, match="is not a style model: give a bundled style name"):
+        resolve_style(str(notes))
+
+
 def test_unknown_style_suggests_the_closest(tmp_path, tiny_model):
     shutil.copy(tiny_model, tmp_path / "cafe_terrace.onnx")
     with pytest.raises(StylecastError, match="Did you mean 'cafe_terrace'"):

@@ -45,6 +45,8 @@ def resolve_style(spec: str, folder: Path = STYLES_DIR) -> Path:
     if path.suffix.lower() == ".onnx" or path.exists():
         if not path.is_file():
             raise StylecastError(f"style model not found: {path}")
+        if path.suffix.lower() != ".onnx":
+            raise StylecastError(_not_a_model(path))
         return path
     names = [s.name for s in bundled_styles(folder)]
     if spec in names:
@@ -52,3 +54,12 @@ def resolve_style(spec: str, folder: Path = STYLES_DIR) -> Path:
     close = difflib.get_close_matches(spec, names, n=1, cutoff=0.5)
     hint = f" Did you mean '{close[0]}'?" if close else ""
     raise StylecastError(f"unknown style '{spec}'.{hint} Bundled styles: {', '.join(names) or 'none'} (see 'stylecast styles')")
+
+
+def _not_a_model(path: Path) -> str:
+    """What to say when -s names a file that is not a style model, most likely the painting itself."""
+    if path.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"):
+        return (f"{path} is a picture, not a style: a style is a network trained on a painting (.onnx). "
+                f"Train one from it with 'stylecast train --style {path} --data PHOTOS --out runs/NAME', or paint "
+                f"a single still with 'stylecast paint PHOTO {path} -o OUT.png'")
+    return f"{path} is not a style model: give a bundled style name (see 'stylecast styles') or an .onnx file"
