@@ -29,6 +29,7 @@ import numpy as np
 
 from stylecast.realtime.bench import parse_sizes, time_calls
 from stylecast.realtime.gpu_model import fp16_compute_model, gpu_frame_model
+from stylecast.realtime.torch_backend import short_reason
 
 
 def timed(fn: Callable[[], object], runs: int, sync: Callable[[], None] = lambda: None) -> tuple[float, float]:
@@ -96,7 +97,7 @@ def ort_rows(model: Path, size: tuple[int, int], runs: int) -> list[tuple[str, f
         try:
             rows.append((label, *timed(make(), runs)))
         except Exception as e:  # one variant failing (e.g. CUDA graphs) must not hide the others
-            print(f"{label}: {type(e).__name__}: {str(e).splitlines()[0][:160]}")
+            print(f"{label}: {short_reason(e)}")
     return rows
 
 
@@ -117,7 +118,7 @@ def torch_rows(width: int, design: str, size: tuple[int, int], runs: int, bottle
         try:
             rows.append(("torch fp16 graph", *timed(cuda_graph(net_cl, x_cl), runs, torch.cuda.synchronize)))
         except Exception as e:  # capture can fail on some torch builds; the other rows stand
-            print(f"torch fp16 graph: {type(e).__name__}: {str(e).splitlines()[0][:160]}")
+            print(f"torch fp16 graph: {short_reason(e)}")
     return rows
 
 

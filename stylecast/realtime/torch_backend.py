@@ -102,7 +102,7 @@ class TorchBackend:
             try:
                 return self._compiled_paint(frame)
             except Exception as e:  # no C++ compiler or Triton, an unsupported op: eager frames are still right
-                self.compile_error = _why(e)
+                self.compile_error = short_reason(e)
                 self._compiled_paint = None
         return self._paint(frame)
 
@@ -144,7 +144,7 @@ class TorchBackend:
             with torch.inference_mode(), torch.cuda.graph(graph):
                 painted = self._painted(frame_in)
         except Exception as e:  # some builds or drivers cannot capture: eager frames are still right
-            self.graph_error = _why(e)
+            self.graph_error = short_reason(e)
             return None
         self._graphs[shape] = entry = (graph.replay, frame_in, painted)
         return entry
@@ -153,7 +153,7 @@ class TorchBackend:
         return 1  # one set of graph buffers per size: frames take turns
 
 
-def _why(error: Exception) -> str:
+def short_reason(error: Exception) -> str:
     """An exception as one short line for a backend's reason."""
     text = str(error).strip()
     return f"{type(error).__name__}: {text.splitlines()[0][:160]}" if text else type(error).__name__
