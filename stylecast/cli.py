@@ -82,6 +82,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from stylecast.realtime import bench
     from stylecast.styles import default_style, resolve_style
 
+    if getattr(args, "bench_what", None) == "styles":
+        from stylecast.realtime.backends import backend_preference
+        from stylecast.realtime.live_sources import parse_size
+        from stylecast.styles import bundled_styles
+
+        models = [resolve_style(s) for s in args.style] if args.style else [s.model for s in bundled_styles()]
+        if not models:
+            raise StylecastError("no bundled styles found: give -s MODEL.onnx")
+        speeds = bench.bench_styles(models, parse_size(args.size), backend_preference(args.backend), args.runs,
+                                    camera_fps=args.fps, progress=not args.json)
+        if args.json:
+            print(json.dumps([s.__dict__ for s in speeds], indent=2))
+        else:
+            print(f"each style from decoded frame to painted frame at {args.size}, with the backend {args.backend} picks "
+                  f"(no decoding, smoothing or display: 'stylecast bench live SOURCE --model STYLE' times the whole loop)")
+            print(bench.style_header(args.fps))
+            print("\n".join(s.row() for s in speeds))
+        return 0
     model = resolve_style(args.model) if args.model else default_style()
     if getattr(args, "bench_what", None) in ("video", "live"):
         if args.bench_what == "video":
@@ -154,8 +172,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
             trained += f", fine-tuned from a network trained {t['parent_steps']} steps"
         if t.get("averaged_from"):
             trained += "; weights averaged from " + " + ".join(f"{a['run']} ({100 * a['share']:.0f}%)" for a in t["averaged_from"])
-        network = f"width {card.width} {card.design}" + (f" bottleneck {card.bottleneck}" if card.bottleneck else "")
-        print(f"{s.name}\t{network}\t{card.style_source or card.style_image} [{card.style_license or 'license unknown'}]\n\ttrained: {trained}\n\tmodel: {s.model}")
+        print(f"{s.name}\t{card.network}\t{card.style_source or card.style_image} [{card.style_license or 'license unknown'}]\n\ttrained: {trained}\n\tmodel: {s.model}")
     return 0
 
 
@@ -318,9 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backend(p)
     p.set_defaults(func=cmd_video)
 
-    p = sub.add_parser("bench", help="measure speed per backend and frame size, or end to end on a video",
-                       description="Time the style network per backend and size against PyTorch eager fp32, "
-                                   "or (with --video) decode -> stylize -> encode on a real file.")
+    p = sub.add_parser("bench", help="measure speed per backend and frame size, end to end, or of every style",
+                       description="Time the style network per backend and size against PyTorch eager fp32; "
+                                   "'bench video' decodes, stylizes and encodes a real file, 'bench live' runs the live "
+                                   "loop, and 'bench styles' times every bundled style to show which are live here.")
     p.add_argument("--model", help="style name or .onnx (default: the first bundled style)")
     p.add_argument("--sizes", default="640x480,1280x720,1920x1080", help="comma-separated WIDTHxHEIGHT list")
     p.add_argument("--backends", default="all", help="comma-separated: cuda, torch, openvino, cpu, openvino:int8|bf16|f32 for one OpenVINO "
@@ -334,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=BACKEND_CHOICES, default="auto", help=argparse.SUPPRESS)
     p.add_argument("--max-side", type=_positive_int, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_bench)
-    bench_sub = p.add_subparsers(dest="bench_what", metavar="[video IN | live SOURCE]")
+    bench_sub = p.add_subparsers(dest="bench_what", metavar="[video IN | live SOURCE | styles]")
     v = bench_sub.add_parser("video", help="end-to-end fps on a real video, split into decode/stylize/encode",
                              description="Decode -> stylize -> encode a real file and report where the time goes.")
     v.add_argument("video", type=Path, metavar="IN")
@@ -354,6 +372,16 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--smooth", choices=("off", "ema", "flow"), default="flow")
     v.add_argument("--streams", type=_positive_int, default=1, metavar="N", help="frames stylized at once, as stylecast live --streams")
     v.add_argument("--model", default=argparse.SUPPRESS, help="style name or .onnx")
+    v.add_argument("--backend", choices=BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
+    v.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+    v = bench_sub.add_parser("styles", help="every bundled style timed on this machine, fastest first: which ones are live here",
+                             description="Time each bundled style (or each -s) from decoded frame to painted frame, with the "
+                                         "backend stylecast live would pick, fastest first, and say which keep up with a "
+                                         "camera at --fps. Pick a style for 'stylecast live' from the top of the list.")
+    v.add_argument("-s", "--style", action="append", help="style name or .onnx; repeat for several (default: all bundled)")
+    v.add_argument("--size", default="640x480", metavar="WxH", help="frame size (default 640x480)")
+    v.add_argument("--fps", type=float, default=30.0, help="camera rate a style must keep up with (default 30)")
+    v.add_argument("--runs", type=_positive_int, default=argparse.SUPPRESS, help="timed runs per style (default 20)")
     v.add_argument("--backend", choices=BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
     v.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
 

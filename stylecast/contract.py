@@ -61,6 +61,11 @@ class StyleCard:
     training: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def network(self) -> str:
+        """The network in a few words, e.g. 'width 32 shuffle bottleneck 64'."""
+        return f"width {self.width} {self.design}" + (f" bottleneck {self.bottleneck}" if self.bottleneck else "")
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 

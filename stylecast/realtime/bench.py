@@ -172,6 +172,49 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
     return [Timing(**{**asdict(t), "speedup": speedup(t)}) for t in results]
 
 
+@dataclass(frozen=True)
+class StyleSpeed:
+    """One style's frame-to-frame time with the backend ``stylecast live`` would pick for it."""
+
+    style: str
+    network: str
+    backend: str
+    size: str
+    median_ms: float
+    p90_ms: float
+    fps: float
+    keeps_up: bool  # its frames take less than one period of the camera rate asked about
+
+    def row(self) -> str:
+        return (f"{self.style:<26}{self.network:<31}{self.backend:<16}{self.median_ms:>9.1f}{self.p90_ms:>9.1f}"
+                f"{self.fps:>8.1f}  {'yes' if self.keeps_up else 'no'}")
+
+
+def style_header(camera_fps: float) -> str:
+    return f"{'style':<26}{'network':<31}{'backend':<16}{'median ms':>9}{'p90 ms':>9}{'fps':>8}  {camera_fps:g} fps?"
+
+
+def bench_styles(models: Sequence[Path], size: tuple[int, int], prefer: tuple[str, ...], runs: int = 20,
+                 warmup: int = 3, camera_fps: float = 30.0, progress: bool = True) -> list[StyleSpeed]:
+    """Each style timed as live runs it (auto's backend, the int8 copy where it passes), fastest first:
+    which styles this machine can paint at the camera's rate."""
+    from tqdm import tqdm
+
+    w, h = size
+    if w < 1 or h < 1 or camera_fps <= 0:
+        raise StylecastError(f"need a frame size and a camera rate above 0, not {w}x{h} at {camera_fps:g} fps")
+    frame = _frame(w, h)
+    speeds = []
+    for model in tqdm(models, unit="style", desc="timing styles", disable=not progress, leave=False, dynamic_ncols=True):
+        backend = open_backend(Path(model), prefer).backend
+        stylize = Stylizer(backend)
+        med, p90 = time_calls(lambda: stylize(frame), runs, warmup)
+        speeds.append(StyleSpeed(Path(model).stem, backend.card.network if backend.card else "-",
+                                 f"{_label(backend)} {getattr(backend, 'precision', 'fp32')}", f"{w}x{h}", med, p90,
+                                 1000 / med, med <= 1000 / camera_fps))
+    return sorted(speeds, key=lambda s: s.median_ms)
+
+
 def moving_pair(w: int, h: int, photo: np.ndarray | None, shift: tuple[int, int] = (3, 2)) -> tuple[np.ndarray, np.ndarray]:
     """Two frames of a small camera pan over a real picture (noise would make flow look slower than it is)."""
     import cv2

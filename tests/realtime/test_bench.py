@@ -142,3 +142,36 @@ def test_torch_compile_is_timed_beside_eager_torch(tiny_model, monkeypatch, caps
     rows = bench_backends(tiny_model, ("cpu", "torch:fast"), [(64, 48)], runs=1, warmup=0, baseline=False)
     assert [r.backend for r in rows] == ["cpu"]
     assert "skipping torch:fast: only openvino takes a precision" in capsys.readouterr().out
+
+
+def test_bench_styles_times_each_style_as_live_runs_it_fastest_first(tiny_model, monkeypatch, capsys):
+    """Real bundled styles at a small size: each row names the style, its network (from its card)
+    and the backend it ran on; rows come fastest first and 'keeps up' follows from the time."""
+    from stylecast import styles
+
+    shipped = {s.name: s for s in styles.bundled_styles()}
+    if not {"cafe_terrace_rt", "starry_night_lite_rt"} <= set(shipped):
+        pytest.skip("the bundled real-time styles are missing")
+    assert main(["bench", "styles", "-s", "starry_night_lite_rt", "-s", "cafe_terrace_rt", "-s", str(tiny_model),
+                 "--size", "96x64", "--runs", "2", "--backend", "cpu", "--fps", "1000", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert sorted(r["style"] for r in rows) == sorted(["starry_night_lite_rt", "cafe_terrace_rt", tiny_model.stem])
+    assert [r["median_ms"] for r in rows] == sorted(r["median_ms"] for r in rows)
+    from stylecast.realtime.backends import OnnxRuntimeBackend
+
+    for r in rows:
+        card = shipped[r["style"]].card if r["style"] in shipped else OnnxRuntimeBackend(tiny_model).card
+        assert r["network"] == card.network
+        assert r["backend"] == "cpu fp32" and r["size"] == "96x64"
+        assert r["fps"] == pytest.approx(1000 / r["median_ms"]) and r["p90_ms"] >= r["median_ms"]
+        assert r["keeps_up"] == (r["median_ms"] <= 1.0)
+
+    # no -s: every bundled style (here two of them, to keep the test short), as a table
+    monkeypatch.setattr(styles, "bundled_styles", lambda *folder: [shipped["cafe_terrace_rt"], shipped["starry_night_lite_rt"]])
+    assert main(["bench", "styles", "--size", "64x48", "--runs", "2", "--backend", "cpu"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "64x48" in out[0] and out[1].split()[:2] == ["style", "network"] and out[1].endswith("30 fps?")
+    assert sorted(line.split()[0] for line in out[2:]) == ["cafe_terrace_rt", "starry_night_lite_rt"]
+
+    assert main(["bench", "styles", "-s", "cafe_terrace_rt", "--size", "0x48"]) == 2
+    assert "above 0" in capsys.readouterr().err
