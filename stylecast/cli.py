@@ -83,23 +83,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from stylecast.styles import default_style, resolve_style
 
     if getattr(args, "bench_what", None) == "styles":
-        from stylecast.realtime.backends import backend_preference
-        from stylecast.realtime.live_sources import parse_size
-        from stylecast.styles import bundled_styles
-
-        models = [resolve_style(s) for s in args.style] if args.style else [s.model for s in bundled_styles()]
-        if not models:
-            raise StylecastError("no bundled styles found: give -s MODEL.onnx")
-        speeds = bench.bench_styles(models, parse_size(args.size), backend_preference(args.backend), args.runs,
-                                    camera_fps=args.fps, progress=not args.json)
-        if args.json:
-            print(json.dumps([s.__dict__ for s in speeds], indent=2))
-        else:
-            print(f"each style from decoded frame to painted frame at {args.size}, with the backend {args.backend} picks "
-                  f"(no decoding, smoothing or display: 'stylecast bench live SOURCE --model STYLE' times the whole loop)")
-            print(bench.style_header(args.fps))
-            print("\n".join(s.row() for s in speeds))
-        return 0
+        return _bench_styles(args)
     model = resolve_style(args.model) if args.model else default_style()
     if getattr(args, "bench_what", None) in ("video", "live"):
         if args.bench_what == "video":
@@ -123,6 +107,30 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(bench.HEADER)
         for t in timings:
             print(t.row())
+    return 0
+
+
+def _bench_styles(args: argparse.Namespace) -> int:
+    """`bench styles`: which styles keep up with a camera on this machine."""
+    import json
+
+    from stylecast.realtime import bench
+    from stylecast.realtime.backends import backend_preference
+    from stylecast.realtime.live_sources import parse_size
+    from stylecast.styles import bundled_styles, resolve_style
+
+    models = [resolve_style(s) for s in args.style] if args.style else [s.model for s in bundled_styles()]
+    if not models:
+        raise StylecastError("no bundled styles found: give -s MODEL.onnx")
+    speeds = bench.bench_styles(models, parse_size(args.size), backend_preference(args.backend), args.runs,
+                                camera_fps=args.fps, progress=not args.json)
+    if args.json:
+        print(json.dumps([s.__dict__ for s in speeds], indent=2))
+    else:
+        print(f"each style from decoded frame to painted frame at {args.size}, with the backend {args.backend} picks "
+              f"(no decoding, smoothing or display: 'stylecast bench live SOURCE --model STYLE' times the whole loop)")
+        print(bench.style_header(args.fps))
+        print("\n".join(s.row() for s in speeds))
     return 0
 
 
