@@ -94,3 +94,18 @@ def test_each_distilled_style_paints_a_real_photo_like_its_teacher(style, photo_
     siblings = [s for s in STYLES if s.name == f"{name}_fast"]
     for fast in siblings:
         assert psnr(student, master) > psnr(paint(fast.model), master) + 1.5
+
+
+def test_lighter_variants_are_the_same_painting_on_cheaper_networks_cheapest_first():
+    from stylecast.styles import lighter_variants
+
+    by_name = {s.name: s for s in STYLES if s.card}
+    if "starry_night" not in by_name or "starry_night_lite_rt" not in by_name:
+        pytest.skip("needs starry_night and starry_night_lite_rt")
+    assert "starry_night_lite_rt" in lighter_variants("starry_night")
+    assert lighter_variants("no_such_style") == []
+    for name, style in by_name.items():
+        lighter = lighter_variants(name)
+        ranks = [by_name[n].card.cost_rank for n in lighter]
+        assert ranks == sorted(ranks) and all(r < style.card.cost_rank for r in ranks)
+        assert all(by_name[n].card.style_source == style.card.style_source for n in lighter)

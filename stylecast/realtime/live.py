@@ -17,12 +17,13 @@ from stylecast.errors import StylecastError
 from stylecast.realtime.backends import backend_preference, open_backend
 from stylecast.realtime.controls import LiveControls
 from stylecast.realtime.effects import apply_look
+from stylecast.realtime.live_advice import SlowStyleNotice
 from stylecast.realtime.live_sinks import LiveRecordingSink, VirtualCameraSink, WindowSink
 from stylecast.realtime.live_sources import Captured, LatestFrame, open_live_source
 from stylecast.realtime.smoothing import make_smoother
 from stylecast.realtime.sources import Frame
 from stylecast.realtime.stylizer import Stylizer
-from stylecast.styles import bundled_styles, resolve_style
+from stylecast.styles import bundled_styles, lighter_variants, resolve_style
 
 SINKS = ("window", "virtualcam", "http", "file")
 
@@ -55,7 +56,7 @@ class StyleBank:
             models = [resolve_style(s) for s in specs]
         else:
             # The cheapest network comes first, so the first picture a CPU user sees is fluid.
-            models = [s.model for s in sorted(bundled_styles(), key=lambda s: s.card.width if s.card else 1_000)]
+            models = [s.model for s in sorted(bundled_styles(), key=lambda s: s.card.cost_rank if s.card else (9, 0, 0))]
         if not models:
             raise StylecastError("no styles: give -s NAME or -s MODEL.onnx")
         self.paths = {m.stem: m for m in models}
@@ -183,6 +184,7 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
         first(np.zeros((granted.height, granted.width, 3), np.uint8))
         latest = stack.enter_context(LatestFrame(iter(source)))
         print(f"backend: {bank.reasons[controls.style]}", file=sys.stderr)
+        slow = SlowStyleNotice(granted.fps, lighter_variants)
         started = last_report = time.perf_counter()
         state = None
 
@@ -202,6 +204,8 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
             for sink in sinks:
                 sink.write(frame)
             stats.update(time.perf_counter() - captured.captured_at, latest.dropped)
+            if (advice := slow(style, stats.fps)) is not None:
+                print(advice, file=sys.stderr)
             for sink in sinks:
                 if hasattr(sink, "stats_line"):
                     sink.stats_line = stats.line()

@@ -39,6 +39,16 @@ def default_style(folder: Path = STYLES_DIR) -> Path:
     return styles[0].model
 
 
+def lighter_variants(name: str, folder: Path = STYLES_DIR) -> list[str]:
+    """Bundled styles of the same painting on cheaper networks than ``name``'s, cheapest first."""
+    styles = {s.name: s for s in bundled_styles(folder) if s.card}
+    this = styles.get(name)
+    if this is None:
+        return []
+    return [s.name for s in sorted(styles.values(), key=lambda s: s.card.cost_rank)
+            if s.card.style_source == this.card.style_source and s.card.cost_rank < this.card.cost_rank]
+
+
 def resolve_style(spec: str, folder: Path = STYLES_DIR) -> Path:
     """A bundled style name or a path to an .onnx file -> the model path."""
     path = Path(spec)

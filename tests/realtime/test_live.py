@@ -300,6 +300,30 @@ def test_the_backend_is_warmed_up_at_the_frame_size_before_capture_starts(tmp_pa
     assert all(shape == (24, 32, 3) for shape, _ in bank.calls)
 
 
+def test_a_style_slower_than_the_camera_is_named_with_its_lighter_variant(tmp_path, monkeypatch, capsys):
+    """A 30 fps file played like a camera, painted at about 8 fps: the loop says so once, and offers
+    the same painting on a lighter network."""
+    from stylecast.realtime import live_advice
+    from stylecast.styles import bundled_styles
+
+    if not {"starry_night", "starry_night_lite_rt"} <= {s.name for s in bundled_styles()}:
+        pytest.skip("needs starry_night and starry_night_lite_rt")
+    monkeypatch.setattr(live_advice, "SETTLE_S", 1.0)
+
+    class SlowBank(IdentityBank):
+        names = ["starry_night"]
+        reasons = {"starry_night": "a slow stand-in"}
+
+        def __getitem__(self, name):
+            return lambda image: (time.sleep(0.12), image.copy())[1]
+
+    clip = _counting_clip(tmp_path / "count.mkv", frames=30, fps=30)
+    run_live(LiveConfig(source=str(clip), sinks=(), smooth="off", duration=2.5, loop=True), bank=SlowBank(), sinks_override=[])
+    said = [line for line in capsys.readouterr().err.splitlines() if "paints" in line]
+    assert len(said) == 1 and said[0].startswith("starry_night paints") and "source gives 30" in said[0]
+    assert "starry_night_lite_rt" in said[0]
+
+
 class ListSink:
     def __init__(self):
         self.frames: list[Frame] = []
