@@ -204,7 +204,7 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
             for sink in sinks:
                 sink.write(frame)
             stats.update(time.perf_counter() - captured.captured_at, latest.dropped)
-            if (advice := slow(style, stats.fps)) is not None:
+            if (advice := slow(style)) is not None:
                 print(advice, file=sys.stderr)
             for sink in sinks:
                 if hasattr(sink, "stats_line"):

@@ -1,4 +1,4 @@
-"""The live loop's advice when a style paints fewer frames than the camera gives."""
+"""The live loop's advice when a style paints fewer frames than its source gives."""
 from stylecast.realtime import live_advice
 from stylecast.realtime.live_advice import SlowStyleNotice
 
@@ -11,39 +11,35 @@ class Clock:
         return self.now
 
 
+def paint(notice: SlowStyleNotice, clock: Clock, style: str, fps: float, seconds: float) -> list[str]:
+    """What the notice says over ``seconds`` of frames painted at ``fps``."""
+    said = []
+    for _ in range(round(seconds * fps)):
+        clock.now += 1 / fps
+        said += [line for line in [notice(style)] if line]
+    return said
+
+
 def test_a_slow_style_is_named_once_after_it_settles_with_its_lighter_variants():
     clock = Clock()
     notice = SlowStyleNotice(30.0, lambda style: {"full": ["full_rt", "full_fast"]}.get(style, []), clock=clock)
-    assert notice("full", 6.0) is None  # its first frame: the average still holds the last style's fps
-    clock.now += live_advice.SETTLE_S - 0.1
-    assert notice("full", 6.0) is None
-    clock.now += 0.2
-    said = notice("full", 6.0)
-    assert said.startswith("full paints 6 fps here and its source gives 30")
-    assert "full_rt, full_fast" in said and "stylecast bench styles" in said
-    clock.now += 60
-    assert notice("full", 5.0) is None  # said once
+    assert paint(notice, clock, "full", 6.0, live_advice.SETTLE_S - 0.5) == []  # not judged yet
+    said = paint(notice, clock, "full", 6.0, 60)
+    assert len(said) == 1 and said[0].startswith("full paints 6 fps here and its source gives 30")
+    assert "full_rt, full_fast" in said[0] and "stylecast bench styles" in said[0]
 
 
-def test_a_style_that_keeps_up_or_an_unknown_camera_rate_gets_nothing():
+def test_a_style_that_keeps_up_or_an_unknown_source_rate_gets_nothing():
     clock = Clock()
-    keeps_up = SlowStyleNotice(30.0, lambda style: ["x"], clock=clock)
-    unknown_rate = SlowStyleNotice(0.0, lambda style: ["x"], clock=clock)
-    for notice in (keeps_up, unknown_rate):
-        notice("rt", 29.0)
-        clock.now += 2 * live_advice.SETTLE_S
-        assert notice("rt", 29.0) is None
+    assert paint(SlowStyleNotice(30.0, lambda style: ["x"], clock=clock), clock, "rt", 28.0, 20) == []
+    assert paint(SlowStyleNotice(0.0, lambda style: ["x"], clock=clock), clock, "rt", 5.0, 20) == []
 
 
-def test_switching_styles_restarts_the_wait_and_each_slow_style_is_named():
+def test_switching_styles_restarts_the_count_and_each_slow_style_is_named():
     clock = Clock()
     notice = SlowStyleNotice(25.0, lambda style: [], clock=clock)
-    notice("a", 5.0)
-    clock.now += live_advice.SETTLE_S + 1
-    assert notice("a", 5.0).startswith("a paints 5 fps")
-    assert notice("b", 5.0) is None
-    clock.now += 1
-    assert notice("b", 5.0) is None  # not yet settled on b
-    clock.now += live_advice.SETTLE_S
-    said = notice("b", 4.0)
-    assert said.startswith("b paints 4 fps") and "lighter network" not in said  # nothing lighter to offer
+    assert len(paint(notice, clock, "a", 5.0, 10)) == 1
+    # b starts after a's slow frames: its count starts afresh, so it is judged by its own pace
+    assert paint(notice, clock, "b", 24.0, 10) == []
+    said = paint(notice, clock, "c", 4.0, 10)
+    assert len(said) == 1 and said[0].startswith("c paints 4 fps") and "lighter network" not in said[0]
