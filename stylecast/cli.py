@@ -159,7 +159,7 @@ def cmd_live(args: argparse.Namespace) -> int:
 
 
 def cmd_styles(args: argparse.Namespace) -> int:
-    from stylecast.styles import bundled_styles
+    from stylecast.styles import bundled_styles, lighter_variants
 
     styles = bundled_styles()
     if not styles:
@@ -181,6 +181,10 @@ def cmd_styles(args: argparse.Namespace) -> int:
         if t.get("averaged_from"):
             trained += "; weights averaged from " + " + ".join(f"{a['run']} ({100 * a['share']:.0f}%)" for a in t["averaged_from"])
         print(f"{s.name}\t{card.network}\t{card.style_source or card.style_image} [{card.style_license or 'license unknown'}]\n\ttrained: {trained}\n\tmodel: {s.model}")
+        lighter = lighter_variants(s.name)
+        if lighter:
+            print(f"\tlighter networks, same painting: {', '.join(lighter)}")
+    print("which of these keep up with a camera on this machine: stylecast bench styles", file=sys.stderr)
     return 0
 
 

@@ -128,7 +128,20 @@ def test_never_overwrites_input_or_existing_output(capsys, tmp_path, photo_path,
 def test_bundled_style_by_name_and_listing(capsys, tmp_path, photo_path):
     style = bundled_styles()[0]
     code, out, err = _run(capsys, "styles")
-    assert code == 0 and style.name in out and "trained:" in out
+    assert code == 0 and style.name in out and "trained:" in out and "stylecast bench styles" in err
+    from stylecast.styles import lighter_variants
+
+    cards: dict[str, list[str]] = {}  # a style's name line, then its indented lines
+    for line in out.splitlines():
+        if not line.startswith("\t"):
+            cards[line.split("\t")[0]] = []
+        else:
+            cards[list(cards)[-1]].append(line.strip())
+    assert set(cards) == {s.name for s in bundled_styles()}
+    for name, lines in cards.items():
+        lighter = lighter_variants(name)
+        said = [line for line in lines if line.startswith("lighter networks")]
+        assert said == ([f"lighter networks, same painting: {', '.join(lighter)}"] if lighter else [])
     code, out, err = _run(capsys, "image", photo_path, "-s", style.name, "-o", tmp_path / "o.jpg")
     assert code == 0, err
     original, painted = cv2.imread(str(photo_path)), cv2.imread(str(tmp_path / "o.jpg"))
