@@ -101,5 +101,5 @@ step tests_cuda 120 python3 -m pytest -q -p no:cacheprovider tests/realtime/test
 step gpu_speed_starry_night 180 python3 benchmarks/gpu_speed.py stylecast/styles/starry_night.onnx --sizes "$sizes" --runs 30
 # Distillation on the GPU: the teacher is a torch module on the training device (never run on CUDA before).
 step distill_cuda 120 python3 -m stylecast train --distill-from starry_night --data .gpudata --bottleneck 64 \
-  --design shuffle --out /tmp/gpu_distill --steps "${STEPS:-200}" --quiet
+  --design shuffle --out "$(mktemp -d)/gpu_distill" --steps "${STEPS:-200}" --quiet
 step gpu_speed_starry_night_lite 150 python3 benchmarks/gpu_speed.py stylecast/styles/starry_night_lite.onnx --sizes "$sizes" --runs 30
