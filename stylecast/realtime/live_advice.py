@@ -40,4 +40,4 @@ class SlowStyleNotice:
         lighter = self.lighter(style)
         instead = f"; the same painting on a lighter network: {', '.join(lighter)} (-s NAME)" if lighter else ""
         return (f"{style} paints {fps:.0f} fps here and its source gives {self.source_fps:.0f}{instead}. "
-                f"'stylecast bench styles' lists the styles that keep up on this machine")
+                f"'stylecast bench styles' lists the styles that keep up on this machine; a smaller --size helps too")

@@ -26,7 +26,7 @@ def test_a_slow_style_is_named_once_after_it_settles_with_its_lighter_variants()
     assert paint(notice, clock, "full", 6.0, live_advice.SETTLE_S - 0.5) == []  # not judged yet
     said = paint(notice, clock, "full", 6.0, 60)
     assert len(said) == 1 and said[0].startswith("full paints 6 fps here and its source gives 30")
-    assert "full_rt, full_fast" in said[0] and "stylecast bench styles" in said[0]
+    assert "full_rt, full_fast" in said[0] and "stylecast bench styles" in said[0] and "--size" in said[0]
 
 
 def test_a_style_that_keeps_up_or_an_unknown_source_rate_gets_nothing():
