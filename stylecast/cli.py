@@ -181,7 +181,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
         if t.get("averaged_from"):
             trained += "; weights averaged from " + " + ".join(f"{a['run']} ({100 * a['share']:.0f}%)" for a in t["averaged_from"])
         print(f"{s.name}\t{card.network}\t{card.style_source or card.style_image} [{card.style_license or 'license unknown'}]\n\ttrained: {trained}\n\tmodel: {s.model}")
-        lighter = lighter_variants(s.name)
+        lighter = lighter_variants(s.name, styles)
         if lighter:
             print(f"\tlighter networks, same painting: {', '.join(lighter)}")
     print("which of these keep up with a camera on this machine: stylecast bench styles", file=sys.stderr)

@@ -3,6 +3,7 @@ and NAME.int8.onnx (the int8 copy OpenVINO uses on CPUs with int8 dot products).
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +40,10 @@ def default_style(folder: Path = STYLES_DIR) -> Path:
     return styles[0].model
 
 
-def lighter_variants(name: str, folder: Path = STYLES_DIR) -> list[str]:
-    """Bundled styles of the same painting on cheaper networks than ``name``'s, cheapest first."""
-    styles = {s.name: s for s in bundled_styles(folder) if s.card}
+def lighter_variants(name: str, among: Sequence[BundledStyle] | None = None) -> list[str]:
+    """Bundled styles (``among``, read once by a caller that lists them all) of the same painting on
+    cheaper networks than ``name``'s, cheapest first."""
+    styles = {s.name: s for s in (bundled_styles() if among is None else among) if s.card}
     this = styles.get(name)
     if this is None:
         return []
