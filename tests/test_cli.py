@@ -188,6 +188,48 @@ def test_train_without_a_painting_or_a_teacher_is_one_line(capsys, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_every_option_and_argument_says_what_it_does():
+    import argparse
+
+    from stylecast.cli import build_parser
+
+    silent = []
+
+    def walk(parser: argparse.ArgumentParser, path: list[str]) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, path + [name])
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                silent.append(f"{' '.join(path)} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), [])
+    assert silent == [], f"--help says nothing about: {silent}"
+
+
+def test_image_and_video_without_a_style_paint_with_the_default_and_say_so(capsys, tmp_path, photo_path):
+    pytest.importorskip("av")
+    from stylecast.styles import STILL_DEFAULT
+    from tests.realtime.clips import make_clip, video_facts
+
+    small = tmp_path / "small.png"
+    cv2.imwrite(str(small), cv2.resize(cv2.imread(str(photo_path)), (96, 64), interpolation=cv2.INTER_AREA))
+    code, _, err = _run(capsys, "image", small, "-o", tmp_path / "default.png", "--backend", "cpu")
+    assert code == 0, err
+    assert f"style: {STILL_DEFAULT} (the default" in err
+    code, _, err = _run(capsys, "image", small, "-s", STILL_DEFAULT, "-o", tmp_path / "named.png", "--backend", "cpu")
+    assert code == 0 and "the default" not in err
+    default, named = cv2.imread(str(tmp_path / "default.png")), cv2.imread(str(tmp_path / "named.png"))
+    assert (default == named).all(), "no -s paints exactly what -s STILL_DEFAULT paints"
+    assert abs(default.astype(float) - cv2.imread(str(small))).mean() > 10
+
+    clip = make_clip(tmp_path / "in.mkv", frames=6, size=(96, 64))
+    code, _, err = _run(capsys, "video", clip, "-o", tmp_path / "out.mp4", "--quiet")
+    assert code == 0, err
+    assert f"style: {STILL_DEFAULT} (the default" in err
+    assert video_facts(tmp_path / "out.mp4")["frames"] == 6
+
+
 def test_video_with_openvino_stylizes_two_frames_at_once_or_one_when_asked(capsys, tmp_path):
     pytest.importorskip("openvino")
     pytest.importorskip("av")

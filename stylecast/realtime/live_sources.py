@@ -51,15 +51,15 @@ class CameraSource:
         self._cap: cv2.VideoCapture | None = None
 
     def __enter__(self) -> "CameraSource":
-        tried = [str(self.device)]
+        tried = "OpenCV's default capture backend"
         with _quiet_probing(isinstance(self.device, int)):
             cap = cv2.VideoCapture(self.device)
             if not cap.isOpened() and isinstance(self.device, int):
                 cap = cv2.VideoCapture(self.device, cv2.CAP_V4L2)
-                tried.append(f"{self.device} via V4L2")
+                tried += ", then V4L2"
         if not cap.isOpened():
             cameras = sorted(str(p) for p in Path("/dev").glob("video*"))
-            raise StylecastError(f"cannot open camera/stream {', '.join(tried)}; video devices here: "
+            raise StylecastError(f"cannot open camera/stream {self.device} (tried {tried}); video devices here: "
                                  f"{', '.join(cameras) or 'none'}. Try --source FILE to test without a camera")
         if self.size:
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])

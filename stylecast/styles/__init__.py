@@ -33,6 +33,11 @@ def bundled_styles(folder: Path = STYLES_DIR) -> list[BundledStyle]:
     return styles
 
 
+# What `image` and `video` paint with when no -s is given: the best-known painting on its full network,
+# since offline work can afford the full network's look.
+STILL_DEFAULT = "starry_night"
+
+
 def default_style(folder: Path = STYLES_DIR) -> Path:
     styles = bundled_styles(folder)
     if not styles:
