@@ -128,7 +128,8 @@ def _bench_styles(args: argparse.Namespace) -> int:
     from stylecast.realtime.live_sources import parse_size
     from stylecast.styles import bundled_styles, resolve_style
 
-    models = [resolve_style(s) for s in args.style] if args.style else [s.model for s in bundled_styles()]
+    # a style named twice is timed once: the table answers "which of these", not "how noisy"
+    models = list(dict.fromkeys(resolve_style(s).resolve() for s in args.style)) if args.style else [s.model for s in bundled_styles()]
     if not models:
         raise StylecastError("no bundled styles found: give -s MODEL.onnx")
     speeds = bench.bench_styles(models, parse_size(args.size), backend_preference(args.backend), args.runs,
