@@ -13,6 +13,7 @@ import numpy as np
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.realtime.controls import LiveControls
+from stylecast.realtime.display import INSTEAD, window_problem
 from stylecast.realtime.sinks import VideoFileSink
 from stylecast.realtime.sources import Frame, VideoInfo
 
@@ -69,12 +70,15 @@ class WindowSink:
         self.snapshots: list[Path] = []
 
     def __enter__(self) -> "WindowSink":
+        if self._show is not cv2.imshow:
+            return self
+        problem = window_problem()
+        if problem:
+            raise StylecastError(f"{problem}: {INSTEAD}")
         try:
-            if self._show is cv2.imshow:
-                cv2.namedWindow(self.title, cv2.WINDOW_NORMAL)
+            cv2.namedWindow(self.title, cv2.WINDOW_NORMAL)
         except cv2.error as e:
-            raise StylecastError("cannot open a window here (no display, or a headless OpenCV build): "
-                                 "use --sink http or --sink file instead") from e
+            raise StylecastError(f"cannot open a window here (no display, or a headless OpenCV build): {INSTEAD}") from e
         return self
 
     def __exit__(self, *exc) -> None:
