@@ -13,16 +13,30 @@ INSTEAD = ("use --sink http (then open http://127.0.0.1:8765/ in a browser or ad
            "--sink virtualcam, or --sink file --record OUT.mp4")
 
 
-def window_problem(env: dict[str, str] | None = None, platform: str = sys.platform) -> str | None:
+def opencv_gui() -> str:
+    """OpenCV's window toolkit as its build information names it: QT5 for the pip wheel, GTK3 for Debian's."""
+    import cv2
+
+    for line in cv2.getBuildInformation().splitlines():
+        key, _, value = line.strip().partition(":")
+        if key == "GUI":
+            return value.strip()
+    return ""
+
+
+def window_problem(env: dict[str, str] | None = None, platform: str = sys.platform, gui: str | None = None) -> str | None:
     """Why no window can open here, or None when one can (or when we cannot tell)."""
     if not platform.startswith("linux"):
         return None  # Windows and macOS draw windows without an X server
     env = os.environ if env is None else env
     display = env.get("DISPLAY", "")
     if not display:
-        if env.get("WAYLAND_DISPLAY"):
-            return None  # a native Wayland OpenCV build may draw; the Qt wheel would say so through cv2.error
-        return "no display to open a window on (DISPLAY is not set: an SSH session or a container?)"
+        if not env.get("WAYLAND_DISPLAY"):
+            return "no display to open a window on (DISPLAY is not set: an SSH session or a container?)"
+        if (opencv_gui() if gui is None else gui).upper().startswith("QT"):
+            # the wheel's Qt carries only the xcb (X) platform plugin
+            return "this OpenCV draws windows through X only and DISPLAY is not set (start Xwayland)"
+        return None  # a GTK build draws on Wayland itself
     if not x_server_answers(display):
         return f"the X display {display} does not answer"
     return None

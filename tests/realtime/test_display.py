@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from stylecast.cli import main
-from stylecast.realtime.display import window_problem, x_server_answers
+from stylecast.realtime.display import opencv_gui, window_problem, x_server_answers
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X displays are a Linux matter here")
 
@@ -21,7 +21,10 @@ def test_no_display_variable_is_a_problem_only_on_linux():
     assert "DISPLAY is not set" in window_problem({}, platform="linux")
     assert window_problem({}, platform="darwin") is None
     assert window_problem({}, platform="win32") is None
-    assert window_problem({"WAYLAND_DISPLAY": "wayland-0"}, platform="linux") is None
+    wayland = {"WAYLAND_DISPLAY": "wayland-0"}
+    assert window_problem(wayland, platform="linux", gui="GTK3") is None
+    assert "X only" in window_problem(wayland, platform="linux", gui="QT5"), "the pip wheel's Qt has no Wayland plugin"
+    assert opencv_gui(), "the installed OpenCV names its window toolkit (or NONE)"
 
 
 @linux_only
