@@ -2,8 +2,8 @@
  does the same inside a GPU graph).
 
 Frames are HxWx3 uint8 BGR (OpenCV's order); the model takes NCHW float32 RGB on 0-255 whose
-height and width are multiples of the contract's size multiple. Odd sizes are padded by
-reflection (no dark seam at the border) and the output is cropped back.
+height and width are multiples of the contract's size multiple (and at least MIN_SIDE). Odd sizes
+are padded by reflection (no dark seam at the border) and the output is cropped back.
 """
 from __future__ import annotations
 
@@ -13,8 +13,16 @@ import numpy as np
 from stylecast.contract import DEFAULT_CONTRACT, ModelContract
 
 
+# Below 8 px a side the networks' reflection pads outgrow their inputs and the runtimes refuse the
+# frame; 16 leaves a margin. A thumbnail that small is padded up and cropped back like any odd size.
+MIN_SIDE = 16
+
+
 def padded_size(height: int, width: int, multiple: int) -> tuple[int, int]:
-    return -(-height // multiple) * multiple, -(-width // multiple) * multiple
+    def up(side: int) -> int:
+        return -(-max(side, MIN_SIDE) // multiple) * multiple
+
+    return up(height), up(width)
 
 
 def pad_frame(frame: np.ndarray, multiple: int) -> np.ndarray:

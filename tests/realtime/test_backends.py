@@ -1,3 +1,5 @@
+import importlib.util
+
 import cv2
 import numpy as np
 import pytest
@@ -115,6 +117,20 @@ def test_stylizer_keeps_odd_sizes(tiny_model, photo_bgr):
     frame = np.ascontiguousarray(np.pad(photo_bgr, ((0, 0), (0, 129), (0, 0)), mode="edge")[:479, :641])
     out = stylize(frame)
     assert out.shape == (479, 641, 3) and out.dtype == np.uint8
+
+
+@pytest.mark.parametrize("style", ["cafe_terrace_rt", "starry_night"])  # shuffle ends and Johnson's 9x9 ends
+def test_thumbnails_smaller_than_the_networks_pads_are_painted_at_their_size(style, photo_bgr):
+    from stylecast.realtime.backends import backend_preference
+    from stylecast.styles import resolve_style
+
+    names = ["cpu"] + (["openvino"] if importlib.util.find_spec("openvino") else [])
+    for name in names:
+        stylize = Stylizer(open_backend(resolve_style(style), backend_preference(name)).backend)
+        for h, w in ((1, 1), (3, 3), (5, 40), (7, 7)):
+            thumb = cv2.resize(photo_bgr, (w, h), interpolation=cv2.INTER_AREA)
+            out = stylize(thumb)
+            assert out.shape == (h, w, 3) and out.dtype == np.uint8, (name, h, w)
 
 
 def test_openvino_bf16_falls_back_to_f32_when_quality_is_short(tiny_model, photo_path, tmp_path, monkeypatch):
