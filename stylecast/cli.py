@@ -14,25 +14,53 @@ from stylecast.styles import STILL_DEFAULT
 BACKEND_CHOICES = ("auto", "cpu", "cuda", "torch", "openvino")
 
 
+def _number(text: str, kind: type = float) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a {'whole ' if kind is int else ''}number, not {text}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+    return value
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _number(text, int)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text}")
     return value
 
 
 def _non_negative(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
+    value = _number(text)
+    if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
     return value
 
 
+def _positive(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
+def _strength(text: str) -> float:
+    value = _number(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _number(text, int)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text}")
+    return value
+
+
 def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text}") from None
+    value = _number(text, int)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
     return value
@@ -316,10 +344,7 @@ def cmd_data_video_pairs(args: argparse.Namespace) -> int:
 
 
 def _flow_scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
+    value = _number(text)
     if not 0.1 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a scale between 0.1 and 1")
     return value
@@ -390,9 +415,9 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Run the live loop (no window) for --seconds and report fps and latency. "
                                          "A video file is played like a camera at --fps.")
     v.add_argument("source", metavar="SOURCE", help="camera index, /dev/videoN, URL or video file")
-    v.add_argument("--seconds", type=float, default=20.0, help="how long to run (default 20)")
+    v.add_argument("--seconds", type=_positive, default=20.0, help="how long to run (default 20)")
     v.add_argument("--size", default="640x480", metavar="WxH", help="frame size (default 640x480)")
-    v.add_argument("--fps", type=float, default=30.0, help="source frame rate (default 30, like a webcam)")
+    v.add_argument("--fps", type=_positive, default=30.0, help="source frame rate (default 30, like a webcam)")
     v.add_argument("--smooth", choices=("off", "ema", "flow"), default="flow",
                    help="temporal smoothing, as stylecast live --smooth (default flow)")
     v.add_argument("--streams", type=_positive_int, default=1, metavar="N", help="frames stylized at once, as stylecast live --streams")
@@ -405,7 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
                                          "camera at --fps. Pick a style for 'stylecast live' from the top of the list.")
     v.add_argument("-s", "--style", action="append", help="style name or .onnx; repeat for several (default: all bundled)")
     v.add_argument("--size", default="640x480", metavar="WxH", help="frame size (default 640x480)")
-    v.add_argument("--fps", type=float, default=30.0, help="camera rate a style must keep up with (default 30)")
+    v.add_argument("--fps", type=_positive, default=30.0, help="camera rate a style must keep up with (default 30)")
     v.add_argument("--runs", type=_positive_int, default=argparse.SUPPRESS, help="timed runs per style (default 20)")
     v.add_argument("--backend", choices=BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
     v.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
@@ -430,14 +455,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where frames go; repeat for several (default window)")
     p.add_argument("--size", metavar="WxH", help="requested capture size, e.g. 640x480")
     p.add_argument("--smooth", choices=("off", "ema", "flow"), default="flow", help="temporal smoothing (default flow)")
-    p.add_argument("--strength", type=float, default=1.0, help="style strength 0-1 (blend with the original)")
+    p.add_argument("--strength", type=_strength, default=1.0, help="style strength 0-1 (blend with the original)")
     p.add_argument("--keep-colors", action="store_true", help="keep the camera's colours, transfer texture only")
     p.add_argument("--host", default="127.0.0.1", help="HTTP sink address (default 127.0.0.1; others are reachable from the network)")
-    p.add_argument("--port", type=int, default=8765, help="HTTP sink port (default 8765)")
+    p.add_argument("--port", type=_port, default=8765, help="HTTP sink port (default 8765)")
     p.add_argument("--record", type=Path, metavar="OUT.mp4", help="file for --sink file")
     p.add_argument("--loop", action="store_true", help="loop a video-file source")
-    p.add_argument("--fps", type=float, help="camera: frame rate to request; video file: play at this rate instead of its own")
-    p.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+    p.add_argument("--fps", type=_positive, help="camera: frame rate to request; video file: play at this rate instead of its own")
+    p.add_argument("--duration", type=_positive, metavar="SECONDS", help="stop after this long")
     p.add_argument("--stats", action="store_true", help="print fps and latency every 2 seconds")
     p.add_argument("--streams", type=_positive_int, default=1, metavar="N",
                    help="frames stylized at once with OpenVINO (default 1; 2 gives more fps on 2+ cores, "
@@ -490,14 +515,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=_positive_int, default=4, help="photos per step (default 4)")
     p.add_argument("--size", type=_positive_int, default=256, help="training crop size (multiple of 4)")
     p.add_argument("--style-size", type=_positive_int, default=512, help="longest side of the style image for Gram targets")
-    p.add_argument("--content-weight", type=float, default=1.0, help="weight of the VGG content loss (default 1)")
-    p.add_argument("--style-weight", type=float, default=5e-5,
+    p.add_argument("--content-weight", type=_non_negative, default=1.0, help="weight of the VGG content loss (default 1)")
+    p.add_argument("--style-weight", type=_non_negative, default=5e-5,
                    help="weight of the Gram style loss (default 5e-5, which balances content 1 on Caffe-scale VGG "
                         "features); raise it for more paint, lower it for more photo")
-    p.add_argument("--tv-weight", type=float, default=1.0, help="weight of total variation: smooths pixel noise (default 1)")
-    p.add_argument("--stability-weight", type=float, default=0.0,
+    p.add_argument("--tv-weight", type=_non_negative, default=1.0, help="weight of total variation: smooths pixel noise (default 1)")
+    p.add_argument("--stability-weight", type=_non_negative, default=0.0,
                    help="temporal stability loss weight (e.g. 300): steadier video, slower training")
-    p.add_argument("--temporal-weight", type=float, default=0.0,
+    p.add_argument("--temporal-weight", type=_non_negative, default=0.0,
                    help="temporal loss weight on real consecutive frames (e.g. 1000; needs --video-pairs): steadier video")
     p.add_argument("--input-blur", type=_non_negative, default=0.0, metavar="SIGMA",
                    help="blur each frame by this Gaussian sigma (px) inside the network, e.g. 1: camera noise and "
@@ -511,7 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), default="relu2_2",
                    help="VGG layer the content loss compares: relu2_2 keeps more of the photo's detail (default), "
                         "relu3_3 lets the style reshape more")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3; 2e-4 to fine-tune)")
+    p.add_argument("--lr", type=_positive, default=1e-3, help="Adam learning rate (default 1e-3; 2e-4 to fine-tune)")
     p.add_argument("--seed", type=int, default=0, help="random seed for weights and photo order (default 0)")
     p.add_argument("--checkpoint-every", type=_positive_int, default=200, metavar="N",
                    help="save OUT/checkpoint.pt every N steps, so --resume loses little (default 200)")
@@ -542,15 +567,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lbfgs converges in fewer steps (default); adam keeps less state and suits bf16")
     p.add_argument("--init", choices=("content", "noise"), default="content",
                    help="start from the photo (default) or from noise, as in the paper")
-    p.add_argument("--content-weight", type=float, default=1.0, help="weight of the content loss (default 1)")
-    p.add_argument("--style-weight", type=float, default=5e-4,
+    p.add_argument("--content-weight", type=_non_negative, default=1.0, help="weight of the content loss (default 1)")
+    p.add_argument("--style-weight", type=_non_negative, default=5e-4,
                    help="weight of the style loss (default 5e-4); raise it for more paint, lower it for more photo")
-    p.add_argument("--tv-weight", type=float, default=1.0, help="weight of total variation: smooths pixel noise (default 1)")
+    p.add_argument("--tv-weight", type=_non_negative, default=1.0, help="weight of total variation: smooths pixel noise (default 1)")
     p.add_argument("--content-layer", default="relu3_3", help="VGG layer for the content loss (default relu3_3)")
-    p.add_argument("--style-scale", type=float, default=1.0, help="size of the style image relative to --size")
+    p.add_argument("--style-scale", type=_positive, default=1.0, help="size of the style image relative to --size")
     p.add_argument("--preserve-color", action="store_true", help="keep the content's colours (transfer luminance only)")
     p.add_argument("--no-coarse-to-fine", action="store_true", help="above 512 px, skip the half-size first pass")
-    p.add_argument("--save-every", type=int, default=0, metavar="N", help="also save OUT.stepNNNN every N steps")
+    p.add_argument("--save-every", type=_non_negative_int, default=0, metavar="N", help="also save OUT.stepNNNN every N steps")
     p.add_argument("--network", choices=("vgg16", "vgg19"), default="vgg16",
                    help="loss network: vgg16 (default) or vgg19 as in the paper")
     p.add_argument("--vgg-weights", type=Path,

@@ -207,6 +207,50 @@ def test_every_option_and_argument_says_what_it_does():
     assert silent == [], f"--help says nothing about: {silent}"
 
 
+@pytest.mark.parametrize("args, said", [
+    (["live", "--fps", "-1"], "must be more than 0"),
+    (["live", "--fps", "0"], "must be more than 0"),
+    (["live", "--duration", "-1"], "must be more than 0"),
+    (["live", "--strength", "5"], "between 0 and 1"),
+    (["live", "--port", "-5"], "port number from 1 to 65535"),
+    (["live", "--port", "http"], "must be a whole number"),
+    (["bench", "live", "SOURCE", "--seconds", "0"], "must be more than 0"),
+    (["bench", "live", "SOURCE", "--fps", "nan"], "finite number"),
+    (["bench", "styles", "--fps", "inf"], "finite number"),
+    (["train", "--data", "D", "--out", "O", "--lr", "0"], "must be more than 0"),
+    (["train", "--data", "D", "--out", "O", "--style-weight", "-0.00001"], "0 or more"),
+    (["paint", "P", "S", "-o", "O", "--style-scale", "-2"], "must be more than 0"),
+    (["paint", "P", "S", "-o", "O", "--save-every", "-1"], "0 or more"),
+    (["eval-temporal", "O", "--source", "I", "--flow-scale", "x"], "must be a number"),
+])
+def test_out_of_range_numbers_are_refused_before_any_work(args, said, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and said in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["live", "--size", "0x0"], ["bench", "--sizes", "640x480,0x5"],
+                                  ["bench", "--sizes", "640x480,"]])
+def test_a_size_without_pixels_is_one_line(args, capsys, tmp_path, tiny_model):
+    code, _, err = _run(capsys, *args, "--source" if args[0] == "live" else "--model",
+                        str(tiny_model) if args[0] == "bench" else str(tmp_path / "clip.mp4"))
+    assert code == 2 and "bad size" in err and "Traceback" not in err, err
+
+
+def test_a_crf_outside_the_encoders_range_is_one_line(capsys, tmp_path):
+    pytest.importorskip("av")
+    from tests.realtime.clips import make_clip
+
+    clip = make_clip(tmp_path / "in.mkv", frames=4)
+    for out, crf, said in (("o.mp4", "52", "h264's range 0-51"), ("o.webm", "-4", "vp9's range 0-63")):
+        code, _, err = _run(capsys, "video", clip, "-s", "cafe_terrace_rt", "-o", tmp_path / out, "--crf", crf, "--quiet")
+        _assert_clean_failure(code, err, tmp_path, said)
+        assert not (tmp_path / out).exists()
+    code, _, err = _run(capsys, "video", clip, "-s", "cafe_terrace_rt", "-o", tmp_path / "o.webm", "--crf", "63", "--quiet")
+    assert code == 0, err
+
+
 def test_image_and_video_without_a_style_paint_with_the_default_and_say_so(capsys, tmp_path, photo_path):
     pytest.importorskip("av")
     from stylecast.styles import STILL_DEFAULT

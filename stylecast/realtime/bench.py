@@ -38,13 +38,11 @@ HEADER = f"{'backend':<20}{'precision':<10}{'size':<11}{'median ms':>9}{'p90 ms'
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
-    sizes = []
-    for part in text.split(","):
-        try:
-            w, h = (int(v) for v in part.lower().split("x"))
-        except ValueError:
-            raise StylecastError(f"bad size {part!r}: write WIDTHxHEIGHT, e.g. 640x480") from None
-        sizes.append((w, h))
+    from stylecast.realtime.live_sources import parse_size
+
+    sizes = [parse_size(part.strip()) for part in text.split(",")]
+    if None in sizes:
+        raise StylecastError(f"bad size list {text!r}: an empty entry; write e.g. 640x480,1280x720")
     return sizes
 
 

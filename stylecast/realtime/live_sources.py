@@ -184,6 +184,8 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise StylecastError(f"bad size {text!r}: write WIDTHxHEIGHT, e.g. 640x480") from None
+    if w <= 0 or h <= 0:
+        raise StylecastError(f"bad size {text!r}: width and height must be above 0")
     return w, h
 
 

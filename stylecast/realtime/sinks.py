@@ -26,6 +26,7 @@ REMUXABLE_SUBTITLES: dict[str, set[str] | None] = {
     "webm": {"webvtt"},
 }
 DEFAULT_CRF = {"h264": 18, "vp9": 31}
+CRF_RANGE = {"h264": (0, 51), "vp9": (0, 63)}  # the encoders' own limits (x264's 8-bit scale, libvpx)
 
 
 def container_for(path: Path) -> str:
@@ -131,6 +132,10 @@ class VideoFileSink:
             raise StylecastError("WebM holds VP9, not H.264: use --codec vp9 or an .mp4/.mkv output")
         self.info, self.codec = info, codec
         self.crf = DEFAULT_CRF[codec] if crf is None else crf
+        low, high = CRF_RANGE[codec]
+        if not low <= self.crf <= high:
+            raise StylecastError(f"--crf {self.crf} is outside {codec}'s range {low}-{high} (lower is better; "
+                                 f"default {DEFAULT_CRF[codec]})")
         self.audio_from = audio_from
         self.width, self.height = size or (info.width, info.height)
         self.frames_written = 0
