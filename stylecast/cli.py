@@ -106,6 +106,9 @@ def cmd_video(args: argparse.Namespace) -> int:
         print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps (decode {t.decode:.1f}s, stylize {t.infer:.1f}s, encode {t.encode:.1f}s)")
         if r.decode_errors:
             print(f"warning: {r.decode_errors} damaged packet(s) in the input were skipped", file=sys.stderr)
+        if r.cut_short:
+            print(f"warning: the input ended after {r.frames} of the {r.claimed_frames} frames its header lists: "
+                  f"it may be cut short (an unfinished download or copy?)", file=sys.stderr)
         if r.audio_transcoded:
             print(f"note: audio ({', '.join(r.audio_transcoded)}) re-encoded: the output container cannot hold it as is", file=sys.stderr)
         if r.subtitles_dropped:

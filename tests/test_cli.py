@@ -251,6 +251,22 @@ def test_a_crf_outside_the_encoders_range_is_one_line(capsys, tmp_path):
     assert code == 0, err
 
 
+def test_a_video_cut_short_is_painted_as_far_as_it_goes_with_a_warning(capsys, tmp_path):
+    pytest.importorskip("av")
+    from tests.realtime.clips import make_clip, video_facts
+
+    whole = make_clip(tmp_path / "whole.mp4", frames=40, audio=None, faststart=True)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])  # a download stopped half way
+    code, out, err = _run(capsys, "video", whole, "-s", "cafe_terrace_rt", "-o", tmp_path / "a.mp4", "--quiet")
+    assert code == 0 and "cut short" not in err, err
+    code, out, err = _run(capsys, "video", cut, "-s", "cafe_terrace_rt", "-o", tmp_path / "b.mp4", "--quiet")
+    assert code == 0, err
+    painted = video_facts(tmp_path / "b.mp4")["frames"]
+    assert 0 < painted < 36
+    assert f"ended after {painted} of the 40 frames" in err and "Traceback" not in err
+
+
 def test_image_and_video_without_a_style_paint_with_the_default_and_say_so(capsys, tmp_path, photo_path):
     pytest.importorskip("av")
     from stylecast.styles import STILL_DEFAULT

@@ -49,6 +49,13 @@ class VideoResult:
     times: StageTimes
     audio_transcoded: tuple[str, ...] = ()
     subtitles_dropped: tuple[str, ...] = ()
+    claimed_frames: int = 0  # what the input's header lists; 0 when it does not say
+
+    @property
+    def cut_short(self) -> bool:
+        """Far fewer frames than the header lists: an unfinished download or copy. The 10% slack is
+        for containers whose count is an estimate."""
+        return self.claimed_frames > 0 and self.frames < 0.9 * self.claimed_frames
 
 
 def check_frame_size(path: Path, size: tuple[int, int], width: int) -> None:
@@ -123,7 +130,8 @@ def stylize_video(source: Path, target: Path, stylize: Callable[[np.ndarray], np
                 raise
             if sink.frames_written == 0:
                 raise StylecastError(f"{source}: no frame could be decoded ({src.decode_errors} decode errors)")
-    return VideoResult(target, sink.frames_written, src.decode_errors, times, sink.audio_transcoded, sink.subtitles_dropped)
+    return VideoResult(target, sink.frames_written, src.decode_errors, times, sink.audio_transcoded, sink.subtitles_dropped,
+                       claimed_frames=src.info.frames)
 
 
 def stylize_videos(inputs: list[Path], output: Path, config: VideoConfig,

@@ -9,12 +9,13 @@ import numpy as np
 
 def make_clip(path: Path, *, frames: int = 24, size: tuple[int, int] = (96, 64), fps: int = 12,
               audio: str | None = "aac", pts: list[int] | None = None, time_base: Fraction | None = None,
-              codec: str = "libx264", rotation: float = 0.0) -> Path:
-    """A moving gradient with a 440 Hz tone; ``pts`` (in ``time_base``) makes it variable-rate."""
+              codec: str = "libx264", rotation: float = 0.0, faststart: bool = False) -> Path:
+    """A moving gradient with a 440 Hz tone; ``pts`` (in ``time_base``) makes it variable-rate;
+    ``faststart`` puts an MP4's index first, as files made for streaming have it."""
     import av
 
     w, h = size
-    with av.open(str(path), "w") as out:
+    with av.open(str(path), "w", options={"movflags": "faststart"} if faststart else {}) as out:
         v = out.add_stream(codec, rate=fps)
         v.width, v.height, v.pix_fmt = w, h, "yuv420p"
         if rotation:
