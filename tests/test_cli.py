@@ -251,6 +251,14 @@ def test_a_crf_outside_the_encoders_range_is_one_line(capsys, tmp_path):
     assert code == 0, err
 
 
+def test_a_folder_given_where_one_video_is_wanted_is_named_as_a_folder(capsys, tmp_path):
+    pytest.importorskip("av")
+    code, _, err = _run(capsys, "live", "--source", tmp_path, "--sink", "file", "--record", tmp_path / "r.mp4", "--duration", "1")
+    _assert_clean_failure(code, err, tmp_path, "is a folder, not a video file")
+    code, _, err = _run(capsys, "bench", "video", tmp_path)
+    _assert_clean_failure(code, err, tmp_path, "is a folder, not a video file")
+
+
 def test_a_video_cut_short_is_painted_as_far_as_it_goes_with_a_warning(capsys, tmp_path):
     pytest.importorskip("av")
     from tests.realtime.clips import make_clip, video_facts

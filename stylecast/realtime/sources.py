@@ -41,6 +41,8 @@ class VideoInfo:
 def _open_input(path: Path):
     import av
 
+    if path.is_dir():
+        raise StylecastError(f"{path} is a folder, not a video file")
     if not path.is_file():
         raise StylecastError(f"input not found: {path}")
     try:
