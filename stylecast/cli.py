@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from stylecast.contract import NETWORK_DESIGNS
@@ -14,7 +14,7 @@ from stylecast.styles import STILL_DEFAULT
 BACKEND_CHOICES = ("auto", "cpu", "cuda", "torch", "openvino")
 
 
-def _number(text: str, kind: type = float) -> float:
+def _number(text: str, kind: Callable[[str], float] = float) -> float:
     try:
         value = kind(text)
     except ValueError:
@@ -25,7 +25,7 @@ def _number(text: str, kind: type = float) -> float:
 
 
 def _positive_int(text: str) -> int:
-    value = _number(text, int)
+    value = int(_number(text, int))
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text}")
     return value
@@ -53,14 +53,14 @@ def _strength(text: str) -> float:
 
 
 def _port(text: str) -> int:
-    value = _number(text, int)
+    value = int(_number(text, int))
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text}")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = _number(text, int)
+    value = int(_number(text, int))
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
     return value
