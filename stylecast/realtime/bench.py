@@ -12,6 +12,7 @@ import numpy as np
 
 from stylecast.errors import StylecastError
 from stylecast.realtime.backends import FULL_WIDTH, Backend, OpenVinoBackend, open_backend, open_torch, psnr, style_picture
+from stylecast.realtime.live_sources import parse_size
 from stylecast.realtime.preprocess import preprocess
 from stylecast.realtime.stylizer import Stylizer
 
@@ -38,8 +39,6 @@ HEADER = f"{'backend':<20}{'precision':<10}{'size':<11}{'median ms':>9}{'p90 ms'
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
-    from stylecast.realtime.live_sources import parse_size
-
     sizes = [parse_size(part.strip()) for part in text.split(",")]
     if None in sizes:
         raise StylecastError(f"bad size list {text!r}: an empty entry; write e.g. 640x480,1280x720")
