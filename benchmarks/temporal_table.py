@@ -15,6 +15,7 @@ from pathlib import Path
 
 from stylecast.realtime.backends import open_backend
 from stylecast.realtime.config import RunConfig
+from stylecast.realtime.hd.painter import WorkingSizePainter
 from stylecast.realtime.stylizer import Stylizer
 from stylecast.realtime.temporal_eval import evaluate_videos
 from stylecast.realtime.video import VideoConfig, stylize_video
@@ -42,7 +43,7 @@ def main() -> None:
                 run = RunConfig(style=style, backend=args.backend, max_side=args.max_side)
                 choice = open_backend(resolve_style(style), run.prefer)
                 out = Path(tmp) / f"{clip.stem}-{style}-{smooth}.mkv"
-                result = stylize_video(clip, out, Stylizer(choice.backend), choice.network_width, VideoConfig(run=run, smooth=smooth, crf=args.crf))
+                result = stylize_video(clip, out, WorkingSizePainter(Stylizer(choice.backend), 640), choice.network_width, VideoConfig(run=run, smooth=smooth, crf=args.crf))
                 scores = evaluate_videos(out, clip, limit=args.limit, flow_scale=args.flow_scale)
                 base = base or scores.warping_error
                 change = f"{100 * (scores.warping_error / base - 1):+.0f}%"

@@ -13,6 +13,8 @@ from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.realtime.backends import Choice, open_backend
 from stylecast.realtime.config import RunConfig
+from stylecast.realtime.hd.painter import FullSizePainter, WorkingSizePainter
+from stylecast.realtime.hd.working_size import stroke_long_side
 from stylecast.realtime.outputs import plan_targets
 from stylecast.realtime.stylizer import Stylizer
 from stylecast.sizing import fit_image
@@ -78,7 +80,7 @@ def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig) -> t
         _ensure_writable(folder)
     images = [read_image(job.source) for job in jobs]  # every input is checked before any output
     choice = open_backend(model, config.prefer)
-    stylize = Stylizer(choice.backend)
+    stylize = FullSizePainter(WorkingSizePainter(Stylizer(choice.backend), stroke_long_side(config.stroke_scale)))
     written = []
     for job, image in zip(jobs, images):
         write_image(job.target, stylize(fit_image(image, longest=config.max_side)))

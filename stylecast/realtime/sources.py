@@ -23,6 +23,7 @@ class Frame:
     pts: int | None = None  # in the stream's time base
     time_base: Fraction | None = None
     original: np.ndarray | None = None  # the unstylized frame, for sinks that show both
+    work: np.ndarray | None = None  # the frame at its working size, while its painting is that size
 
 
 @dataclass(frozen=True)

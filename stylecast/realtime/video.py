@@ -14,6 +14,9 @@ from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.realtime.backends import Backend, Choice, open_backend
 from stylecast.realtime.config import RunConfig
+from stylecast.realtime.hd.painter import WorkingSizePainter
+from stylecast.realtime.hd.upsample import GuidedUpsampler
+from stylecast.realtime.hd.working_size import stroke_long_side
 from stylecast.realtime.outputs import plan_targets
 from stylecast.realtime.pipeline import StageTimes, run_pipeline
 from stylecast.realtime.smoothing import Smoother, make_smoother
@@ -66,20 +69,27 @@ def check_frame_size(path: Path, size: tuple[int, int], width: int) -> None:
                              f"add --max-side 1920 (or smaller) to downscale")
 
 
-def _frame_transform(stylize: Callable[[np.ndarray], np.ndarray], size: tuple[int, int]) -> Callable[[Frame], Frame]:
-    """resize (if asked) -> stylize, one frame at a time; thread-safe when ``stylize`` is."""
+def _frame_transform(paint: WorkingSizePainter, size: tuple[int, int]) -> Callable[[Frame], Frame]:
+    """resize (if asked) -> paint at the working size, one frame at a time; thread-safe when ``paint`` is."""
     def transform(frame: Frame) -> Frame:
         image = frame.image
         if (image.shape[1], image.shape[0]) != size:
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        return replace(frame, image=stylize(image), original=image)
+        painted = paint(image)
+        return replace(frame, image=painted.painting, original=image, work=painted.small)
 
     return transform
 
 
-def _smoothing(smoother: Smoother) -> Callable[[Frame], Frame]:
-    """The temporal smoothing step, which needs the frames in order."""
-    return lambda frame: replace(frame, image=smoother(frame.original, frame.image), original=None)
+def _finishing(smoother: Smoother) -> Callable[[Frame], Frame]:
+    """Temporal smoothing at the working size (it needs the frames in order), then back to full size."""
+    upsample = GuidedUpsampler()
+
+    def finish(frame: Frame) -> Frame:
+        painting = smoother(frame.work, frame.image)
+        return replace(frame, image=upsample(painting, frame.work, frame.original), original=None, work=None)
+
+    return finish
 
 
 def frames_in_flight(backend: Backend, wanted: int | None = None) -> int:
@@ -104,11 +114,11 @@ def plan_outputs(inputs: list[Path], output: Path, style: str, overwrite: bool) 
     return plan_targets(inputs, output, lambda src: f"{src.stem}-{style}.mp4", container_for, overwrite, to_folder=folder_given)
 
 
-def stylize_video(source: Path, target: Path, stylize: Callable[[np.ndarray], np.ndarray], width: int, config: VideoConfig,
+def stylize_video(source: Path, target: Path, paint: WorkingSizePainter, width: int, config: VideoConfig,
                   show_progress: bool = False, workers: int = 1) -> VideoResult:
     """Decode, stylize and encode one file; the output appears only when complete.
 
-    ``workers`` > 1 calls ``stylize`` from that many threads (see ``frames_in_flight``)."""
+    ``workers`` > 1 calls ``paint`` from that many threads (see ``frames_in_flight``)."""
     codec = config.codec or default_codec(target)
     with VideoFileSource(source) as src:
         size = fit_size(src.info.width, src.info.height, longest=config.run.max_side, even=True, minimum=2)
@@ -121,9 +131,9 @@ def stylize_video(source: Path, target: Path, stylize: Callable[[np.ndarray], np
         with bar, atomic_path(target) as tmp:
             try:
                 with VideoFileSink(tmp, info=src.info, codec=codec, crf=config.crf, audio_from=source, size=size) as sink:
-                    transform = _frame_transform(stylize, size)
+                    transform = _frame_transform(paint, size)
                     times = run_pipeline(src, transform, sink.write, lambda _: bar.update(1), workers=workers,
-                                         finish=_smoothing(make_smoother(config.smooth)))
+                                         finish=_finishing(make_smoother(config.smooth)))
             except KeyboardInterrupt:
                 if config.keep_partial and tmp.exists():
                     os.replace(tmp, target.with_name(f"{target.stem}.partial{target.suffix}"))
@@ -140,8 +150,8 @@ def stylize_videos(inputs: list[Path], output: Path, config: VideoConfig,
     jobs = plan_outputs([Path(p) for p in inputs], Path(output), model.stem, config.run.overwrite)
     choice = open_backend(model, config.run.prefer)
     workers = frames_in_flight(choice.backend, config.streams)
-    stylize = Stylizer(choice.backend)
+    paint = WorkingSizePainter(Stylizer(choice.backend), stroke_long_side(config.run.stroke_scale))
     results = []
     for source, target in jobs:
-        results.append(stylize_video(source, target, stylize, choice.network_width, config, show_progress, workers))
+        results.append(stylize_video(source, target, paint, choice.network_width, config, show_progress, workers))
     return choice, results

@@ -12,6 +12,7 @@ from stylecast.cli import main  # noqa: E402
 from stylecast.errors import StylecastError  # noqa: E402
 from stylecast.realtime.backends import OnnxRuntimeBackend  # noqa: E402
 from stylecast.realtime.config import RunConfig  # noqa: E402
+from stylecast.realtime.hd.painter import WorkingSizePainter  # noqa: E402
 from stylecast.realtime.stylizer import Stylizer  # noqa: E402
 from stylecast.realtime.video import VideoConfig, check_frame_size, frames_in_flight, stylize_video  # noqa: E402
 from tests.conftest import OPENCV_DATA  # noqa: E402
@@ -20,7 +21,7 @@ from tests.realtime.clips import decoded_audio, decoded_frames, make_clip, video
 
 @pytest.fixture(scope="module")
 def stylize(tiny_model):
-    return Stylizer(OnnxRuntimeBackend(tiny_model))
+    return WorkingSizePainter(Stylizer(OnnxRuntimeBackend(tiny_model)), 640)
 
 
 def _config(tiny_model, **kw) -> VideoConfig:
@@ -91,11 +92,11 @@ def test_ctrl_c_leaves_no_file_unless_asked(tmp_path, tiny_model, monkeypatch, p
             return image
 
     with pytest.raises(KeyboardInterrupt):
-        stylize_video(src, tmp_path / "out.mp4", Interrupting(), 8, _config(tiny_model))
+        stylize_video(src, tmp_path / "out.mp4", WorkingSizePainter(Interrupting(), 640), 8, _config(tiny_model))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mkv"]
     calls["n"] = 0
     with pytest.raises(KeyboardInterrupt):
-        stylize_video(src, tmp_path / "out.mp4", Interrupting(), 8, _config(tiny_model, keep_partial=True))
+        stylize_video(src, tmp_path / "out.mp4", WorkingSizePainter(Interrupting(), 640), 8, _config(tiny_model, keep_partial=True))
     assert (tmp_path / "out.partial.mp4").is_file() and not (tmp_path / "out.mp4").exists()
 
 
@@ -309,7 +310,7 @@ def test_two_frames_at_once_give_the_same_smoothed_video_in_order(tmp_path, phot
         workers = frames_in_flight(backend, streams)
         assert workers == streams
         config = _config(model, smooth="flow", crf=0, streams=streams)
-        result = stylize_video(src, tmp_path / f"s{streams}.mkv", Stylizer(backend), 8, config, workers=workers)
+        result = stylize_video(src, tmp_path / f"s{streams}.mkv", WorkingSizePainter(Stylizer(backend), 640), 8, config, workers=workers)
         assert result.frames == 24
         outputs.append(decoded_frames(result.output))
     assert len(outputs[0]) == len(outputs[1]) == 24

@@ -1,0 +1,173 @@
+"""Holds the camera's frame rate in `live`: picks the working size, and where a painting ships on
+several networks the network, from how long the frames actually take.
+
+The rungs run from the best picture (the style as asked, at the stroke scale's size) down to the
+cheapest (its lightest network at the floor size). Each frame reports its load: the seconds the
+loop spent on it over the camera's frame period. A window whose median load is over ``high``
+jumps straight down to the rung predicted to fit (cost grows with the painted pixels); a load under
+``low`` for ``raise_after_s`` climbs one rung if that rung is predicted to fit too. The gap between
+the two, and the measured load remembered per rung, keep it from oscillating.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+# Below this long side the strokes grow so large (2.5x trained) that the painting stops reading as
+# the style; the governor goes no lower and says so.
+FLOOR_LONG_SIDE = 256
+RUNG_RATIO = 0.875  # each rung paints ~77% of the pixels of the one above
+
+
+@dataclass(frozen=True)
+class Rung:
+    network: str  # the style (network) that paints at this rung
+    long_side: int  # the working size's longer side
+
+
+def build_ladder(networks: Sequence[str], top: int, floor: int = FLOOR_LONG_SIDE) -> list[Rung]:
+    """Every network (best first) at every side from ``top`` down to ``floor`` (multiples of 16)."""
+    floor = min(floor, top)
+    sides = [top]
+    while sides[-1] > floor:
+        sides.append(max(floor, int(round(sides[-1] * RUNG_RATIO / 16)) * 16))
+    return [Rung(n, s) for n in networks for s in sides]
+
+
+@dataclass(frozen=True)
+class GovernorSettings:
+    fps: float  # the source's frame rate to keep
+    high: float = 0.9  # a window's median load above this: too slow
+    low: float = 0.7  # below this for ``raise_after_s``: room for a bigger rung
+    fit: float = 0.8  # the load a new rung is chosen to reach
+    window_s: float = 1.0
+    raise_after_s: float = 3.0
+    remember_s: float = 30.0  # how long a rung measured too slow is not tried again
+
+
+class Governor:
+    """Chooses the rung; ``observe`` once per frame, then ``commit`` a proposed rung once it is ready."""
+
+    def __init__(self, rungs: Sequence[Rung], settings: GovernorSettings, start: int = 0,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        if not rungs:
+            raise ValueError("no rungs")
+        self.rungs, self.settings, self.clock = list(rungs), settings, clock
+        self.index = start
+        self.pending: int | None = None
+        self.changes = 0
+        self.floor_too_slow = False  # set once when even the last rung cannot keep up
+        self._loads: list[tuple[float, float]] = []  # (painting, the rest) per frame, in frame periods
+        self._window_start = clock()
+        self._calm_since: float | None = None
+        self._measured: dict[int, tuple[float, float]] = {}  # rung -> (median load, when)
+        self._fixed = 0.0  # the load that does not shrink with the working size (upsampling, sinks)
+
+    @property
+    def rung(self) -> Rung:
+        return self.rungs[self.index]
+
+    def _cost(self, i: int) -> float:
+        return float(self.rungs[i].long_side) ** 2
+
+    def predict(self, i: int, load: float, memory: bool = True) -> float:
+        """Load at rung ``i`` from the current rung's ``load``: remembered if measured lately (and
+        ``memory``), else its painting part scaled by pixels."""
+        seen = self._measured.get(i)
+        if memory and seen is not None and self.clock() - seen[1] < self.settings.remember_s:
+            return seen[0]
+        fixed = min(self._fixed, load)
+        return (load - fixed) * self._cost(i) / self._cost(self.index) + fixed
+
+    def observe(self, busy_s: float, fixed_s: float = 0.0) -> int | None:
+        """One frame took ``busy_s`` of the loop, ``fixed_s`` of it for work that does not shrink with
+        the working size; returns a rung to move to, if any."""
+        now = self.clock()
+        self._loads.append((busy_s * self.settings.fps, fixed_s * self.settings.fps))
+        if self.pending is not None or now - self._window_start < self.settings.window_s or len(self._loads) < 3:
+            return None
+        load = statistics.median(total for total, _ in self._loads)
+        self._fixed = statistics.median(fixed for _, fixed in self._loads)
+        self._loads.clear()
+        self._window_start = now
+        self._measured[self.index] = (load, now)
+        if load > self.settings.high:
+            self._calm_since = None
+            return self._propose(self._lower(load))
+        if load < self.settings.low:
+            self._calm_since = self._calm_since if self._calm_since is not None else now
+            if now - self._calm_since >= self.settings.raise_after_s and self.index > 0:
+                return self._propose(self._higher(load))
+        else:
+            self._calm_since = None
+        return None
+
+    def _higher(self, load: float) -> int:
+        """The best rung above predicted to fit: any size of this network, or the next rung of a better one.
+
+        A load far below ``low`` means frames got much cheaper (another program stopped), so rungs
+        remembered as too slow are judged afresh. Another network's cost is unknown until measured,
+        hence one rung at a time across networks.
+        """
+        memory = load >= self.settings.low / 2
+        best = self.index
+        for i in range(self.index - 1, -1, -1):
+            crossing = self.rungs[i].network != self.rung.network
+            if self.predict(i, load, memory) > self.settings.fit:
+                break
+            best = i
+            if crossing:
+                break
+        return best
+
+    def _lower(self, load: float) -> int:
+        for i in range(self.index + 1, len(self.rungs)):
+            if self.predict(i, load) <= self.settings.fit:
+                return i
+        if self.index == len(self.rungs) - 1 and load > 1.0:
+            self.floor_too_slow = True  # frames are being dropped, not just a busy loop
+        return len(self.rungs) - 1
+
+    def _propose(self, i: int) -> int | None:
+        if i == self.index:
+            return None
+        self.pending = i
+        return i
+
+    def commit(self, i: int) -> None:
+        """The proposed rung is ready (network open, size compiled): paint with it from now on."""
+        if i != self.pending:
+            return
+        self.index, self.pending = i, None
+        self.changes += 1
+        self._loads.clear()
+        self._window_start = self.clock()
+        self._calm_since = None
+
+    def settle(self, load_of: Callable[[Rung], float], fixed: float = 0.0) -> None:
+        """Before the camera starts: measure rungs with ``load_of`` (a timed paint plus ``fixed``, the
+        load that does not shrink with the size) and start on the best one predicted to keep up, so
+        the first seconds are not spent climbing down."""
+        self._fixed = fixed
+        i = self.index
+        while i < len(self.rungs):
+            load = load_of(self.rungs[i])
+            self._measured[i] = (load, self.clock())
+            if load <= self.settings.fit:
+                break
+            same = [j for j in range(i + 1, len(self.rungs)) if self.rungs[j].network == self.rungs[i].network]
+            paint = max(0.0, load - fixed)
+            scaled = [j for j in same if paint * self._cost(j) / self._cost(i) + fixed <= self.settings.fit]
+            if scaled:
+                i = scaled[0]
+                continue
+            # not even the floor: the next network, from the top of its sizes
+            i = same[-1] + 1 if same else i + 1
+            if i >= len(self.rungs):
+                i = len(self.rungs) - 1
+                self.floor_too_slow = load > 1.0
+                break
+        self.index = i
+        self._window_start = self.clock()

@@ -1,0 +1,113 @@
+"""The governor on a fake clock and a fake backend whose cost grows with the painted pixels."""
+from stylecast.realtime.hd.governor import FLOOR_LONG_SIDE, Governor, GovernorSettings, Rung, build_ladder
+
+FPS = 30.0
+
+
+class FakeMachine:
+    """Paint time per frame: ``ms_at_640`` for a 640-px long side (per network), scaled by pixels."""
+
+    def __init__(self, ms_at_640: dict[str, float]) -> None:
+        self.ms_at_640 = ms_at_640
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def paint_s(self, rung: Rung) -> float:
+        return self.ms_at_640[rung.network] * (rung.long_side / 640) ** 2 / 1000
+
+
+def run(governor: Governor, machine: FakeMachine, seconds: float) -> list[tuple[float, Rung]]:
+    """Frames at the camera's rate or slower (a frame takes as long as it takes); every proposal is
+    ready at once. Returns (time, rung) at each change."""
+    changes = []
+    end = machine.now + seconds
+    while machine.now < end:
+        busy = machine.paint_s(governor.rung)
+        machine.now += max(busy, 1 / FPS)
+        proposed = governor.observe(busy)
+        if proposed is not None:
+            governor.commit(proposed)
+            changes.append((machine.now, governor.rung))
+    return changes
+
+
+def test_ladder_runs_from_the_top_down_to_the_floor_network_by_network():
+    ladder = build_ladder(["full", "lite"], 640)
+    sides = [r.long_side for r in ladder if r.network == "full"]
+    assert sides[0] == 640 and sides[-1] == FLOOR_LONG_SIDE
+    assert sides == sorted(sides, reverse=True) and all(s % 16 == 0 for s in sides)
+    assert [r.network for r in ladder] == ["full"] * len(sides) + ["lite"] * len(sides)
+    assert build_ladder(["x"], 200) == [Rung("x", 200)]  # a top below the floor is its own floor
+
+
+def test_lowers_until_it_keeps_up_then_settles():
+    machine = FakeMachine({"net": 60.0})  # 60 ms at 640: needs about half the pixels
+    governor = Governor(build_ladder(["net"], 640), GovernorSettings(fps=FPS), clock=machine.clock)
+    changes = run(governor, machine, 30)
+    assert changes and changes[0][0] < 3, "the first correction comes within a few seconds"
+    assert machine.paint_s(governor.rung) * FPS <= 0.9
+    above = governor.rungs[governor.index - 1]
+    assert machine.paint_s(above) * FPS > governor.settings.fit, "the largest size that fits, not the floor"
+    assert all(t < 10 for t, _ in changes), f"it settles: {changes}"
+
+
+def test_raises_again_when_there_is_room_and_does_not_oscillate():
+    machine = FakeMachine({"net": 100.0})
+    governor = Governor(build_ladder(["net"], 640), GovernorSettings(fps=FPS), clock=machine.clock)
+    run(governor, machine, 15)
+    low = governor.rung.long_side
+    machine.ms_at_640["net"] = 20.0  # another program stopped: frames got cheaper
+    machine.now += 31  # past the memory of rungs measured too slow
+    changes = run(governor, machine, 40)
+    assert governor.rung.long_side > low
+    assert machine.paint_s(governor.rung) * FPS <= 0.9
+    late = [c for c in changes if c[0] > machine.now - 15]
+    assert not late, f"settled, no changes in the last 15 s: {late}"
+
+
+def test_moves_to_a_lighter_network_when_the_floor_is_too_slow():
+    machine = FakeMachine({"full": 400.0, "lite": 40.0})
+    governor = Governor(build_ladder(["full", "lite"], 640), GovernorSettings(fps=FPS), clock=machine.clock)
+    run(governor, machine, 20)
+    assert governor.rung.network == "lite"
+    assert machine.paint_s(governor.rung) * FPS <= 0.9
+    assert not governor.floor_too_slow
+
+
+def test_says_when_even_the_floor_cannot_keep_up():
+    machine = FakeMachine({"net": 3000.0})
+    governor = Governor(build_ladder(["net"], 640), GovernorSettings(fps=FPS), clock=machine.clock)
+    run(governor, machine, 20)
+    assert governor.rung == Rung("net", FLOOR_LONG_SIDE)
+    assert governor.floor_too_slow
+
+
+def test_settle_starts_on_the_best_rung_measured_to_fit():
+    machine = FakeMachine({"full": 400.0, "lite": 40.0})
+    governor = Governor(build_ladder(["full", "lite"], 640), GovernorSettings(fps=FPS), clock=machine.clock)
+    measured = []
+
+    def load_of(rung: Rung) -> float:
+        measured.append(rung)
+        return machine.paint_s(rung) * FPS
+
+    governor.settle(load_of)
+    assert governor.rung.network == "lite" and machine.paint_s(governor.rung) * FPS <= 0.8
+    assert len(measured) <= 5, "a few timed paints, not the whole ladder"
+    assert not run(governor, machine, 20), "nothing left to correct"
+
+
+def test_a_proposal_waits_until_committed():
+    machine = FakeMachine({"net": 100.0})
+    governor = Governor(build_ladder(["net"], 640), GovernorSettings(fps=FPS), clock=machine.clock)
+    proposed = None
+    while proposed is None:
+        machine.now += 0.1
+        proposed = governor.observe(0.1)
+    assert governor.rung.long_side == 640 and governor.pending == proposed
+    machine.now += 5
+    assert governor.observe(0.1) is None  # still waiting for the network/size to be ready
+    governor.commit(proposed)
+    assert governor.rung == governor.rungs[proposed] and governor.pending is None
