@@ -66,6 +66,40 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _stroke_scale(text: str) -> float:
+    from stylecast.realtime.hd.working_size import MAX_STROKE_SCALE, MIN_STROKE_SCALE
+
+    value = _number(text)
+    if not MIN_STROKE_SCALE <= value <= MAX_STROKE_SCALE:
+        raise argparse.ArgumentTypeError(f"must be {MIN_STROKE_SCALE:g}-{MAX_STROKE_SCALE:g}, not {text}")
+    return value
+
+
+def _work_size(text: str) -> int:
+    value = _positive_int(text)
+    if value < 16:
+        raise argparse.ArgumentTypeError(f"must be 16 or more, not {text}")
+    return value
+
+
+STROKE_HELP = ("brush strokes this many times as big as the style was trained with, at any output size "
+               "(default 1: as the style looks at 640 px on the long side; 2: twice as bold). The frame is painted "
+               "at 640/S px on its long side and brought back to its own size by edge-aware (guided) upsampling")
+
+
+def _add_stroke_scale(p: argparse.ArgumentParser, **kw) -> None:
+    p.add_argument("--stroke-scale", type=_stroke_scale, metavar="S", help=STROKE_HELP, **({"default": 1.0} | kw))
+
+
+def _add_governor(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--work-size", type=_work_size, metavar="N",
+                   help="paint every frame at N px on its long side, fixed (default: the governor picks it)")
+    p.add_argument("--no-governor", action="store_true",
+                   help="paint at the stroke scale's size with the style as named, even if that cannot keep up with the "
+                        "source (default: a governor lowers the working size, and where the painting ships on lighter "
+                        "networks the network, until it keeps up, and raises them again when there is room)")
+
+
 def _add_backend(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=BACKEND_CHOICES, default="auto",
                    help="runtime: auto tries CUDA (onnxruntime-gpu), then PyTorch on a CUDA GPU, then OpenVINO, "
@@ -84,7 +118,8 @@ def cmd_image(args: argparse.Namespace) -> int:
     from stylecast.realtime.config import RunConfig
     from stylecast.realtime.images import stylize_images
 
-    config = RunConfig(style=_style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite)
+    config = RunConfig(style=_style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite,
+                       stroke_scale=args.stroke_scale)
     choice, written = stylize_images(args.inputs, args.output, config)
     print(f"backend: {choice.describe()}", file=sys.stderr)
     for path in written:
@@ -96,7 +131,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     from stylecast.realtime.config import RunConfig
     from stylecast.realtime.video import VideoConfig, stylize_videos
 
-    run = RunConfig(style=_style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite)
+    run = RunConfig(style=_style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite,
+                    stroke_scale=args.stroke_scale)
     config = VideoConfig(run=run, codec=args.codec, crf=args.crf, smooth=args.smooth, keep_partial=args.keep_partial,
                          streams=args.streams)
     choice, results = stylize_videos(args.inputs, args.output, config, show_progress=not args.quiet)
@@ -116,24 +152,58 @@ def cmd_video(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
+def _strict(value):
+    """Non-finite floats as null: strict JSON parsers (jq, JSON.parse) reject NaN and Infinity."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    return value
+
+
+def _print_json(document: dict) -> None:
+    """One strict JSON document on stdout (everything else goes to stderr)."""
     import json
 
+    print(json.dumps(_strict(document), indent=2, allow_nan=False))
+
+
+def _machine(args: argparse.Namespace) -> tuple[str, dict]:
+    """The CPU line every bench prints with its numbers, and the same for --json."""
+    import os
+
+    from stylecast.machine import cpu_info
+
+    info, limit = cpu_info(), os.environ.get("ONEDNN_MAX_CPU_ISA")
+    return info.line(limit), info.to_dict(limit)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
     from stylecast.realtime import bench
     from stylecast.styles import default_style, resolve_style
 
     if getattr(args, "bench_what", None) == "styles":
         return _bench_styles(args)
+    machine_line, machine = _machine(args)
     model = resolve_style(args.model) if args.model else default_style()
     if getattr(args, "bench_what", None) in ("video", "live"):
         if args.bench_what == "video":
-            report = bench.bench_video(args.video, model, args.backend, args.max_side, args.streams)
+            report = bench.bench_video(args.video, model, args.backend, args.max_side, args.streams, args.stroke_scale)
         else:
             from stylecast.realtime.live_sources import parse_size
 
             report = bench.bench_live(args.source, model, args.backend, args.seconds, parse_size(args.size), args.fps, args.smooth,
-                                      args.streams)
-        print(json.dumps(report) if args.json else "\n".join(f"{k:>20}: {v}" for k, v in report.items()))
+                                      args.streams, stroke_scale=args.stroke_scale, work_size=args.work_size,
+                                      governor=not args.no_governor)
+        if args.json:
+            _print_json({**report, "machine": machine})
+        else:
+            print(machine_line)
+            print("\n".join(f"{k:>20}: {v}" for k, v in report.items()))
         return 0
     names = bench.EVERY_BACKEND if args.backends == "all" else tuple(args.backends.split(","))
     sizes = bench.parse_sizes(args.sizes)
@@ -141,8 +211,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not args.no_smoothing:
         timings += bench.bench_smoothing(sizes, runs=args.runs, photo=bench.style_picture(model))
     if args.json:
-        print(json.dumps([t.__dict__ for t in timings], indent=2))
+        _print_json({"model": str(model), "machine": machine, "timings": [t.__dict__ for t in timings]})
     else:
+        print(machine_line)
         print(f"model: {model}")
         print(bench.HEADER)
         for t in timings:
@@ -152,8 +223,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def _bench_styles(args: argparse.Namespace) -> int:
     """`bench styles`: which styles keep up with a camera on this machine."""
-    import json
-
     from stylecast.realtime import bench
     from stylecast.realtime.backends import backend_preference
     from stylecast.realtime.live_sources import parse_size
@@ -163,13 +232,16 @@ def _bench_styles(args: argparse.Namespace) -> int:
     models = list(dict.fromkeys(resolve_style(s).resolve() for s in args.style)) if args.style else [s.model for s in bundled_styles()]
     if not models:
         raise StylecastError("no bundled styles found: give -s MODEL.onnx")
+    machine_line, machine = _machine(args)
     speeds = bench.bench_styles(models, parse_size(args.size), backend_preference(args.backend), args.runs,
                                 camera_fps=args.fps, progress=not args.json)
     if args.json:
-        print(json.dumps([s.__dict__ for s in speeds], indent=2))
+        _print_json({"size": args.size, "camera_fps": args.fps, "machine": machine, "styles": [s.__dict__ for s in speeds]})
     else:
+        print(machine_line)
         print(f"each style from decoded frame to painted frame at {args.size}, with the backend {args.backend} picks "
-              f"(no decoding, smoothing or display: 'stylecast bench live SOURCE --model STYLE' times the whole loop)")
+              f"(no decoding, smoothing or display: 'stylecast bench live SOURCE --model STYLE' times the whole loop; "
+              f"live paints HD cameras at a smaller working size, see 'stylecast live --help')")
         print(bench.style_header(args.fps))
         print("\n".join(s.row() for s in speeds))
     return 0
@@ -192,7 +264,7 @@ def cmd_live(args: argparse.Namespace) -> int:
         source=args.source, styles=tuple(args.style or ()), sinks=tuple(args.sink or ("window",)), size=parse_size(args.size),
         backend=args.backend, smooth=args.smooth, strength=args.strength, keep_colors=args.keep_colors, host=args.host,
         port=args.port, record=args.record, loop=args.loop, duration=args.duration, stats=args.stats, source_fps=args.fps,
-        streams=args.streams,
+        streams=args.streams, stroke_scale=args.stroke_scale, work_size=args.work_size, governor=not args.no_governor,
     )
     stats = run_live(config)
     print(f"{stats.frames} frames, {stats.fps:.1f} fps, latency {stats.latency_ms:.0f} ms, {stats.dropped} dropped", file=sys.stderr)
@@ -365,6 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help="output file, or folder for several inputs")
     p.add_argument("--max-side", type=_positive_int, metavar="N", help="shrink inputs whose longer side exceeds N pixels")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    _add_stroke_scale(p)
     _add_backend(p)
     p.set_defaults(func=cmd_image)
 
@@ -384,6 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--streams", type=_positive_int, metavar="N",
                    help="frames stylized at once with OpenVINO (default 2 where there are 2 or more cores; 1: one frame at a time)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_stroke_scale(p)
     _add_backend(p)
     p.set_defaults(func=cmd_video)
 
@@ -413,6 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--backend", choices=BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
     v.add_argument("--max-side", type=_positive_int, default=argparse.SUPPRESS, metavar="N", help="downscale frames")
     v.add_argument("--streams", type=_positive_int, metavar="N", help="frames stylized at once, as stylecast video --streams")
+    _add_stroke_scale(v)
     v.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     v = bench_sub.add_parser("live", help="live-loop fps and capture-to-output latency from a camera or a looping file",
                              description="Run the live loop (no window) for --seconds and report fps and latency. "
@@ -424,6 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--smooth", choices=("off", "ema", "flow"), default="flow",
                    help="temporal smoothing, as stylecast live --smooth (default flow)")
     v.add_argument("--streams", type=_positive_int, default=1, metavar="N", help="frames stylized at once, as stylecast live --streams")
+    _add_stroke_scale(v)
+    _add_governor(v)
     v.add_argument("--model", default=argparse.SUPPRESS, help="style name or .onnx")
     v.add_argument("--backend", choices=BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
     v.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
@@ -470,6 +547,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--streams", type=_positive_int, default=1, metavar="N",
                    help="frames stylized at once with OpenVINO (default 1; 2 gives more fps on 2+ cores, "
                         "at about one frame more latency)")
+    _add_stroke_scale(p)
+    _add_governor(p)
     _add_backend(p)
     p.set_defaults(func=cmd_live)
 

@@ -209,13 +209,24 @@ class OpenVinoBackend:
         config = {"INFERENCE_PRECISION_HINT": self.hint, "PERFORMANCE_HINT": "LATENCY"}
         if self.streams > 1:
             config.update(PERFORMANCE_HINT="THROUGHPUT", NUM_STREAMS=self.streams)
-        return self.core.compile_model(model, "CPU", config)
+        try:
+            return self.core.compile_model(model, "CPU", config)
+        except RuntimeError:
+            # A CPU that lists BF16 may still lack bf16 kernels for a layer (oneDNN limited to AVX2 by
+            # ONEDNN_MAX_CPU_ISA, as on the AVX2 laptops it stands in for): f32 always compiles.
+            if self.hint != "bf16":
+                raise
+            self.hint = config["INFERENCE_PRECISION_HINT"] = "f32"
+            log.info("OpenVINO could not compile bf16 here; f32 instead")
+            return self.core.compile_model(model, "CPU", config)
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        with self._lock:  # two threads meeting a new frame size compile it once
-            compiled = self._compiled.get(batch.shape)
-            if compiled is None:
-                compiled = self._compiled[batch.shape] = self._compile(batch.shape)
+        compiled = self._compiled.get(batch.shape)  # no lock once compiled: another size may be compiling
+        if compiled is None:
+            with self._lock:  # two threads meeting a new frame size compile it once
+                compiled = self._compiled.get(batch.shape)
+                if compiled is None:
+                    compiled = self._compiled[batch.shape] = self._compile(batch.shape)
         if self.streams == 1:
             return compiled({self.contract.input_name: batch})[compiled.output(0)]
         requests = self._requests.__dict__

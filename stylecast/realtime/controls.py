@@ -15,6 +15,7 @@ class LiveControls:
     side_by_side: bool = False
     snapshot: bool = False
     quit: bool = False
+    painting: str = ""  # shown, not set by viewers: the network and working size the loop paints with
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -40,4 +41,4 @@ class LiveControls:
 
     def state(self) -> dict:
         return {"style": self.style, "styles": list(self.styles), "strength": self.strength,
-                "smoothing": self.smoothing, "keep_colors": self.keep_colors}
+                "smoothing": self.smoothing, "keep_colors": self.keep_colors, "painting": self.painting}

@@ -28,14 +28,21 @@ img{width:100vw;height:100vh;object-fit:contain;display:block}
 <div id="ui" style="display:UI">
 <select id="style"></select>
 <input id="strength" type="range" min="0" max="1" step="0.05">
+<span id="painting"></span>
 </div>
 <script>
 const sel = document.getElementById('style'), str = document.getElementById('strength');
+const painting = document.getElementById('painting');
 async function load() {
   const s = await (await fetch('/api/state')).json();
-  sel.innerHTML = s.styles.map(n => `<option${n === s.style ? ' selected' : ''}>${n}</option>`).join('');
+  // options built as text, never as markup: a style's name is a file name a page must not run
+  sel.replaceChildren(...s.styles.map(n => new Option(n, n, false, n === s.style)));
   str.value = s.strength;
+  painting.textContent = s.painting;
 }
+setInterval(async () => {
+  painting.textContent = (await (await fetch('/api/state')).json()).painting;
+}, 2000);
 async function send(body) {
   await fetch('/api/state', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
 }

@@ -17,6 +17,10 @@ from stylecast.errors import StylecastError
 from stylecast.realtime.backends import backend_preference, open_backend
 from stylecast.realtime.controls import LiveControls
 from stylecast.realtime.effects import apply_look
+from stylecast.realtime.hd.governor import Governor, GovernorSettings, Rung, build_ladder
+from stylecast.realtime.hd.painter import Painted, WorkingSizePainter
+from stylecast.realtime.hd.upsample import GuidedUpsampler
+from stylecast.realtime.hd.working_size import stroke_long_side, working_size
 from stylecast.realtime.live_advice import SlowStyleNotice
 from stylecast.realtime.live_sinks import LiveRecordingSink, VirtualCameraSink, WindowSink
 from stylecast.realtime.live_sources import Captured, LatestFrame, open_live_source
@@ -46,6 +50,18 @@ class LiveConfig:
     duration: float | None = None
     stats: bool = False
     streams: int = 1  # frames stylized at once (OpenVINO): more fps on several cores, about that many frames' latency
+    stroke_scale: float = 1.0  # strokes this many times as big as trained, whatever the camera's size
+    work_size: int | None = None  # paint at this long side, always (no governor)
+    governor: bool = True  # pick the working size and network that keep up with the source
+
+    @property
+    def top_side(self) -> int:
+        """The working long side asked for: --work-size, else the stroke scale's."""
+        return self.work_size or stroke_long_side(self.stroke_scale)
+
+    @property
+    def governed(self) -> bool:
+        return self.governor and self.work_size is None
 
 
 class StyleBank:
@@ -60,6 +76,7 @@ class StyleBank:
         if not models:
             raise StylecastError("no styles: give -s NAME or -s MODEL.onnx")
         self.paths = {m.stem: m for m in models}
+        self._named = list(self.paths)  # what the user cycles through; the governor may add lighter networks
         self.prefer = prefer
         self.streams = streams
         self._open: dict[str, Stylizer] = {}
@@ -68,9 +85,19 @@ class StyleBank:
 
     @property
     def names(self) -> list[str]:
-        return list(self.paths)
+        return list(self._named)
+
+    def known(self, name: str) -> bool:
+        return name in self.paths
+
+    def add(self, name: str, model: Path) -> None:
+        """A network the governor may paint with, beside those the user named (a lighter variant)."""
+        self.paths.setdefault(name, model)
 
     def __getitem__(self, name: str) -> Stylizer:
+        opened = self._open.get(name)
+        if opened is not None:  # no lock: the live loop must not wait while another network opens
+            return opened
         with self._lock:
             if name not in self._open:
                 from stylecast.realtime.video import frames_in_flight
@@ -91,12 +118,12 @@ class Overlapped:
     a frame is in flight. With ``n`` = 1 it paints in the caller's thread, one frame at a time.
     """
 
-    def __init__(self, latest: LatestFrame, paint: Callable[[np.ndarray], tuple[str, np.ndarray]], n: int = 1) -> None:
+    def __init__(self, latest: LatestFrame, paint: Callable[[np.ndarray], tuple[str, object]], n: int = 1) -> None:
         if n < 1:
             raise ValueError(f"n must be at least 1, not {n}")
         self.latest, self.paint, self.n = latest, paint, n
 
-    def __iter__(self) -> Iterator[tuple[Captured, str, np.ndarray]]:
+    def __iter__(self) -> Iterator[tuple[Captured, str, object]]:
         if self.n == 1:
             while (captured := self.latest.get()) is not None:
                 yield captured, *self.paint(captured.frame.image)
@@ -124,6 +151,8 @@ class LiveStats:
     dropped: int = 0
     # the most recent latencies only: a stream can run for days
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
+    painting: str = ""  # the network and working size painting now
+    governor_changes: int = 0
     _last: float = 0.0
 
     def update(self, latency_s: float, dropped: int) -> None:
@@ -138,7 +167,7 @@ class LiveStats:
         self.dropped = dropped
 
     def line(self) -> str:
-        return f"{self.fps:5.1f} fps  latency {self.latency_ms:4.0f} ms  dropped {self.dropped}"
+        return f"{self.fps:5.1f} fps  latency {self.latency_ms:4.0f} ms  dropped {self.dropped}  paint {self.painting}"
 
 
 def open_sinks(stack: ExitStack, config: LiveConfig, controls: LiveControls, size: tuple[int, int], fps: float) -> list:
@@ -165,6 +194,144 @@ def open_sinks(stack: ExitStack, config: LiveConfig, controls: LiveControls, siz
     return sinks
 
 
+def painting_networks(style: str, governed: bool) -> list[str]:
+    """The networks the governor may paint ``style`` with: itself, then the same painting's lighter
+    bundled networks, most expensive (closest to it) first."""
+    return [style] + (lighter_variants(style)[::-1] if governed else [])
+
+
+class RungWarmer:
+    """Opens a rung's network and compiles its working size in the background, so that a switch
+    never freezes the picture; the loop moves to the rung once it is ready."""
+
+    def __init__(self, bank: StyleBank, frame_size: tuple[int, int]) -> None:
+        self.bank, self.frame_size = bank, frame_size
+        self._ready: set[tuple[str, tuple[int, int]]] = set()
+        self._busy: set[tuple[str, tuple[int, int]]] = set()
+        self._lock = threading.Lock()
+
+    def key(self, rung: Rung) -> tuple[str, tuple[int, int]]:
+        return rung.network, working_size(*self.frame_size, rung.long_side)
+
+    def mark_ready(self, rung: Rung) -> None:
+        with self._lock:
+            self._ready.add(self.key(rung))
+
+    def ready(self, rung: Rung) -> bool:
+        """True once ``rung`` can paint without a pause; starts warming it up the first time it is asked."""
+        key = self.key(rung)
+        with self._lock:
+            if key in self._ready:
+                return True
+            if key in self._busy:
+                return False
+            self._busy.add(key)
+        threading.Thread(target=self._warm, args=(key,), daemon=True).start()
+        return False
+
+    def _warm(self, key: tuple[str, tuple[int, int]]) -> None:
+        network, (w, h) = key
+        try:
+            self.bank[network](np.zeros((h, w, 3), np.uint8))
+        except Exception as e:  # a network that will not open is never switched to
+            print(f"stylecast: {network} could not be prepared: {e}", file=sys.stderr)
+            return
+        with self._lock:
+            self._ready.add(key)
+
+
+class Governors:
+    """One governor per style the viewer paints with (each has its own networks and costs)."""
+
+    def __init__(self, config: LiveConfig, bank: StyleBank, frame_size: tuple[int, int], fps: float) -> None:
+        self.config, self.bank, self.frame_size = config, bank, frame_size
+        self.settings = GovernorSettings(fps=fps or 30.0)
+        self.warmer = RungWarmer(bank, frame_size)
+        self.upsample_s = _time_upsampling(frame_size, working_size(*frame_size, config.top_side))
+        self._by_style: dict[str, Governor] = {}
+        self._told: set[str] = set()
+        self._lock = threading.Lock()  # with streams, two workers may meet a new style at once
+
+    def rung(self, style: str) -> Rung:
+        governor = self._by_style.get(style)
+        return governor.rung if governor is not None else Rung(style, self.config.top_side)
+
+    def start(self, style: str) -> Governor:
+        """The style's governor, made on first use and settled on the best rung measured to keep up."""
+        governor = self._by_style.get(style)
+        if governor is not None:
+            return governor
+        with self._lock:
+            if style not in self._by_style:
+                self._by_style[style] = self._settled(style)
+            return self._by_style[style]
+
+    def _settled(self, style: str) -> Governor:
+        networks = painting_networks(style, self.config.governed)
+        for name in networks[1:]:
+            self.bank.add(name, resolve_style(name))
+        governor = Governor(build_ladder(networks, self.config.top_side) if self.config.governed
+                            else [Rung(style, self.config.top_side)], self.settings)
+        if self.config.governed:
+            governor.settle(self._timed_load, self.upsample_s * self.settings.fps)
+        else:  # compile the one working size before the clock starts
+            w, h = working_size(*self.frame_size, governor.rung.long_side)
+            self.bank[style](np.zeros((h, w, 3), np.uint8))
+        self.warmer.mark_ready(governor.rung)
+        return governor
+
+    def _timed_load(self, rung: Rung) -> float:
+        """A rung's load measured before the camera starts: one painting of a blank frame at its working
+        size (after one that compiles it), plus the upsampling to the frame's size."""
+        w, h = working_size(*self.frame_size, rung.long_side)
+        stylize = self.bank[rung.network]
+        blank = np.zeros((h, w, 3), np.uint8)
+        stylize(blank)
+        t = time.perf_counter()
+        stylize(blank)
+        paint_s = (time.perf_counter() - t) / self.config.streams
+        return (paint_s + self.upsample_s) * self.settings.fps
+
+    def observe(self, style: str, paint_s: float, rest_s: float) -> str | None:
+        """Feed one frame's cost (painting, and the rest of the loop); moves to a ready rung; returns
+        a line to tell the user, once, if any."""
+        governor = self._by_style.get(style)
+        if governor is None or not self.config.governed:
+            return None
+        governor.observe(paint_s + rest_s, rest_s)
+        if governor.pending is not None and self.warmer.ready(governor.rungs[governor.pending]):
+            governor.commit(governor.pending)
+        if governor.floor_too_slow and style not in self._told:
+            self._told.add(style)
+            r = governor.rung
+            w, h = working_size(*self.frame_size, r.long_side)
+            return (f"{style}: even {r.network} painted at {w}x{h} (the smallest that still looks like the painting) "
+                    f"does not keep up with {self.settings.fps:.0f} fps here; a smaller --size or --fps helps")
+        return None
+
+    @property
+    def changes(self) -> int:
+        return sum(g.changes for g in self._by_style.values())
+
+    def describe(self, style: str) -> str:
+        r = self.rung(style)
+        w, h = working_size(*self.frame_size, r.long_side)
+        return f"{r.network} at {w}x{h}"
+
+
+def _time_upsampling(frame_size: tuple[int, int], work: tuple[int, int]) -> float:
+    """Seconds a guided upsampling from ``work`` to ``frame_size`` takes here (second call: buffers warm)."""
+    if work == frame_size:
+        return 0.0
+    upsample = GuidedUpsampler()
+    frame = np.zeros((frame_size[1], frame_size[0], 3), np.uint8)
+    small = np.zeros((work[1], work[0], 3), np.uint8)
+    upsample(small, small, frame)
+    t = time.perf_counter()
+    upsample(small, small, frame)
+    return time.perf_counter() - t
+
+
 def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: list | None = None) -> LiveStats:
     """Run until the source ends, a sink asks to quit, or ``duration`` seconds pass."""
     bank = bank or StyleBank(config.styles, backend_preference(config.backend), config.streams)
@@ -172,48 +339,61 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
                             smoothing=config.smooth != "off")
     smoother = make_smoother(config.smooth if config.smooth != "off" else "flow")
     stats = LiveStats()
-    first = bank[controls.style]  # a backend that cannot run as asked fails here, before the camera opens
+    bank[controls.style]  # a backend that cannot run as asked fails here, before the camera opens
     source = open_live_source(config.source, config.size, config.loop, config.source_fps)
     with ExitStack() as stack:
         stack.enter_context(source)
         granted = source.granted
+        frame_size = (granted.width, granted.height)
         print(f"source {config.source}: {granted.width}x{granted.height} at {granted.fps:.1f} fps", file=sys.stderr)
-        sinks = sinks_override if sinks_override is not None else open_sinks(stack, config, controls, (granted.width, granted.height), granted.fps)
-        # Open the first backend and let it compile for the frame size before capture and the clock start:
-        # OpenVINO compiles per shape, which would otherwise freeze the first live frame for a second or two.
-        first(np.zeros((granted.height, granted.width, 3), np.uint8))
+        sinks = sinks_override if sinks_override is not None else open_sinks(stack, config, controls, frame_size, granted.fps)
+        # Settle on a working size (and network) and compile it before capture and the clock start:
+        # OpenVINO compiles per shape, which would otherwise freeze the first live frames.
+        governors = Governors(config, bank, frame_size, granted.fps)
+        governors.start(controls.style)
         latest = stack.enter_context(LatestFrame(iter(source)))
         print(f"backend: {bank.reasons[controls.style]}", file=sys.stderr)
+        print(f"painting: {governors.describe(controls.style)}" + (" (governed: --no-governor or --work-size fixes it)"
+              if config.governed else ""), file=sys.stderr)
         slow = SlowStyleNotice(granted.fps, lighter_variants)
+        upsample = GuidedUpsampler()
         started = last_report = time.perf_counter()
         state = None
 
-        def paint(image: np.ndarray) -> tuple[str, np.ndarray]:
+        def paint(image: np.ndarray) -> tuple[str, tuple[Painted, float]]:
             style = controls.style
-            return style, bank[style](image)
+            governors.start(style)  # a style seen for the first time settles once (a pause, as any first load)
+            rung = governors.rung(style)
+            t = time.perf_counter()
+            painted = WorkingSizePainter(bank[rung.network], rung.long_side)(image)
+            return style, (painted, time.perf_counter() - t)
 
-        for captured, style, stylized in Overlapped(latest, paint, config.streams):
+        for captured, style, (painted, paint_s) in Overlapped(latest, paint, config.streams):
+            finish_started = time.perf_counter()
             original = captured.frame.image
             if state != (style, controls.smoothing):
                 smoother.reset()
                 state = (style, controls.smoothing)
-            if controls.smoothing:
-                stylized = smoother(original, stylized)
-            out = apply_look(original, stylized, controls.strength, controls.keep_colors)
+            small = smoother(painted.small, painted.painting) if controls.smoothing else painted.painting
+            out = apply_look(original, upsample(small, painted.small, original), controls.strength, controls.keep_colors)
             frame = Frame(out, captured.frame.index, original=original)
             for sink in sinks:
                 sink.write(frame)
-            stats.update(time.perf_counter() - captured.captured_at, latest.dropped)
-            if (advice := slow(style)) is not None:
+            now = time.perf_counter()
+            stats.update(now - captured.captured_at, latest.dropped)
+            stats.painting = controls.painting = governors.describe(style)
+            if (told := governors.observe(style, paint_s / config.streams, now - finish_started)) is not None:
+                print(told, file=sys.stderr)
+            if not config.governed and (advice := slow(style)) is not None:
                 print(advice, file=sys.stderr)
             for sink in sinks:
                 if hasattr(sink, "stats_line"):
                     sink.stats_line = stats.line()
-            now = time.perf_counter()
             if config.stats and now - last_report > 2:
                 print(stats.line(), file=sys.stderr)
                 last_report = now
             if controls.quit or (config.duration and now - started > config.duration):
                 break  # before the next capture: a quit does not wait for one more frame to paint
+    stats.governor_changes = governors.changes
     return stats
 
