@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -138,7 +139,7 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
         try:
             backend = _open_for_bench(model, name, every=tuple(backends) == EVERY_BACKEND)
         except StylecastError as e:
-            print(f"skipping {name}: {e}")
+            print(f"skipping {name}: {e}", file=sys.stderr)
             continue
         precision, label = getattr(backend, "precision", "fp32"), _label(backend)
         if (label, precision) in seen:
@@ -245,16 +246,19 @@ def bench_smoothing(sizes: Sequence[tuple[int, int]], modes: Sequence[str] = ("e
 
 
 def bench_video(video: Path, model: Path, backend: str = "auto", max_side: int | None = None,
-                streams: int | None = None) -> dict[str, float]:
+                streams: int | None = None, stroke_scale: float = 1.0) -> dict[str, float]:
     """End-to-end decode -> stylize -> encode on a real file, with the time of each stage."""
     from stylecast.realtime.config import RunConfig
+    from stylecast.realtime.hd.painter import WorkingSizePainter
+    from stylecast.realtime.hd.working_size import stroke_long_side
     from stylecast.realtime.video import VideoConfig, frames_in_flight, stylize_video
 
     run = RunConfig(style=str(model), backend=backend, max_side=max_side)
     choice = open_backend(model, run.prefer)
     workers = frames_in_flight(choice.backend, streams)
     with tempfile.TemporaryDirectory() as tmp:
-        result = stylize_video(Path(video), Path(tmp) / "bench.mp4", Stylizer(choice.backend), choice.network_width,
+        paint = WorkingSizePainter(Stylizer(choice.backend), stroke_long_side(stroke_scale))
+        result = stylize_video(Path(video), Path(tmp) / "bench.mp4", paint, choice.network_width,
                                VideoConfig(run=run, streams=streams), workers=workers)
     t = result.times
     return {"backend": choice.backend.name, "streams": workers, "frames": t.frames, "wall_s": round(t.wall, 2), "fps": round(t.fps, 2),
@@ -263,15 +267,18 @@ def bench_video(video: Path, model: Path, backend: str = "auto", max_side: int |
 
 
 def bench_live(source: str, model: Path, backend: str = "auto", seconds: float = 20.0, size: tuple[int, int] | None = (640, 480),
-               fps: float | None = 30.0, smooth: str = "flow", streams: int = 1) -> dict[str, float]:
+               fps: float | None = 30.0, smooth: str = "flow", streams: int = 1, stroke_scale: float = 1.0,
+               work_size: int | None = None, governor: bool = True) -> dict[str, float]:
     """The live loop with no sink, from a looping file paced like a camera at ``fps``: what a viewer gets."""
     from stylecast.realtime.live import LiveConfig, run_live
 
     config = LiveConfig(source=source, styles=(str(model),), sinks=(), size=size, backend=backend, smooth=smooth,
-                        loop=True, duration=seconds, source_fps=fps, streams=streams)
+                        loop=True, duration=seconds, source_fps=fps, streams=streams, stroke_scale=stroke_scale,
+                        work_size=work_size, governor=governor)
     stats = run_live(config)
     latencies = list(stats.latencies)
     warm = sorted(latencies[len(latencies) // 10:]) or [0.0]  # the first tenth includes warm-up
     return {"frames": stats.frames, "fps": round(stats.frames / seconds, 2), "source_fps": fps or 0.0,
             "latency_median_ms": round(statistics.median(warm), 1), "latency_p90_ms": round(warm[int(0.9 * (len(warm) - 1))], 1),
-            "dropped": stats.dropped, "backend": backend, "smooth": smooth, "streams": streams}
+            "dropped": stats.dropped, "backend": backend, "smooth": smooth, "streams": streams,
+            "painting": stats.painting, "governor_changes": stats.governor_changes}

@@ -22,7 +22,9 @@ def test_table_has_each_backend_and_the_torch_baseline(tiny_model):
 def test_json_output_and_video_mode(tiny_model, tmp_path, capsys):
     assert main(["bench", "--model", str(tiny_model), "--sizes", "32x32", "--backends", "cpu", "--runs", "2",
                  "--no-baseline", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    document = strict_json(capsys.readouterr().out)
+    assert document["machine"]["cores"] >= 1 and "isa" in document["machine"]
+    rows = document["timings"]
     assert rows[0]["backend"] == "cpu" and rows[0]["size"] == "32x32"
     # the per-frame cost of --smooth is part of the table, so it can be checked against the frame budget
     smoothing = {r["backend"]: r for r in rows[1:]}
@@ -30,9 +32,29 @@ def test_json_output_and_video_mode(tiny_model, tmp_path, capsys):
     assert all(r["size"] == "32x32" and r["median_ms"] > 0 for r in smoothing.values())
     clip = make_clip(tmp_path / "c.mkv", frames=8, audio=None)
     assert main(["bench", "video", str(clip), "--model", str(tiny_model), "--backend", "cpu", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+    report = strict_json(capsys.readouterr().out)
     assert report["frames"] == 8 and report["fps"] > 0
     assert {"decode_s", "infer_s", "encode_s"} <= set(report)
+
+
+def strict_json(text: str):
+    """The whole of stdout as one JSON document, refusing NaN/Infinity as strict parsers (jq) do."""
+    def refuse(constant: str):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_bench_json_is_strict_and_alone_on_stdout(tmp_path, capsys):
+    """A style's own file against itself gives PSNR inf: null in JSON; skipped backends go to stderr."""
+    from stylecast.styles import resolve_style
+
+    assert main(["bench", "--model", str(resolve_style("cafe_terrace_rt")), "--sizes", "32x32", "--backends", "cpu,cuda",
+                 "--runs", "1", "--no-baseline", "--no-smoothing", "--json"]) == 0
+    out, err = capsys.readouterr()
+    document = strict_json(out)
+    assert document["timings"][0]["psnr_db"] is None
+    assert "skipping cuda" in err and "skipping" not in out
 
 
 def test_bad_sizes():
@@ -53,7 +75,7 @@ def test_live_loop_bench_reports_fps_and_latency(tiny_model, tmp_path, capsys):
     clip = make_clip(tmp_path / "c.mkv", frames=10, size=(96, 64), audio=None)
     assert main(["bench", "live", str(clip), "--model", str(tiny_model), "--backend", "cpu", "--seconds", "1.5",
                  "--size", "96x64", "--fps", "20", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+    report = strict_json(capsys.readouterr().out)
     # a looping 20 fps source for 1.5 s: the tiny model keeps up, so most frames get through
     assert 10 <= report["frames"] <= 32 and report["fps"] > 6
     assert 0 < report["latency_median_ms"] <= report["latency_p90_ms"] < 1000
@@ -126,7 +148,7 @@ def test_torch_is_timed_by_name_and_left_out_of_the_default_list_without_a_gpu(t
     assert rows[0].psnr_db is None or rows[0].psnr_db > 50  # the same network as the file
     rows = bench_backends(tiny_model, bench.EVERY_BACKEND, [(64, 48)], runs=2, warmup=1, baseline=False)
     assert "torch-cpu" not in {r.backend for r in rows} and "cpu" in {r.backend for r in rows}
-    assert "skipping torch: torch backend skipped: torch sees no CUDA GPU" in capsys.readouterr().out
+    assert "skipping torch: torch backend skipped: torch sees no CUDA GPU" in capsys.readouterr().err
 
 
 def test_torch_compile_is_timed_beside_eager_torch(tiny_model, monkeypatch, capsys):
@@ -141,7 +163,7 @@ def test_torch_compile_is_timed_beside_eager_torch(tiny_model, monkeypatch, caps
     assert rows[1].psnr_db is None or rows[1].psnr_db > 50
     rows = bench_backends(tiny_model, ("cpu", "torch:fast"), [(64, 48)], runs=1, warmup=0, baseline=False)
     assert [r.backend for r in rows] == ["cpu"]
-    assert "skipping torch:fast: only openvino takes a precision" in capsys.readouterr().out
+    assert "skipping torch:fast: only openvino takes a precision" in capsys.readouterr().err
 
 
 def test_bench_styles_times_each_style_as_live_runs_it_fastest_first(tiny_model, monkeypatch, capsys):
@@ -155,7 +177,7 @@ def test_bench_styles_times_each_style_as_live_runs_it_fastest_first(tiny_model,
     # cafe_terrace_rt twice, by name and by path: timed once
     assert main(["bench", "styles", "-s", "starry_night_lite_rt", "-s", "cafe_terrace_rt", "-s", str(tiny_model),
                  "-s", str(shipped["cafe_terrace_rt"].model), "--size", "96x64", "--runs", "2", "--backend", "cpu", "--fps", "1000", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = strict_json(capsys.readouterr().out)["styles"]
     assert sorted(r["style"] for r in rows) == sorted(["starry_night_lite_rt", "cafe_terrace_rt", tiny_model.stem])
     assert [r["median_ms"] for r in rows] == sorted(r["median_ms"] for r in rows)
     from stylecast.realtime.backends import OnnxRuntimeBackend
@@ -171,6 +193,8 @@ def test_bench_styles_times_each_style_as_live_runs_it_fastest_first(tiny_model,
     monkeypatch.setattr(styles, "bundled_styles", lambda *folder: [shipped["cafe_terrace_rt"], shipped["starry_night_lite_rt"]])
     assert main(["bench", "styles", "--size", "64x48", "--runs", "2", "--backend", "cpu"]) == 0
     out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("cpu: ") and "cores" in out[0]
+    out = out[1:]
     assert "64x48" in out[0] and out[1].split()[:2] == ["style", "network"] and out[1].endswith("30 fps?")
     assert sorted(line.split()[0] for line in out[2:]) == ["cafe_terrace_rt", "starry_night_lite_rt"]
 
