@@ -454,3 +454,20 @@ def test_the_governor_lowers_the_working_size_raises_it_again_and_settles(tmp_pa
     assert stats.governor_changes <= 4, "settled rather than oscillating"
     assert all(f.image.shape == (480, 640, 3) for f in sink.frames)
     assert stats.painting == "plain at 640x480"
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="apt-get install chromium for the browser test")
+def test_style_names_are_shown_as_text_never_run_as_markup(tmp_path):
+    """A model file may be named like markup: the control page lists it as text, and shows what paints."""
+    evil = '<img src=x onerror="document.title=\'owned\'">'
+    controls = LiveControls(styles=["cafe", evil])
+    controls.painting = "cafe at 640x360"
+    with HttpStreamSink(controls=controls, port=0) as sink:
+        dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                              f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000", "--dump-dom",
+                              f"http://127.0.0.1:{sink.port}/"], capture_output=True, text=True, timeout=60).stdout
+    assert "<title>stylecast</title>" in dom and "owned" not in dom.split("</title>")[0]
+    assert "&lt;img src=x" in dom, "the name is listed, escaped"
+    assert "<img src=\"x\"" not in dom and "<img src=x" not in dom, "no element made from the name"
+    assert "cafe at 640x360" in dom

@@ -33,15 +33,31 @@ def fit_slopes(painting: np.ndarray, guide_luma: np.ndarray, radius: int = RADIU
     return cv2.blur(slopes, k)
 
 
+def crisp_amount(painted_side: int, shown_side: int) -> float:
+    """How much to sharpen a painting before it is enlarged from ``painted_side`` to ``shown_side``:
+    none when it is not, 0.5 at 2x, 1 from 3x (the strokes of a 3.8x enlargement read as soft
+    brush marks without it; 2 drew halos). Held-out style ratio at 1280x720, starry_night_fast
+    painted at 336 px: 0.427 unsharpened, 0.343 at 1."""
+    return min(1.0, max(0.0, 0.5 * (shown_side / painted_side - 1)))
+
+
+def sharpen(image: np.ndarray, amount: float, sigma: float = 1.0) -> np.ndarray:
+    """Unsharp mask at the working size, where it costs a fraction of a millisecond."""
+    if amount <= 0:
+        return image
+    return cv2.addWeighted(image, 1 + amount, cv2.GaussianBlur(image, (0, 0), sigma), -amount, 0)
+
+
 class GuidedUpsampler:
     """painting (working size) + the frame at that size + the full-size frame -> full-size painting.
 
-    Keeps its full-size scratch buffers between calls (fresh 25 MB arrays per 1080p frame cost
-    more in page faults than the arithmetic), so one instance serves one thread.
+    ``crisp`` sharpens the painting before it is enlarged, by ``crisp_amount`` (off: 0). Keeps its
+    full-size scratch buffers between calls (fresh 25 MB arrays per 1080p frame cost more in page
+    faults than the arithmetic), so one instance serves one thread.
     """
 
-    def __init__(self, radius: int = RADIUS, eps: float = EPS) -> None:
-        self.radius, self.eps = radius, eps
+    def __init__(self, radius: int = RADIUS, eps: float = EPS, crisp: bool = True) -> None:
+        self.radius, self.eps, self.crisp = radius, eps, crisp
         self._buffers: dict[str, np.ndarray] = {}
 
     def _buffer(self, key: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
@@ -57,6 +73,8 @@ class GuidedUpsampler:
         h, w = frame.shape[:2]
         if small.shape[:2] == (h, w):
             return painting
+        if self.crisp:
+            painting = sharpen(painting, crisp_amount(max(small.shape[:2]), max(h, w)))
         small_luma = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         slopes = fit_slopes(painting, small_luma, self.radius, self.eps)
         size = (w, h)

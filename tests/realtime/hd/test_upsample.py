@@ -16,7 +16,7 @@ def test_constant_painting_stays_constant(photo_bgr):
     frame = cv2.resize(photo_bgr, (1024, 960), interpolation=cv2.INTER_CUBIC)
     small = _small(frame, 4)
     painting = np.full_like(small, (40, 120, 200))
-    out = GuidedUpsampler()(painting, small, frame)
+    out = GuidedUpsampler(crisp=False)(painting, small, frame)
     assert out.shape == frame.shape
     assert np.array_equal(out, np.full_like(frame, (40, 120, 200)))
 
@@ -26,7 +26,7 @@ def test_linear_ramp_is_exact():
     frame = cv2.cvtColor(np.round(ramp).astype(np.uint8), cv2.COLOR_GRAY2BGR)
     small = _small(frame, 2)
     painting = cv2.convertScaleAbs(small, alpha=0.5, beta=30)
-    out = GuidedUpsampler()(painting, small, frame).astype(int)
+    out = GuidedUpsampler(crisp=False)(painting, small, frame).astype(int)
     want = cv2.convertScaleAbs(frame, alpha=0.5, beta=30).astype(int)
     assert np.abs(out - want)[:, 2:-2].max() <= 1  # the outermost columns: the resize's edge rule
 
@@ -44,7 +44,7 @@ def test_painting_linear_in_the_real_frame_comes_back_at_full_resolution(photo_b
 
     small = _small(frame, 4)
     want = paint(frame).astype(int)
-    guided = np.abs(GuidedUpsampler()(paint(small), small, frame).astype(int) - want).mean()
+    guided = np.abs(GuidedUpsampler(crisp=False)(paint(small), small, frame).astype(int) - want).mean()
     plain = np.abs(resize_painting(paint(small), frame).astype(int) - want).mean()
     assert luma.std() > 20  # a real, detailed frame
     assert guided < 0.6 * plain, (guided, plain)
@@ -63,7 +63,7 @@ def test_step_edge_stays_sharp_where_a_resize_blurs_it():
     small = _small(frame, 4)
     painting = cv2.convertScaleAbs(small, alpha=0.8, beta=25)  # darker and lifted, edge where the frame's is
     row = lambda img: cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)[240, 600:700].astype(np.float32)  # noqa: E731
-    guided, plain = row(GuidedUpsampler()(painting, small, frame)), row(resize_painting(painting, frame))
+    guided, plain = row(GuidedUpsampler(crisp=False)(painting, small, frame)), row(resize_painting(painting, frame))
     assert _transition_width(guided) <= 1
     assert _transition_width(plain) >= 3
     assert abs(float(guided[0]) - 25) <= 1 and abs(float(guided[-1]) - (200 * 0.8 + 25)) <= 1
@@ -74,12 +74,12 @@ def test_the_networks_own_strokes_are_kept_on_a_flat_frame():
     frame = np.full((360, 640, 3), 128, np.uint8)
     small = _small(frame, 2)
     strokes = np.random.default_rng(0).integers(0, 255, small.shape, dtype=np.uint8)
-    out = GuidedUpsampler()(strokes, small, frame)
+    out = GuidedUpsampler(crisp=False)(strokes, small, frame)
     assert np.abs(out.astype(int) - resize_painting(strokes, frame)).max() <= 1
 
 
 def test_same_size_is_returned_as_is_and_mismatched_inputs_refused(photo_bgr):
-    up = GuidedUpsampler()
+    up = GuidedUpsampler(crisp=False)
     assert up(photo_bgr, photo_bgr, photo_bgr) is photo_bgr
     with pytest.raises(ValueError, match="unexpected painting"):
         up(photo_bgr[:10], photo_bgr, photo_bgr)
@@ -94,3 +94,17 @@ def test_buffers_are_reused_but_results_are_fresh(photo_bgr):
     second = up(255 - small, small, frame)
     assert np.array_equal(first, keep), "an earlier result must not change under a later call"
     assert not np.array_equal(first, second)
+
+
+def test_crisp_strokes_sharpen_more_the_more_they_are_enlarged(photo_bgr):
+    from stylecast.realtime.hd.upsample import crisp_amount
+
+    assert crisp_amount(640, 640) == 0 and crisp_amount(640, 1280) == 0.5 and crisp_amount(256, 1920) == 1.0
+    frame = cv2.resize(photo_bgr, (1024, 960), interpolation=cv2.INTER_CUBIC)
+    small = _small(frame, 4)
+    strokes = cv2.GaussianBlur(np.random.default_rng(0).integers(0, 255, small.shape, dtype=np.uint8), (0, 0), 1.5)
+    soft = GuidedUpsampler(crisp=False)(strokes, small, frame)
+    crisp = GuidedUpsampler()(strokes, small, frame)
+    edges = lambda img: np.abs(np.diff(img.astype(np.float32), axis=1)).mean()  # noqa: E731
+    assert edges(crisp) > 1.3 * edges(soft)
+    assert abs(float(crisp.mean()) - float(soft.mean())) < 2, "sharper, not brighter or darker"
