@@ -263,7 +263,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     config = LiveConfig(
         source=args.source, styles=tuple(args.style or ()), sinks=tuple(args.sink or ("window",)), size=parse_size(args.size),
         backend=args.backend, smooth=args.smooth, strength=args.strength, keep_colors=args.keep_colors, host=args.host,
-        port=args.port, record=args.record, loop=args.loop, duration=args.duration, stats=args.stats, source_fps=args.fps,
+        port=args.port, token=args.token, record=args.record, loop=args.loop, duration=args.duration, stats=args.stats, source_fps=args.fps,
         streams=args.streams, stroke_scale=args.stroke_scale, work_size=args.work_size, governor=not args.no_governor,
     )
     stats = run_live(config)
@@ -537,8 +537,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smooth", choices=("off", "ema", "flow"), default="flow", help="temporal smoothing (default flow)")
     p.add_argument("--strength", type=_strength, default=1.0, help="style strength 0-1 (blend with the original)")
     p.add_argument("--keep-colors", action="store_true", help="keep the camera's colours, transfer texture only")
-    p.add_argument("--host", default="127.0.0.1", help="HTTP sink address (default 127.0.0.1; others are reachable from the network)")
+    p.add_argument("--host", default="127.0.0.1", help="HTTP sink address (default 127.0.0.1; another address is reachable from the network, and then "
+                        "every request needs the token printed at start)")
     p.add_argument("--port", type=_port, default=8765, help="HTTP sink port (default 8765)")
+    p.add_argument("--token", help="HTTP sink: the token every request must carry (default: none on 127.0.0.1; with "
+                                   "another --host one is made at start and printed in the URL)")
     p.add_argument("--record", type=Path, metavar="OUT.mp4", help="file for --sink file")
     p.add_argument("--loop", action="store_true", help="loop a video-file source")
     p.add_argument("--fps", type=_positive, help="camera: frame rate to request; video file: play at this rate instead of its own")

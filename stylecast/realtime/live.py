@@ -44,6 +44,7 @@ class LiveConfig:
     keep_colors: bool = False
     host: str = "127.0.0.1"
     port: int = 8765
+    token: str | None = None  # HTTP sink: required beyond loopback (made at start when not given)
     record: Path | None = None
     loop: bool = False
     source_fps: float | None = None  # camera: requested rate; file: play at this rate instead of its own
@@ -180,8 +181,12 @@ def open_sinks(stack: ExitStack, config: LiveConfig, controls: LiveControls, siz
         elif name == "http":
             from stylecast.realtime.http_sink import HttpStreamSink
 
-            sink = stack.enter_context(HttpStreamSink(controls=controls, host=config.host, port=config.port))
-            print(f"streaming at {sink.url} (OBS: add a Browser Source with {sink.url}?transparent=1&controls=0)", file=sys.stderr)
+            sink = stack.enter_context(HttpStreamSink(controls=controls, host=config.host, port=config.port, token=config.token))
+            obs = sink.url + ("&" if "?" in sink.url else "?") + "transparent=1&controls=0"
+            print(f"streaming at {sink.url} (OBS: add a Browser Source with {obs})", file=sys.stderr)
+            if sink.guard.token:
+                print("the token in these URLs is needed to watch or steer the stream: share it only with who may",
+                      file=sys.stderr)
             sinks.append(sink)
         elif name == "file":
             if config.record is None:

@@ -463,10 +463,18 @@ def test_style_names_are_shown_as_text_never_run_as_markup(tmp_path):
     controls = LiveControls(styles=["cafe", evil])
     controls.painting = "cafe at 640x360"
     with HttpStreamSink(controls=controls, port=0) as sink:
-        dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        stop = threading.Event()
+        feeder = threading.Thread(target=lambda: [sink.write(Frame(np.zeros((24, 32, 3), np.uint8), 0)) or time.sleep(0.05)
+                                                  for _ in iter(stop.is_set, True)])
+        feeder.start()  # the page's load waits for the stream's first frame
+        try:
+            dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                               "--disable-background-networking", "--disable-component-update", "--disable-sync",
                               f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000", "--dump-dom",
                               f"http://127.0.0.1:{sink.port}/"], capture_output=True, text=True, timeout=60).stdout
+        finally:
+            stop.set()
+            feeder.join()
     assert "<title>stylecast</title>" in dom and "owned" not in dom.split("</title>")[0]
     assert "&lt;img src=x" in dom, "the name is listed, escaped"
     assert "<img src=\"x\"" not in dom and "<img src=x" not in dom, "no element made from the name"
