@@ -247,6 +247,21 @@ def _bench_styles(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import os
+
+    from stylecast.doctor import report, run_checks
+
+    checks = run_checks(os.environ.get("ONEDNN_MAX_CPU_ISA"))
+    document = report(checks)
+    if args.json:
+        _print_json(document)
+    else:
+        print("\n".join(c.line() for c in checks))
+        print("the basics work: stylecast can paint here" if document["ok"] else "stylecast cannot paint here yet: see FAIL above")
+    return 0 if document["ok"] else 1
+
+
 def cmd_eval_temporal(args: argparse.Namespace) -> int:
     import json
 
@@ -514,6 +529,14 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--runs", type=_positive_int, default=argparse.SUPPRESS, help="timed runs per style (default 20)")
     v.add_argument("--backend", choices=BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
     v.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+
+    p = sub.add_parser("doctor", help="what this machine can do with stylecast, and what to fix",
+                       description="Check Python and packages, the inference runtimes (and whether two onnxruntime "
+                                   "builds clash), that a style paints, the CPU's instruction sets and what they mean "
+                                   "for style choice, whether CUDA really runs, cameras, the virtual camera, the display "
+                                   "and the HTTP port. Exit status 0 when the basics work, 1 otherwise.")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("eval-temporal", help="measure flicker: warping error of a stylized video",
                        description="Warping error: flow on the original frames, previous stylized frame warped onto "
