@@ -29,6 +29,12 @@ DEFAULT_CRF = {"h264": 18, "vp9": 31}
 CRF_RANGE = {"h264": (0, 51), "vp9": (0, 63)}  # the encoders' own limits (x264's 8-bit scale, libvpx)
 
 
+def _codec_name(stream) -> str:
+    """The format's name (``mp3``), not the decoder's (``mp3float``), which is what containers list."""
+    codec = stream.codec_context.codec
+    return getattr(codec, "canonical_name", None) or codec.name
+
+
 def container_for(path: Path) -> str:
     fmt = CONTAINERS.get(Path(path).suffix.lower())
     if fmt is None:
@@ -53,14 +59,14 @@ class _SideStreams:
         self.dropped_subtitles: list[str] = []
         allowed_subs = REMUXABLE_SUBTITLES[container_format]
         for stream in self._input.streams.subtitles:
-            name = stream.codec_context.name
+            name = _codec_name(stream)
             if allowed_subs is None or name in allowed_subs:
                 self.pairs.append((stream, output.add_stream_from_template(stream), False))
             else:
                 self.dropped_subtitles.append(name)
         allowed = REMUXABLE_AUDIO[container_format]
         for stream in self._input.streams.audio:
-            name = stream.codec_context.name
+            name = _codec_name(stream)
             if allowed is None or name in allowed:
                 out = output.add_stream_from_template(stream)
                 self.pairs.append((stream, out, False))
@@ -68,7 +74,7 @@ class _SideStreams:
                 encoder = "libopus" if container_format == "webm" else "aac"
                 out = output.add_stream(encoder, rate=48000 if encoder == "libopus" else stream.rate)
                 self.pairs.append((stream, out, True))
-        self.transcoded = [p[0].codec_context.name for p in self.pairs if p[2]]
+        self.transcoded = [_codec_name(p[0]) for p in self.pairs if p[2]]
         self._packets: Iterator | None = None
         self._pending = None
 

@@ -46,6 +46,14 @@ def test_keeps_frames_rate_size_and_remuxes_audio(tmp_path, stylize, tiny_model)
     assert not _leftovers(tmp_path)
 
 
+def test_mp3_in_mp4_is_copied_not_reencoded(tmp_path, stylize, tiny_model):
+    """MP4 holds MP3 as it is; the decoder's name (mp3float) once made it look foreign."""
+    src = make_clip(tmp_path / "in.mp4", frames=12, audio="mp3")
+    result = stylize_video(src, tmp_path / "out.mp4", stylize, 8, _config(tiny_model))
+    assert result.audio_transcoded == () and video_facts(result.output)["audio"] == video_facts(src)["audio"]
+    np.testing.assert_array_equal(decoded_audio(result.output), decoded_audio(src))
+
+
 def test_variable_frame_rate_timestamps_survive(tmp_path, stylize, tiny_model):
     tb = Fraction(1, 1000)
     pts = [0, 40, 120, 130, 250, 260, 270, 400, 410, 600]
