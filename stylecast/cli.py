@@ -730,9 +730,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where Ctrl-C would be, so the same clean-up runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _signals_like_ctrl_c() -> None:
+    """``kill PID`` (a script) and a closed terminal end a run as Ctrl-C does: a video in progress
+    leaves no hidden partial file, a live recording is finished and kept."""
+    import signal
+
+    def interrupt(signum, _frame):
+        raise Terminated(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), interrupt)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _signals_like_ctrl_c()
     if args.verbose:
         import logging
 
@@ -743,9 +765,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StylecastError as e:
         print(f"stylecast: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print("stylecast: interrupted", file=sys.stderr)
-        return 130
+        return 128 + e.signum if isinstance(e, Terminated) else 130
     except BrokenPipeError:
         # the reader went away (`stylecast styles | head`): stop quietly, as a tool ended by SIGPIPE does;
         # stdout goes to devnull so the interpreter's final flush does not raise the same error again

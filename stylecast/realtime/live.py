@@ -373,32 +373,37 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
             painted = WorkingSizePainter(bank[rung.network], rung.long_side)(image)
             return style, (painted, time.perf_counter() - t)
 
-        for captured, style, (painted, paint_s) in Overlapped(latest, paint, config.streams):
-            finish_started = time.perf_counter()
-            original = captured.frame.image
-            if state != (style, controls.smoothing):
-                smoother.reset()
-                state = (style, controls.smoothing)
-            small = smoother(painted.small, painted.painting) if controls.smoothing else painted.painting
-            out = apply_look(original, upsample(small, painted.small, original), controls.strength, controls.keep_colors)
-            frame = Frame(out, captured.frame.index, original=original)
-            for sink in sinks:
-                sink.write(frame)
-            now = time.perf_counter()
-            stats.update(now - captured.captured_at, latest.dropped)
-            stats.painting = controls.painting = governors.describe(style)
-            if (told := governors.observe(style, paint_s / config.streams, now - finish_started)) is not None:
-                print(told, file=sys.stderr)
-            if not config.governed and (advice := slow(style)) is not None:
-                print(advice, file=sys.stderr)
-            for sink in sinks:
-                if hasattr(sink, "stats_line"):
-                    sink.stats_line = stats.line()
-            if config.stats and now - last_report > 2:
-                print(stats.line(), file=sys.stderr)
-                last_report = now
-            if controls.quit or (config.duration and now - started > config.duration):
-                break  # before the next capture: a quit does not wait for one more frame to paint
+        # Ctrl-C (or SIGTERM/SIGHUP, which the CLI turns into the same) is how a live session ends:
+        # the sinks then close normally, so a recording is finished and kept, not thrown away.
+        try:
+            for captured, style, (painted, paint_s) in Overlapped(latest, paint, config.streams):
+                finish_started = time.perf_counter()
+                original = captured.frame.image
+                if state != (style, controls.smoothing):
+                    smoother.reset()
+                    state = (style, controls.smoothing)
+                small = smoother(painted.small, painted.painting) if controls.smoothing else painted.painting
+                out = apply_look(original, upsample(small, painted.small, original), controls.strength, controls.keep_colors)
+                frame = Frame(out, captured.frame.index, original=original)
+                for sink in sinks:
+                    sink.write(frame)
+                now = time.perf_counter()
+                stats.update(now - captured.captured_at, latest.dropped)
+                stats.painting = controls.painting = governors.describe(style)
+                if (told := governors.observe(style, paint_s / config.streams, now - finish_started)) is not None:
+                    print(told, file=sys.stderr)
+                if not config.governed and (advice := slow(style)) is not None:
+                    print(advice, file=sys.stderr)
+                for sink in sinks:
+                    if hasattr(sink, "stats_line"):
+                        sink.stats_line = stats.line()
+                if config.stats and now - last_report > 2:
+                    print(stats.line(), file=sys.stderr)
+                    last_report = now
+                if controls.quit or (config.duration and now - started > config.duration):
+                    break  # before the next capture: a quit does not wait for one more frame to paint
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)
     stats.governor_changes = governors.changes
     return stats
 

@@ -1,0 +1,66 @@
+"""Stopping a run from outside: Ctrl-C keeps a live recording; SIGTERM/SIGHUP during a video leave
+no hidden partial file (as Ctrl-C does)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import OPENCV_DATA
+from tests.realtime.clips import video_facts
+
+pytest.importorskip("av")
+
+
+def _start(args: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "stylecast", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(predicate, timeout: float = 60) -> bool:
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _partials(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if "partial" in p.name]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stopping_a_live_recording_keeps_it(tmp_path, sig):
+    clip = OPENCV_DATA / "vtest.avi"
+    if not clip.is_file():
+        pytest.skip("apt-get install opencv-doc")
+    rec = tmp_path / "rec.mp4"
+    proc = _start(["live", "--source", str(clip), "--loop", "-s", "cafe_terrace_rt", "--sink", "file", "--record", str(rec),
+                   "--size", "320x240"], tmp_path)
+    assert _wait_for(lambda: any(p.stat().st_size > 20_000 for p in _partials(tmp_path)) or proc.poll() is not None)
+    time.sleep(1.0)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert rec.is_file() and not _partials(tmp_path)
+    assert video_facts(rec)["frames"] >= 10, "the recording is a complete, playable file"
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_killed_video_leaves_no_partial_file(tmp_path, sig, code):
+    clip = OPENCV_DATA / "Megamind.avi"
+    if not clip.is_file():
+        pytest.skip("apt-get install opencv-doc")
+    out = tmp_path / "out.mp4"
+    proc = _start(["video", str(clip), "-s", "starry_night", "--stroke-scale", "0.5", "-o", str(out), "--quiet"], tmp_path)
+    assert _wait_for(lambda: bool(_partials(tmp_path)) or proc.poll() is not None)
+    time.sleep(0.5)
+    assert proc.poll() is None, "still painting when the signal comes"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code and "interrupted" in err and "Traceback" not in err
+    assert not out.exists() and not _partials(tmp_path)
