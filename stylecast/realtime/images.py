@@ -27,11 +27,52 @@ class ImageJob:
     target: Path
 
 
+# Above 8K UHD a still's full-size buffers (the guided upsampling's float planes) run to gigabytes.
+MAX_IMAGE_PIXELS = 7680 * 4320
+# OpenCV refuses to decode more than this many pixels (its OPENCV_IO_MAX_IMAGE_PIXELS default).
+OPENCV_MAX_PIXELS = 1 << 30
+
+
+def header_size(head: bytes) -> tuple[int, int] | None:
+    """(w, h) from a PNG's or JPEG's header, without decoding it; None for other formats."""
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if head[:2] != b"\xff\xd8":
+        return None
+    i = 2
+    while i + 9 < len(head):  # JPEG segments up to the frame header (SOF0-SOF15 but DHT, JPG, DAC)
+        if head[i] != 0xFF:
+            return None
+        marker, length = head[i + 1], int.from_bytes(head[i + 2:i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return int.from_bytes(head[i + 7:i + 9], "big"), int.from_bytes(head[i + 5:i + 7], "big")
+        i += 2 + length
+    return None
+
+
+def check_image_size(path: Path, max_side: int | None) -> None:
+    """Refuse, before decoding, a picture that would not fit in memory (or that OpenCV cannot read)."""
+    with open(path, "rb") as f:
+        size = header_size(f.read(256 * 1024))
+    if size is None:
+        return
+    w, h = size
+    if w * h > OPENCV_MAX_PIXELS:
+        raise StylecastError(f"{path} is {w}x{h} ({w * h / 1e6:.0f} MP), more than OpenCV can decode "
+                             f"({OPENCV_MAX_PIXELS / 1e6:.0f} MP): shrink it with another tool first")
+    if w * h > MAX_IMAGE_PIXELS and not max_side:
+        raise StylecastError(f"{path} is {w}x{h} ({w * h / 1e6:.0f} MP): painting it at full size needs about "
+                             f"{w * h * 40 / 1e9:.0f} GB of memory; add --max-side 7680 (or smaller) to shrink it")
+
+
 def read_image(path: Path) -> np.ndarray:
     if not path.is_file():
         raise StylecastError(f"input not found: {path}")
     data = np.fromfile(path, np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except cv2.error as e:  # e.g. over OpenCV's own pixel limit
+        raise StylecastError(f"{path} cannot be decoded: {str(e).strip().splitlines()[-1][:160]}") from e
     if image is None:
         raise StylecastError(f"{path} is not an image OpenCV can read (jpg, png, webp, bmp, tiff, ...)")
     return image
@@ -78,11 +119,13 @@ def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig) -> t
     jobs = plan_jobs(inputs, Path(output), model.stem, config.overwrite)
     for folder in {job.target.parent for job in jobs}:
         _ensure_writable(folder)
-    images = [read_image(job.source) for job in jobs]  # every input is checked before any output
+    for job in jobs:  # sizes from the headers, before any decoding or output
+        check_image_size(job.source, config.max_side)
     choice = open_backend(model, config.prefer)
     stylize = FullSizePainter(WorkingSizePainter(Stylizer(choice.backend), stroke_long_side(config.stroke_scale)))
     written = []
-    for job, image in zip(jobs, images):
-        write_image(job.target, stylize(fit_image(image, longest=config.max_side)))
+    for job in jobs:  # one picture in memory at a time
+        image = fit_image(read_image(job.source), longest=config.max_side)
+        write_image(job.target, stylize(image))
         written.append(job.target)
     return choice, written

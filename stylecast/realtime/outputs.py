@@ -25,6 +25,12 @@ def plan_targets(inputs: Sequence[Path], output: Path, name_in_folder: Callable[
     else:
         check_file_output(output)
         jobs = [(inputs[0], output)]
+    seen: dict[Path, Path] = {}
+    for src, target in jobs:  # a/p.png and b/p.png into one folder: one would replace the other
+        other = seen.setdefault(target.resolve(), src)
+        if other != src:
+            raise StylecastError(f"{other} and {src} would both be written to {target}: rename one, or run them "
+                                 f"with different -o folders")
     sources = {src.resolve() for src in inputs}
     for _, target in jobs:
         if target.resolve() in sources:
