@@ -83,6 +83,41 @@ class StyleCard:
         return cls(**known)
 
 
+@dataclass(frozen=True)
+class TensorSpec:
+    """One graph input or output as a runtime reports it: None for a dimension of any size."""
+
+    name: str
+    shape: tuple[int | None, ...] | None  # None: the rank is not known either
+    dtype: str  # numpy's name: float32, uint8, ...
+
+
+def signature_problem(inputs: list[TensorSpec], outputs: list[TensorSpec], contract: ModelContract) -> str | None:
+    """Why a graph does not take and give frames as ``contract`` says (None if it does): a style
+    network takes one float 1x3xHxW tensor of any H and W and gives one of the same shape."""
+    def describe(t: TensorSpec) -> str:
+        dims = "?" if t.shape is None else "x".join("?" if d is None else str(d) for d in t.shape)
+        return f"'{t.name}' {t.dtype} {dims}"
+
+    for kind, specs, name in (("input", inputs, contract.input_name), ("output", outputs, contract.output_name)):
+        if len(specs) != 1:
+            return f"it has {len(specs)} {kind}s ({', '.join(describe(t) for t in specs)}); a style has one"
+        t = specs[0]
+        if t.name != name:
+            return f"its {kind} is {describe(t)}, not '{name}'"
+        if t.dtype not in ("float32", "float16"):
+            return f"its {kind} {describe(t)} is not float"
+        if t.shape is not None:
+            if len(t.shape) != 4 or t.shape[1] not in (None, 3):
+                return f"its {kind} {describe(t)} is not a 3-channel image (N x 3 x height x width)"
+            if kind == "input" and (t.shape[2] is not None or t.shape[3] is not None):
+                return f"its input {describe(t)} takes frames of one size only; a style takes any size"
+            fixed = [d for d in t.shape[2:] if d is not None]
+            if kind == "output" and fixed and max(fixed) < 8:
+                return f"its output {describe(t)} is not a picture of the input's size"
+    return None
+
+
 def parse_metadata(values: dict[str, str]) -> tuple[ModelContract, StyleCard | None]:
     """The contract and card export wrote into a model's metadata (a model without them gets the defaults)."""
     contract = ModelContract.from_json(values[METADATA_CONTRACT_KEY]) if METADATA_CONTRACT_KEY in values else DEFAULT_CONTRACT

@@ -10,7 +10,8 @@ from typing import Protocol
 
 import numpy as np
 
-from stylecast.contract import METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelContract, StyleCard, int8_path, parse_metadata
+from stylecast.contract import (METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelContract, StyleCard, TensorSpec, int8_path,
+                                parse_metadata, signature_problem)
 from stylecast.errors import StylecastError
 from stylecast.realtime.frame_graph import FRAME_INPUT, FRAME_OUTPUT
 
@@ -68,7 +69,33 @@ FULL_WIDTH = 32
 
 
 def _model_error(path: Path, error: Exception) -> StylecastError:
-    return StylecastError(f"cannot load style model {path}: it is corrupt or not an ONNX model ({str(error).splitlines()[0][:200]})")
+    # OpenVINO's messages start with its source location ("Exception from src/inference/src/cpp/core.cpp:84:")
+    lines = [ln for ln in str(error).splitlines() if ln.strip() and not ln.startswith(("Exception from", "Check "))]
+    reason = (lines[0] if lines else str(error).splitlines()[0] if str(error) else type(error).__name__)[:200]
+    return StylecastError(f"cannot load style model {path}: it is corrupt or not an ONNX model ({reason})")
+
+
+def _check_signature(path: Path, inputs: list[TensorSpec], outputs: list[TensorSpec], contract: ModelContract) -> None:
+    problem = signature_problem(inputs, outputs, contract)
+    if problem is not None:
+        raise StylecastError(f"cannot load style model {path}: it is not a style network: {problem}")
+
+
+_ORT_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(uint8)": "uint8"}
+
+
+def _ort_specs(args) -> list[TensorSpec]:
+    return [TensorSpec(a.name, tuple(d if isinstance(d, int) else None for d in a.shape) if a.shape is not None else None,
+                       _ORT_TYPES.get(a.type, a.type)) for a in args]
+
+
+def _openvino_specs(ports) -> list[TensorSpec]:
+    specs = []
+    for port in ports:
+        shape = port.get_partial_shape()
+        dims = None if shape.rank.is_dynamic else tuple(None if d.is_dynamic else d.get_length() for d in shape)
+        specs.append(TensorSpec(port.any_name, dims, port.get_element_type().to_dtype().name))
+    return specs
 
 
 def onnxruntime_installs() -> list[str]:
@@ -112,6 +139,9 @@ class OnnxRuntimeBackend:
         self.name = "cuda" if any(p in self.providers for p in GPU_PROVIDERS) else "cpu"
         self.precision = precision
         self.contract, self.card = parse_metadata(self.session.get_modelmeta().custom_metadata_map)
+        if not takes_frames:  # a frame graph (uint8 in and out) is one we built ourselves
+            _check_signature(model_path, _ort_specs(self.session.get_inputs()), _ort_specs(self.session.get_outputs()),
+                             self.contract)
         self.io_binding = io_binding
         self.takes_frames = takes_frames
         self._outputs: dict[tuple[int, ...], np.ndarray] = {}
@@ -173,6 +203,7 @@ class OpenVinoBackend:
         self.takes_frames = False
         self.providers = (f"CPU:{precision}",)
         self.contract, self.card = parse_metadata(self._metadata())
+        _check_signature(model_path, _openvino_specs(self.model.inputs), _openvino_specs(self.model.outputs), self.contract)
         # Dynamic shapes run slower in OpenVINO: compile once per frame size and keep it.
         self._compiled: dict[tuple[int, ...], object] = {}
         self.streams = 1
