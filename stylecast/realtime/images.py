@@ -15,7 +15,7 @@ from stylecast.realtime.backends import Choice, open_backend
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.hd.painter import FullSizePainter, WorkingSizePainter
 from stylecast.realtime.hd.working_size import stroke_long_side
-from stylecast.realtime.outputs import plan_targets
+from stylecast.realtime.outputs import ensure_writable, plan_targets
 from stylecast.realtime.stylizer import Stylizer
 from stylecast.sizing import fit_image
 from stylecast.styles import resolve_style
@@ -94,15 +94,6 @@ def _out_suffix(suffix: str) -> str:
     return suffix.lower() if suffix.lower() in (".jpg", ".jpeg", ".png", ".webp") else ".png"
 
 
-def _ensure_writable(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise StylecastError(f"cannot create output folder {folder}: {e.strerror}") from e
-    if not os.access(folder, os.W_OK):
-        raise StylecastError(f"output folder {folder} is not writable")
-
-
 def write_image(path: Path, image: np.ndarray) -> None:
     try:
         with atomic_path(path) as tmp:
@@ -118,7 +109,7 @@ def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig) -> t
     model = resolve_style(config.style)
     jobs = plan_jobs(inputs, Path(output), model.stem, config.overwrite)
     for folder in {job.target.parent for job in jobs}:
-        _ensure_writable(folder)
+        ensure_writable(folder)
     for job in jobs:  # sizes from the headers, before any decoding or output
         check_image_size(job.source, config.max_side)
     choice = open_backend(model, config.prefer)

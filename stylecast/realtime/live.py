@@ -193,6 +193,9 @@ def open_sinks(stack: ExitStack, config: LiveConfig, controls: LiveControls, siz
                 raise StylecastError("--sink file needs --record OUT.mp4")
             if config.record.exists():
                 raise StylecastError(f"{config.record} exists: choose another --record path")
+            from stylecast.realtime.outputs import ensure_writable
+
+            ensure_writable(config.record.parent)  # before capture starts, not at the first frame or the end
             sinks.append(stack.enter_context(LiveRecordingSink(config.record, width=size[0], height=size[1], fps=fps or 30)))
         else:
             raise StylecastError(f"unknown sink {name!r}: use {', '.join(SINKS)}")

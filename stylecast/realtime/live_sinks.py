@@ -177,5 +177,8 @@ class LiveRecordingSink:
 
     def write(self, frame: Frame) -> None:
         ms = int((time.perf_counter() - self._start) * 1000)
-        self._sink.write(Frame(frame.image, frame.index, pts=ms, time_base=Fraction(1, 1000)))
+        try:
+            self._sink.write(Frame(frame.image, frame.index, pts=ms, time_base=Fraction(1, 1000)))
+        except OSError as e:  # a full disk mid-recording: one line, not a traceback
+            raise StylecastError(f"could not write {self.path}: {e.strerror or e}") from e
         self.frames_written += 1

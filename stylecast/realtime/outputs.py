@@ -38,3 +38,25 @@ def plan_targets(inputs: Sequence[Path], output: Path, name_in_folder: Callable[
         if target.exists() and not overwrite:
             raise StylecastError(f"{target} exists: add --overwrite to replace it")
     return jobs
+
+
+def ensure_writable(folder: Path) -> None:
+    """Make ``folder`` if needed and write a probe file there: a read-only mount or a full disk is
+    said now, in one line, not found out by the encoder mid-run (root passes every access check)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StylecastError(f"cannot create output folder {folder}: {e.strerror}") from e
+    probe = folder / f".stylecast-write-probe-{os.getpid()}"
+    try:
+        with open(probe, "wb") as f:
+            f.write(b"\0" * 4096)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        raise StylecastError(f"cannot write in {folder}: {e.strerror}") from e
+    finally:
+        try:
+            probe.unlink(missing_ok=True)
+        except OSError:  # a read-only mount refuses even to remove what is not there
+            pass

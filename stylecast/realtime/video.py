@@ -17,7 +17,7 @@ from stylecast.realtime.config import RunConfig
 from stylecast.realtime.hd.painter import WorkingSizePainter
 from stylecast.realtime.hd.upsample import GuidedUpsampler
 from stylecast.realtime.hd.working_size import stroke_long_side
-from stylecast.realtime.outputs import plan_targets
+from stylecast.realtime.outputs import ensure_writable, plan_targets
 from stylecast.realtime.pipeline import StageTimes, run_pipeline
 from stylecast.realtime.smoothing import Smoother, make_smoother
 from stylecast.realtime.sinks import VideoFileSink, container_for, default_codec
@@ -123,10 +123,7 @@ def stylize_video(source: Path, target: Path, paint: WorkingSizePainter, width: 
     with VideoFileSource(source) as src:
         size = fit_size(src.info.width, src.info.height, longest=config.run.max_side, even=True, minimum=2)
         check_frame_size(source, size, width)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StylecastError(f"cannot create output folder {target.parent}: {e.strerror}") from e
+        ensure_writable(target.parent)
         bar = tqdm(total=src.info.frames or None, unit="frame", desc=source.name, disable=not show_progress, dynamic_ncols=True)
         with bar, atomic_path(target) as tmp:
             try:
@@ -138,6 +135,8 @@ def stylize_video(source: Path, target: Path, paint: WorkingSizePainter, width: 
                 if config.keep_partial and tmp.exists():
                     os.replace(tmp, target.with_name(f"{target.stem}.partial{target.suffix}"))
                 raise
+            except OSError as e:  # the encoder's or muxer's (PyAV raises OSError subclasses): a full disk, say
+                raise StylecastError(f"could not write {target}: {e.strerror or e}") from e
             if sink.frames_written == 0:
                 raise StylecastError(f"{source}: no frame could be decoded ({src.decode_errors} decode errors)")
     return VideoResult(target, sink.frames_written, src.decode_errors, times, sink.audio_transcoded, sink.subtitles_dropped,
