@@ -161,6 +161,7 @@ class LiveRecordingSink:
                          time_base=Fraction(1, 1000), frames=0)
         self._atomic = atomic_path(self.path)
         self._info = info
+        self._write_failed = False
         self.frames_written = 0
 
     def __enter__(self) -> "LiveRecordingSink":
@@ -170,6 +171,9 @@ class LiveRecordingSink:
         return self
 
     def __exit__(self, *exc) -> None:
+        # Whatever ended the session (Ctrl-C, the source failing, a bug elsewhere), what was recorded
+        # is finished and kept; only a recording that could not be written is thrown away.
+        exc = exc if self._write_failed else (None, None, None)
         try:
             self._sink.__exit__(*exc)
         finally:
@@ -180,5 +184,6 @@ class LiveRecordingSink:
         try:
             self._sink.write(Frame(frame.image, frame.index, pts=ms, time_base=Fraction(1, 1000)))
         except OSError as e:  # a full disk mid-recording: one line, not a traceback
+            self._write_failed = True
             raise StylecastError(f"could not write {self.path}: {e.strerror or e}") from e
         self.frames_written += 1

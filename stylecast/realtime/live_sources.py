@@ -135,6 +135,7 @@ class LatestFrame:
         self._latest: Captured | None = None
         self._cond = threading.Condition()
         self._done = False
+        self._error: BaseException | None = None  # the reader's, raised in the loop's thread by ``get``
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -152,6 +153,16 @@ class LatestFrame:
 
     def _run(self) -> None:
         try:
+            self._read()
+        except Exception as e:  # a looping file deleted meanwhile, a camera unplugged: the loop reports it
+            self._error = e
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def _read(self) -> None:
+        try:
             for frame in self._frames:
                 with self._cond:
                     if self._done:
@@ -164,9 +175,6 @@ class LatestFrame:
             close = getattr(self._frames, "close", None)
             if close is not None:
                 close()  # a generator: runs its `with VideoFileSource` exit here, in this thread
-            with self._cond:
-                self._done = True
-                self._cond.notify_all()
 
     def get(self, timeout: float = 5.0) -> Captured | None:
         """The newest frame not yet taken; None once the source has ended."""
@@ -174,6 +182,11 @@ class LatestFrame:
             if not self._cond.wait_for(lambda: self._latest is not None or self._done, timeout):
                 raise StylecastError(f"no frame from the source for {timeout:.0f} s")
             latest, self._latest = self._latest, None
+            if latest is None and self._error is not None:
+                error = self._error
+                if isinstance(error, StylecastError):
+                    raise error
+                raise StylecastError(f"the source stopped: {error}") from error
             return latest
 
 

@@ -479,3 +479,17 @@ def test_style_names_are_shown_as_text_never_run_as_markup(tmp_path):
     assert "&lt;img src=x" in dom, "the name is listed, escaped"
     assert "<img src=\"x\"" not in dom and "<img src=x" not in dom, "no element made from the name"
     assert "cafe at 640x360" in dom
+
+
+def test_a_looping_source_that_cannot_be_reopened_ends_in_one_line(tmp_path, capsys):
+    """The file is deleted while it plays: at the next loop the reader fails; the loop says so and the
+    command exits 2 (it printed a thread traceback and exited 0)."""
+    from stylecast.cli import main
+
+    clip = _counting_clip(tmp_path / "count.mkv", frames=10, fps=20)
+    threading.Timer(0.3, clip.unlink).start()
+    code = main(["live", "--source", str(clip), "--loop", "-s", "cafe_terrace_rt", "--sink", "file", "--record",
+                 str(tmp_path / "rec.mp4")])
+    err = capsys.readouterr().err
+    assert code == 2 and "stylecast: error:" in err and "Traceback" not in err and "not found" in err
+    assert (tmp_path / "rec.mp4").is_file(), "what was recorded before the source failed is kept"
