@@ -487,7 +487,14 @@ def test_a_looping_source_that_cannot_be_reopened_ends_in_one_line(tmp_path, cap
     from stylecast.cli import main
 
     clip = _counting_clip(tmp_path / "count.mkv", frames=10, fps=20)
-    threading.Timer(0.3, clip.unlink).start()
+
+    def delete_once_recording():
+        end = time.time() + 30
+        while time.time() < end and not any("partial" in p.name for p in tmp_path.iterdir()):
+            time.sleep(0.05)
+        clip.unlink()
+
+    threading.Thread(target=delete_once_recording, daemon=True).start()
     code = main(["live", "--source", str(clip), "--loop", "-s", "cafe_terrace_rt", "--sink", "file", "--record",
                  str(tmp_path / "rec.mp4")])
     err = capsys.readouterr().err
