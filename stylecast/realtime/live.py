@@ -1,6 +1,7 @@
 """The live loop: newest camera frame -> stylize -> smooth -> look -> every sink (`stylecast live`)."""
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import time
@@ -65,10 +66,16 @@ class LiveConfig:
         return self.governor and self.work_size is None
 
 
-class StyleBank:
-    """Style name -> Stylizer, each backend opened on first use and kept (switching is instant after)."""
+# Networks kept open at once: the painting on screen (its governor may use two or three) and the
+# last ones viewed. Each holds its compiled sizes; cycling 22 styles kept them all (1.7 GB).
+KEEP_OPEN = 6
 
-    def __init__(self, specs: tuple[str, ...], prefer: tuple[str, ...], streams: int = 1) -> None:
+
+class StyleBank:
+    """Style name -> Stylizer, each backend opened on first use; the least recently used are closed
+    beyond ``keep`` (and reopened if they come back)."""
+
+    def __init__(self, specs: tuple[str, ...], prefer: tuple[str, ...], streams: int = 1, keep: int = KEEP_OPEN) -> None:
         if specs:
             models = [resolve_style(s) for s in specs]
         else:
@@ -81,6 +88,9 @@ class StyleBank:
         self.prefer = prefer
         self.streams = streams
         self._open: dict[str, Stylizer] = {}
+        self._used: dict[str, int] = {}  # name -> when last asked for (a counter: no clock needed)
+        self._uses = itertools.count()
+        self.keep = keep
         self.reasons: dict[str, str] = {}
         self._lock = threading.Lock()  # with streams, a style switch reaches two workers at once
 
@@ -95,7 +105,12 @@ class StyleBank:
         """A network the governor may paint with, beside those the user named (a lighter variant)."""
         self.paths.setdefault(name, model)
 
+    @property
+    def opened(self) -> list[str]:
+        return list(self._open)
+
     def __getitem__(self, name: str) -> Stylizer:
+        self._used[name] = next(self._uses)
         opened = self._open.get(name)
         if opened is not None:  # no lock: the live loop must not wait while another network opens
             return opened
@@ -107,7 +122,13 @@ class StyleBank:
                 frames_in_flight(choice.backend, self.streams)
                 self.reasons[name] = choice.describe()
                 self._open[name] = Stylizer(choice.backend)
+                self._close_least_used(keep=name)
             return self._open[name]
+
+    def _close_least_used(self, keep: str) -> None:
+        while len(self._open) > self.keep:
+            victim = min((n for n in self._open if n != keep), key=lambda n: self._used.get(n, -1))
+            del self._open[victim]  # a thread still painting with it holds its own reference
 
 
 class Overlapped:
@@ -259,6 +280,9 @@ class Governors:
         self._by_style: dict[str, Governor] = {}
         self._told: set[str] = set()
         self._lock = threading.Lock()  # with streams, two workers may meet a new style at once
+        self._preparing: set[str] = set()
+        self._preparing_lock = threading.Lock()  # never held while a network opens
+        self.shown = ""  # the style painting now
 
     def rung(self, style: str) -> Rung:
         governor = self._by_style.get(style)
@@ -273,6 +297,25 @@ class Governors:
             if style not in self._by_style:
                 self._by_style[style] = self._settled(style)
             return self._by_style[style]
+
+    def ready_style(self, asked: str) -> str:
+        """The style to paint with now: ``asked`` once it is settled, else the one shown so far while
+        ``asked`` opens and settles in the background (a first switch to a style used to freeze the
+        picture for seconds)."""
+        if asked in self._by_style:
+            self.shown = asked
+            return asked
+        with self._preparing_lock:
+            if asked not in self._preparing:
+                self._preparing.add(asked)
+                threading.Thread(target=self._prepare, args=(asked,), daemon=True).start()
+        return self.shown
+
+    def _prepare(self, style: str) -> None:
+        try:
+            self.start(style)
+        except StylecastError as e:  # the viewer keeps the style on screen
+            print(f"stylecast: cannot switch to {style}: {e}", file=sys.stderr)
 
     def _settled(self, style: str) -> Governor:
         networks = painting_networks(style, self.config.governed)
@@ -359,6 +402,7 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
         # OpenVINO compiles per shape, which would otherwise freeze the first live frames.
         governors = Governors(config, bank, frame_size, granted.fps)
         governors.start(controls.style)
+        governors.shown = controls.style
         latest = stack.enter_context(LatestFrame(iter(source)))
         print(f"backend: {bank.reasons[controls.style]}", file=sys.stderr)
         print(f"painting: {governors.describe(controls.style)}" + (" (governed: --no-governor or --work-size fixes it)"
@@ -369,8 +413,7 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
         state = None
 
         def paint(image: np.ndarray) -> tuple[str, tuple[Painted, float]]:
-            style = controls.style
-            governors.start(style)  # a style seen for the first time settles once (a pause, as any first load)
+            style = governors.ready_style(controls.style)
             rung = governors.rung(style)
             t = time.perf_counter()
             painted = WorkingSizePainter(bank[rung.network], rung.long_side)(image)

@@ -500,3 +500,57 @@ def test_a_looping_source_that_cannot_be_reopened_ends_in_one_line(tmp_path, cap
     err = capsys.readouterr().err
     assert code == 2 and "stylecast: error:" in err and "Traceback" not in err and "not found" in err
     assert (tmp_path / "rec.mp4").is_file(), "what was recorded before the source failed is kept"
+
+
+def test_the_style_bank_keeps_only_the_last_few_networks_open(tmp_path, tiny_model):
+    models = []
+    for i in range(9):
+        copy = tmp_path / f"style{i}.onnx"
+        copy.write_bytes(tiny_model.read_bytes())
+        models.append(str(copy))
+    bank = StyleBank(tuple(models), ("cpu",), keep=3)
+    frame = np.zeros((32, 32, 3), np.uint8)
+    for name in bank.names:
+        assert bank[name](frame).shape == frame.shape
+    assert bank.opened == ["style6", "style7", "style8"], "the least recently used were closed"
+    bank["style7"](frame)
+    bank["style0"](frame)  # reopened; style6 is now the least recently used
+    assert sorted(bank.opened) == ["style0", "style7", "style8"]
+
+
+class SlowToOpenBank(IdentityBank):
+    """Identity styles whose first use of 'other' takes 2 s (a network opening and compiling)."""
+
+    names = ["plain", "other"]
+
+    def __init__(self):
+        self.calls: list[tuple[str, float]] = []
+        self._opened: set[str] = set()
+
+    def __getitem__(self, name):
+        if name == "other" and name not in self._opened:
+            time.sleep(2.0)
+        self._opened.add(name)
+
+        def stylize(image):
+            self.calls.append((name, time.perf_counter()))
+            return image.copy()
+        return stylize
+
+
+def test_switching_to_a_new_style_keeps_painting_while_it_opens(tmp_path):
+    clip = _counting_clip(tmp_path / "count.mkv", frames=20, fps=20)
+    port = _free_port()
+    bank = SlowToOpenBank()
+    config = LiveConfig(source=str(clip), sinks=("http",), port=port, smooth="off", duration=5, loop=True)
+    runner = threading.Thread(target=lambda: run_live(config, bank=bank))
+    runner.start()
+    time.sleep(1.5)
+    asked = time.perf_counter()
+    assert _post(f"http://127.0.0.1:{port}/api/state", b'{"style": "other"}')[0] == 200
+    runner.join(20)
+    times = [t for _, t in bank.calls if t > asked]
+    gaps = np.diff(times)
+    assert gaps.max() < 0.5, f"the picture froze for {gaps.max():.1f} s while the new style opened"
+    painted = [n for n, t in bank.calls if t > asked]
+    assert painted[0] == "plain" and painted[-1] == "other", "the old style painted until the new one was ready"
