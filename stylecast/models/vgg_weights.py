@@ -139,9 +139,13 @@ def bundled_vgg16_onnx() -> Path:
 
 
 def _cache_file(source: Path, cache_dir: Path) -> Path:
-    st = source.stat()
-    key = hashlib.sha1(f"{source.resolve()}|{st.st_size}|{st.st_mtime_ns}|{_CACHE_VERSION}".encode()).hexdigest()[:16]
-    return cache_dir / f"vgg16-{key}.pt"
+    """One cache file per weights content: every environment that installs the same weights (a
+    venv each, at its own path) shares it, where keying on the path kept a 59 MB copy per venv."""
+    digest = hashlib.sha256(f"v{_CACHE_VERSION}|".encode())
+    with open(source, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return cache_dir / f"vgg16-{digest.hexdigest()[:16]}.pt"
 
 
 def load_vgg16(weights: Path | None = None, cache_dir: Path | None = None) -> VGG16Features:

