@@ -120,8 +120,10 @@ def cmd_image(args: argparse.Namespace) -> int:
 
     config = RunConfig(style=_style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite,
                        stroke_scale=args.stroke_scale)
-    choice, written = stylize_images(args.inputs, args.output, config)
+    choice, written, notes = stylize_images(args.inputs, args.output, config)
     print(f"backend: {choice.describe()}", file=sys.stderr)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     for path in written:
         print(path)
     return 0

@@ -65,17 +65,39 @@ def check_image_size(path: Path, max_side: int | None) -> None:
                              f"{w * h * 40 / 1e9:.0f} GB of memory; add --max-side 7680 (or smaller) to shrink it")
 
 
+ALPHA_SUFFIXES = (".png", ".webp")  # outputs that keep transparency
+
+
 def read_image(path: Path) -> np.ndarray:
+    """HxWx3 BGR, or HxWx4 BGRA where the picture has transparency (painted from its colour, the
+    alpha put back on the painting)."""
     if not path.is_file():
         raise StylecastError(f"input not found: {path}")
     data = np.fromfile(path, np.uint8)
+    # PNG and WebP may carry alpha, which IMREAD_COLOR drops; other formats go through IMREAD_COLOR,
+    # which also applies a JPEG's EXIF rotation
+    alpha_capable = data[:4].tobytes() == b"\x89PNG" or data[8:12].tobytes() == b"WEBP"
     try:
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED if alpha_capable else cv2.IMREAD_COLOR) if data.size else None
     except cv2.error as e:  # e.g. over OpenCV's own pixel limit
         raise StylecastError(f"{path} cannot be decoded: {str(e).strip().splitlines()[-1][:160]}") from e
     if image is None:
         raise StylecastError(f"{path} is not an image OpenCV can read (jpg, png, webp, bmp, tiff, ...)")
+    if image.dtype != np.uint8:  # 16-bit PNG
+        image = (image >> 8).astype(np.uint8)
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4 and image[:, :, 3].min() == 255:
+        return np.ascontiguousarray(image[:, :, :3])  # an alpha channel that hides nothing
     return image
+
+
+def paint_keeping_alpha(paint, image: np.ndarray) -> np.ndarray:
+    """``paint`` a BGR picture; a BGRA one is painted from its colour and gets its alpha back."""
+    if image.shape[2] != 4:
+        return paint(image)
+    painted = paint(np.ascontiguousarray(image[:, :, :3]))
+    return np.dstack([painted, image[:, :, 3]])
 
 
 def plan_jobs(inputs: Sequence[Path], output: Path, style_name: str, overwrite: bool) -> list[ImageJob]:
@@ -103,8 +125,9 @@ def write_image(path: Path, image: np.ndarray) -> None:
         raise StylecastError(f"could not write {path}: {e.strerror}") from e
 
 
-def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig) -> tuple[Choice, list[Path]]:
-    """Stylize each input into its planned output; returns the backend choice and files written."""
+def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig) -> tuple[Choice, list[Path], list[str]]:
+    """Stylize each input into its planned output; returns the backend choice, the files written and
+    notes for the user (transparency dropped)."""
     inputs = [Path(p) for p in inputs]
     model = resolve_style(config.style)
     jobs = plan_jobs(inputs, Path(output), model.stem, config.overwrite)
@@ -114,9 +137,14 @@ def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig) -> t
         check_image_size(job.source, config.max_side)
     choice = open_backend(model, config.prefer)
     stylize = FullSizePainter(WorkingSizePainter(Stylizer(choice.backend), stroke_long_side(config.stroke_scale)))
-    written = []
+    written, notes = [], []
     for job in jobs:  # one picture in memory at a time
         image = fit_image(read_image(job.source), longest=config.max_side)
-        write_image(job.target, stylize(image))
+        painted = paint_keeping_alpha(stylize, image)
+        if painted.shape[2] == 4 and job.target.suffix.lower() not in ALPHA_SUFFIXES:
+            notes.append(f"{job.source} has transparency, which {job.target.suffix} cannot hold: it was dropped "
+                         f"(write .png or .webp to keep it)")
+            painted = np.ascontiguousarray(painted[:, :, :3])
+        write_image(job.target, painted)
         written.append(job.target)
-    return choice, written
+    return choice, written, notes

@@ -86,3 +86,20 @@ def test_pictures_are_decoded_one_at_a_time(tmp_path, photo_path, monkeypatch):
     monkeypatch.setattr(images, "write_image", lambda path, image: events.append("write") or real_write(path, image))
     assert main(["image", *map(str, paths), "-s", "cafe_terrace_rt", "-o", f"{tmp_path / 'out'}/"]) == 0
     assert events == ["read", "write"] * 4, "each picture is painted and written before the next is decoded"
+
+
+def test_transparency_is_kept_in_png_and_said_to_be_dropped_in_jpeg(tmp_path, photo_bgr, capsys):
+    bgra = cv2.cvtColor(photo_bgr, cv2.COLOR_BGR2BGRA)
+    bgra[:, : bgra.shape[1] // 2, 3] = 0  # the left half transparent
+    bgra[:, : bgra.shape[1] // 2, :3] = 0  # and black underneath, as many editors leave it
+    src = tmp_path / "logo.png"
+    cv2.imwrite(str(src), bgra)
+    out = tmp_path / "out.png"
+    assert main(["image", str(src), "-s", "cafe_terrace_rt", "-o", str(out)]) == 0
+    painted = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    assert painted.shape == bgra.shape and np.array_equal(painted[:, :, 3], bgra[:, :, 3])
+    assert painted[:, -50:, :3].std() > 10, "the visible half is painted"
+    capsys.readouterr()
+    assert main(["image", str(src), "-s", "cafe_terrace_rt", "-o", str(tmp_path / "out.jpg")]) == 0
+    assert "has transparency, which .jpg cannot hold" in capsys.readouterr().err
+    assert cv2.imread(str(tmp_path / "out.jpg")).shape == photo_bgr.shape
