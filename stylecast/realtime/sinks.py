@@ -59,7 +59,7 @@ class _SideStreams:
         self.dropped_subtitles: list[str] = []
         allowed_subs = REMUXABLE_SUBTITLES[container_format]
         for stream in self._input.streams.subtitles:
-            name = _codec_name(stream)
+            name = stream.codec_context.name  # "srt", as users call it (its format name is "subrip")
             if allowed_subs is None or name in allowed_subs:
                 self.pairs.append((stream, output.add_stream_from_template(stream), False))
             else:
