@@ -16,9 +16,9 @@ import torch
 from stylecast.contract import DEFAULT_CONTRACT, int8_path
 from stylecast.export.onnx import write_onnx
 from stylecast.models.transformer import ConvLayer, ConvNormReLU, TransformerNet
-from stylecast.realtime.backends import OnnxRuntimeBackend, OpenVinoBackend
+from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, OpenVinoBackend
 from stylecast.realtime.bench import parse_sizes, time_calls
-from stylecast.realtime.preprocess import preprocess
+from stylecast.realtime.runtimes.preprocess import preprocess
 
 
 def variant(width: int, blocks: int, edge: str, bottleneck: int = 0) -> TransformerNet:

@@ -96,8 +96,8 @@ print(\"torch\", torch.__version__, torch.cuda.is_available() and torch.cuda.get
 # The numbers: frame in to frame out, eager CUDA graphs and TorchInductor side by side.
 step bench_cuda 300 python3 -m stylecast bench --model starry_night --backends cuda,torch,torch:compile \
   --sizes "640x480,$sizes" --runs 20
-step tests_cuda 120 python3 -m pytest -q -p no:cacheprovider tests/realtime/test_backends.py tests/realtime/test_frame_graph.py \
-  tests/realtime/test_torch_backend.py
+step tests_cuda 120 python3 -m pytest -q -p no:cacheprovider tests/realtime/runtimes/test_backends.py tests/realtime/runtimes/test_frame_graph.py \
+  tests/realtime/runtimes/test_torch_backend.py
 step gpu_speed_starry_night 180 python3 benchmarks/gpu_speed.py stylecast/styles/starry_night.onnx --sizes "$sizes" --runs 30
 # Distillation on the GPU: the teacher is a torch module on the training device (never run on CUDA before).
 step distill_cuda 120 python3 -m stylecast train --distill-from starry_night --data .gpudata --bottleneck 64 \

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from stylecast.realtime.bench import parse_sizes, time_calls
-from stylecast.realtime.gpu_model import fp16_compute_model, gpu_frame_model
-from stylecast.realtime.torch_backend import short_reason
+from stylecast.realtime.runtimes.gpu_model import fp16_compute_model, gpu_frame_model
+from stylecast.realtime.runtimes.torch_backend import short_reason
 
 
 def timed(fn: Callable[[], object], runs: int, sync: Callable[[], None] = lambda: None) -> tuple[float, float]:
@@ -73,8 +73,8 @@ def ort_rows(model: Path, size: tuple[int, int], runs: int) -> list[tuple[str, f
 
     def stylecast_path(takes_frames: bool) -> Callable[[], object]:
         """What `stylecast` runs per frame, host conversions included: a decoded frame in, a painted frame out."""
-        from stylecast.realtime.backends import OnnxRuntimeBackend, gpu_providers
-        from stylecast.realtime.stylizer import Stylizer
+        from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, gpu_providers
+        from stylecast.realtime.runtimes.stylizer import Stylizer
 
         providers = tuple(gpu_providers(ort.get_available_providers(), Path.home() / ".cache" / "stylecast"))
         backend = OnnxRuntimeBackend(model, providers, model=frames if takes_frames else half, io_binding=True,
@@ -125,8 +125,8 @@ def torch_rows(width: int, design: str, size: tuple[int, int], runs: int, bottle
 def stylecast_torch_rows(model: Path, size: tuple[int, int], runs: int) -> list[tuple[str, float, float]]:
     import torch
 
-    from stylecast.realtime.stylizer import Stylizer
-    from stylecast.realtime.torch_backend import TorchBackend
+    from stylecast.realtime.runtimes.stylizer import Stylizer
+    from stylecast.realtime.runtimes.torch_backend import TorchBackend
 
     w, h = size
     image = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
@@ -165,7 +165,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1920x1080,3840x2160")
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    from stylecast.realtime.backends import OnnxRuntimeBackend, load_cuda_libraries
+    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, load_cuda_libraries
 
     load_cuda_libraries()
     card = OnnxRuntimeBackend(args.model).card

@@ -18,11 +18,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from stylecast.realtime.backends import open_backend
+from stylecast.realtime.runtimes.backends import open_backend
 from stylecast.realtime.hd.painter import WorkingSizePainter
 from stylecast.realtime.hd.upsample import GuidedUpsampler, resize_painting
-from stylecast.realtime.live_sources import parse_size
-from stylecast.realtime.stylizer import Stylizer
+from stylecast.realtime.live.capture import parse_size
+from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.sizing import cover_crop
 from stylecast.styles import resolve_style
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from stylecast.realtime.backends import open_backend
+from stylecast.realtime.runtimes.backends import open_backend
 from stylecast.realtime.hd.painter import FullSizePainter, WorkingSizePainter
 from stylecast.realtime.hd.working_size import stroke_long_side
-from stylecast.realtime.stylizer import Stylizer
+from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.sizing import cover_crop
 from stylecast.styles import resolve_style
 

@@ -13,11 +13,11 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from stylecast.realtime.backends import open_backend
+from stylecast.realtime.runtimes.backends import open_backend
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.hd.painter import WorkingSizePainter
-from stylecast.realtime.stylizer import Stylizer
-from stylecast.realtime.temporal_eval import evaluate_videos
+from stylecast.realtime.runtimes.stylizer import Stylizer
+from stylecast.realtime.temporal.evaluate import evaluate_videos
 from stylecast.realtime.video import VideoConfig, stylize_video
 from stylecast.styles import resolve_style
 

@@ -53,7 +53,7 @@ def check_packages() -> Check:
 
 
 def check_runtimes() -> Check:
-    from stylecast.realtime.backends import INSTALL_HINT, onnxruntime_installs
+    from stylecast.realtime.runtimes.backends import INSTALL_HINT, onnxruntime_installs
 
     ort = onnxruntime_installs()
     openvino = util.find_spec("openvino") is not None
@@ -71,8 +71,8 @@ def check_paints() -> Check:
     import numpy as np
 
     from stylecast.errors import StylecastError
-    from stylecast.realtime.backends import open_backend
-    from stylecast.realtime.stylizer import Stylizer
+    from stylecast.realtime.runtimes.backends import open_backend
+    from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.styles import bundled_styles
 
     styles = sorted((s for s in bundled_styles() if s.card), key=lambda s: s.card.cost_rank)
@@ -122,7 +122,7 @@ def check_cuda() -> Check:
     if "CUDAExecutionProvider" not in ort.get_available_providers():
         return Check("cuda", False, "this onnxruntime has no CUDA provider (CPU build)",
                      "on an NVIDIA machine: pip uninstall -y onnxruntime && pip install 'stylecast[gpu]'")
-    from stylecast.realtime.backends import load_cuda_libraries
+    from stylecast.realtime.runtimes.backends import load_cuda_libraries
     from stylecast.styles import bundled_styles
 
     load_cuda_libraries()
@@ -162,7 +162,7 @@ def check_virtual_camera(sysfs: Path = Path("/sys/class/video4linux"), module: P
 
 
 def check_display() -> Check:
-    from stylecast.realtime.display import window_problem
+    from stylecast.realtime.live.display import window_problem
 
     problem = window_problem()
     return Check("display", problem is None, problem or "a display answers: --sink window works",

@@ -26,7 +26,7 @@ def test_doctor_json_is_one_strict_document(capsys):
 
 
 def test_two_onnxruntime_builds_fail_with_the_fix(monkeypatch, capsys):
-    from stylecast.realtime import backends
+    from stylecast.realtime.runtimes import backends
 
     monkeypatch.setattr(backends, "onnxruntime_installs", lambda: ["onnxruntime", "onnxruntime-gpu"])
     assert main(["doctor"]) == 1

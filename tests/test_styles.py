@@ -36,8 +36,8 @@ def test_each_style_has_its_card_scores_thumbnail_and_fp16_weights(style):
 @pytest.mark.parametrize("style", STYLES, ids=[s.name for s in STYLES])
 def test_each_style_moves_a_real_photo_toward_its_painting(style, photo_path, vgg, tmp_path):
     """Stylize a photo the styles never saw and score it against the painting's thumbnail."""
-    from stylecast.realtime.backends import OnnxRuntimeBackend
-    from stylecast.realtime.stylizer import Stylizer
+    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.train.evaluate import evaluate_image
 
     painted = tmp_path / "painted.png"
@@ -54,8 +54,8 @@ def test_each_style_ships_an_int8_copy_that_passes_the_quality_check(style):
     """OpenVINO would refuse an int8 copy under 35 dB against fp32; a shipped one must pass."""
     pytest.importorskip("openvino")
     from stylecast.contract import int8_path
-    from stylecast.realtime.backends import MIN_PSNR_DB, OpenVinoBackend, psnr
-    from stylecast.realtime.stylizer import Stylizer
+    from stylecast.realtime.runtimes.backends import MIN_PSNR_DB, OpenVinoBackend, psnr
+    from stylecast.realtime.runtimes.stylizer import Stylizer
 
     assert int8_path(style.model).is_file()
     picture = cv2.imread(str(style.thumbnail))
@@ -76,8 +76,8 @@ def test_a_full_width_style_is_shipped_in_a_cheaper_distilled_form():
 def test_each_distilled_style_paints_a_real_photo_like_its_teacher(style, photo_bgr):
     """A photo the styles never saw, at webcam size: the student's painting is close to its teacher's,
     closer than the width-16 net trained on the same painting gets (that is what distilling buys)."""
-    from stylecast.realtime.backends import OnnxRuntimeBackend, psnr
-    from stylecast.realtime.stylizer import Stylizer
+    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.sizing import cover_crop
     from stylecast.styles import resolve_style
 

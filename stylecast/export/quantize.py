@@ -4,7 +4,7 @@ NNCF's post-training quantization calibrates activation ranges on real photos an
 QuantizeLinear/DequantizeLinear ONNX beside the model (``NAME.int8.onnx``, same contract and card,
 height and width still dynamic). OpenVINO runs its convolutions in int8: about 1.9x its bf16 on
 CPUs without AMX. A copy that stylizes too differently from fp32 is refused here, and checked
-again where it is used (see ``stylecast.realtime.backends``).
+again where it is used (see ``stylecast.realtime.runtimes.backends``).
 """
 from __future__ import annotations
 
@@ -51,8 +51,8 @@ def calibration_frames(data: Path, limit: int, size: tuple[int, int] = CALIBRATI
 
 def _psnr_int8(fp32_model: Path, int8_model: Path, frames: list[np.ndarray]) -> float:
     """Mean PSNR of the int8 graph against the fp32 one, both through OpenVINO as stylecast runs them."""
-    from stylecast.realtime.backends import OpenVinoBackend, psnr
-    from stylecast.realtime.stylizer import Stylizer
+    from stylecast.realtime.runtimes.backends import OpenVinoBackend, psnr
+    from stylecast.realtime.runtimes.stylizer import Stylizer
 
     # A QDQ graph runs its convolutions in int8 whatever the hint; f32 keeps the rest exact.
     full, low = (Stylizer(OpenVinoBackend(path, precision="f32")) for path in (fp32_model, int8_model))
@@ -71,9 +71,9 @@ def quantize_model(model: Path, data: Path, out: Path | None = None, limit: int 
     except ImportError as e:
         raise StylecastError("quantizing needs NNCF and onnx: pip install 'stylecast[int8]'") from e
     from stylecast.contract import parse_metadata
-    from stylecast.realtime.backends import MIN_PSNR_DB, OnnxRuntimeBackend
-    from stylecast.realtime.gpu_model import restore_fp32_weights
-    from stylecast.realtime.preprocess import preprocess
+    from stylecast.realtime.runtimes.backends import MIN_PSNR_DB, OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.gpu_model import restore_fp32_weights
+    from stylecast.realtime.runtimes.preprocess import preprocess
 
     model = Path(model)
     out = Path(out) if out else int8_path(model)

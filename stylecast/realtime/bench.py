@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from stylecast.errors import StylecastError
-from stylecast.realtime.backends import FULL_WIDTH, Backend, OpenVinoBackend, open_backend, open_torch, psnr, style_picture
-from stylecast.realtime.live_sources import parse_size
-from stylecast.realtime.preprocess import preprocess
-from stylecast.realtime.stylizer import Stylizer
+from stylecast.realtime.runtimes.backends import FULL_WIDTH, Backend, OpenVinoBackend, open_backend, open_torch, psnr, style_picture
+from stylecast.realtime.live.capture import parse_size
+from stylecast.realtime.runtimes.preprocess import preprocess
+from stylecast.realtime.runtimes.stylizer import Stylizer
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
     photo = style_picture(model)
     reference = None
     if photo is not None:
-        from stylecast.realtime.backends import OnnxRuntimeBackend
+        from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend
 
         reference = Stylizer(OnnxRuntimeBackend(model))(photo)
     seen: set[tuple[str, str]] = set()
@@ -227,7 +227,7 @@ def bench_smoothing(sizes: Sequence[tuple[int, int]], modes: Sequence[str] = ("e
     """Per-frame cost of each ``--smooth`` mode, added on top of inference in the live and video loops."""
     from itertools import cycle
 
-    from stylecast.realtime.smoothing import make_smoother
+    from stylecast.realtime.temporal.smoothing import make_smoother
 
     results = []
     for mode in modes:
@@ -270,7 +270,8 @@ def bench_live(source: str, model: Path, backend: str = "auto", seconds: float =
                fps: float | None = 30.0, smooth: str = "flow", streams: int = 1, stroke_scale: float = 1.0,
                work_size: int | None = None, governor: bool = True) -> dict[str, float]:
     """The live loop with no sink, from a looping file paced like a camera at ``fps``: what a viewer gets."""
-    from stylecast.realtime.live import LiveConfig, run_live
+    from stylecast.realtime.live.config import LiveConfig
+    from stylecast.realtime.live.loop import run_live
 
     config = LiveConfig(source=source, styles=(str(model),), sinks=(), size=size, backend=backend, smooth=smooth,
                         loop=True, duration=seconds, source_fps=fps, streams=streams, stroke_scale=stroke_scale,

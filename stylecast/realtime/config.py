@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stylecast.realtime.backends import backend_preference
+from stylecast.realtime.runtimes.backends import backend_preference
 
 
 @dataclass(frozen=True)

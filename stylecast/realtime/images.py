@@ -1,7 +1,6 @@
 """Stylize still images: the `stylecast image` command."""
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,12 +10,12 @@ import numpy as np
 
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
-from stylecast.realtime.backends import Choice, open_backend
+from stylecast.realtime.runtimes.backends import Choice, open_backend
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.hd.painter import FullSizePainter, WorkingSizePainter
 from stylecast.realtime.hd.working_size import stroke_long_side
-from stylecast.realtime.outputs import ensure_writable, plan_targets
-from stylecast.realtime.stylizer import Stylizer
+from stylecast.realtime.media.outputs import ensure_writable, plan_targets
+from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.sizing import fit_image
 from stylecast.styles import resolve_style
 

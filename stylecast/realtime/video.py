@@ -7,22 +7,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
-import numpy as np
 from tqdm import tqdm
 
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
-from stylecast.realtime.backends import Backend, Choice, open_backend
+from stylecast.realtime.runtimes.backends import Backend, Choice, open_backend
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.hd.painter import WorkingSizePainter
 from stylecast.realtime.hd.upsample import GuidedUpsampler
 from stylecast.realtime.hd.working_size import stroke_long_side
-from stylecast.realtime.outputs import ensure_writable, plan_targets
-from stylecast.realtime.pipeline import StageTimes, run_pipeline
-from stylecast.realtime.smoothing import Smoother, make_smoother
-from stylecast.realtime.sinks import VideoFileSink, container_for, default_codec
-from stylecast.realtime.sources import Frame, VideoFileSource
-from stylecast.realtime.stylizer import Stylizer
+from stylecast.realtime.media.outputs import ensure_writable, plan_targets
+from stylecast.realtime.media.pipeline import StageTimes, run_pipeline
+from stylecast.realtime.temporal.smoothing import Smoother, make_smoother
+from stylecast.realtime.media.sinks import VideoFileSink, container_for, default_codec
+from stylecast.realtime.media.sources import Frame, VideoFileSource
+from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.sizing import fit_size
 from stylecast.styles import resolve_style
 

@@ -44,8 +44,8 @@ def square_crop(rgb: np.ndarray, size: int) -> np.ndarray:
 
 
 def _stylizer(model: Path, backend: str):
-    from stylecast.realtime.backends import open_backend
-    from stylecast.realtime.stylizer import Stylizer
+    from stylecast.realtime.runtimes.backends import open_backend
+    from stylecast.realtime.runtimes.stylizer import Stylizer
 
     choice = open_backend(model, ("cpu",) if backend == "auto" else (backend,))
     stylize = Stylizer(choice.backend)

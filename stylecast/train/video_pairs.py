@@ -21,7 +21,7 @@ from torch.utils.data import Dataset
 
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
-from stylecast.realtime.flow import FlowEstimator, consistent_mask
+from stylecast.realtime.temporal.flow import FlowEstimator, consistent_mask
 from stylecast.sizing import fit_image
 from stylecast.train.data import to_tensor
 
@@ -64,7 +64,7 @@ def _decode(video: Path) -> Iterable[np.ndarray]:
             yield frame
         capture.release()
         return
-    from stylecast.realtime.sources import VideoFileSource
+    from stylecast.realtime.media.sources import VideoFileSource
 
     with VideoFileSource(video) as source:
         for frame in source:

@@ -133,7 +133,7 @@ def test_shuffle_design_exports_with_dynamic_size_and_runs_in_openvino(photo_rgb
         want = net(torch.from_numpy(x)).clamp(0, 255).numpy()
     got = ort.InferenceSession(str(report.path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
     assert got.shape == x.shape and np.abs(got - want).max() < 0.5 and want.std() > 1
-    from stylecast.realtime.backends import OpenVinoBackend
+    from stylecast.realtime.runtimes.backends import OpenVinoBackend
 
     pytest.importorskip("openvino")
     backend = OpenVinoBackend(report.path, precision="f32")
@@ -154,8 +154,8 @@ def test_an_exported_style_loads_back_as_the_same_trainable_net(exported, traine
 
 
 def test_a_bundled_style_loads_back_and_paints_as_its_onnx_file(photo_bgr):
-    from stylecast.realtime.backends import OnnxRuntimeBackend
-    from stylecast.realtime.preprocess import preprocess
+    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.preprocess import preprocess
     from stylecast.styles import resolve_style
 
     path = resolve_style("cafe_terrace_rt")  # shuffle design: both rewritten layers and the shuffle ends

@@ -50,14 +50,14 @@ def quantized(style_copy: Path, photos: Path):
 
 
 def _ov(path: Path, precision: str):
-    from stylecast.realtime.backends import OpenVinoBackend
-    from stylecast.realtime.stylizer import Stylizer
+    from stylecast.realtime.runtimes.backends import OpenVinoBackend
+    from stylecast.realtime.runtimes.stylizer import Stylizer
 
     return Stylizer(OpenVinoBackend(path, precision=precision))
 
 
 def test_int8_copy_is_written_beside_the_model_and_stays_close_to_fp32(quantized, style_copy, photo_bgr):
-    from stylecast.realtime.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
 
     assert quantized.path == int8_path(style_copy) == style_copy.with_name("cafe_terrace_rt.int8.onnx")
     assert quantized.images == 8 and quantized.psnr_db >= 35
@@ -74,7 +74,7 @@ def test_int8_copy_is_written_beside_the_model_and_stays_close_to_fp32(quantized
 def test_openvino_picks_the_int8_copy_and_falls_back_when_it_is_off(quantized, style_copy, monkeypatch):
     import openvino as ov
 
-    from stylecast.realtime import backends
+    from stylecast.realtime.runtimes import backends
 
     if "INT8" not in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
         pytest.skip("this CPU has no int8 in OpenVINO")
@@ -87,7 +87,7 @@ def test_openvino_picks_the_int8_copy_and_falls_back_when_it_is_off(quantized, s
 
 def test_quantize_refuses_to_overwrite_and_leaves_nothing_when_quality_is_short(quantized, style_copy, photos, tmp_path, monkeypatch):
     from stylecast.export import quantize
-    from stylecast.realtime import backends
+    from stylecast.realtime.runtimes import backends
 
     with pytest.raises(StylecastError, match="exists"):
         quantize.quantize_model(style_copy, photos, limit=8)

@@ -138,7 +138,7 @@ def test_the_pytorch_baseline_is_the_same_network_as_the_style(monkeypatch, tmp_
 def test_torch_is_timed_by_name_and_left_out_of_the_default_list_without_a_gpu(tiny_model, monkeypatch, capsys):
     torch = pytest.importorskip("torch")
     pytest.importorskip("onnx")
-    import stylecast.realtime.backends as backends
+    import stylecast.realtime.runtimes.backends as backends
     from stylecast.realtime import bench
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
@@ -180,7 +180,7 @@ def test_bench_styles_times_each_style_as_live_runs_it_fastest_first(tiny_model,
     rows = strict_json(capsys.readouterr().out)["styles"]
     assert sorted(r["style"] for r in rows) == sorted(["starry_night_lite_rt", "cafe_terrace_rt", tiny_model.stem])
     assert [r["median_ms"] for r in rows] == sorted(r["median_ms"] for r in rows)
-    from stylecast.realtime.backends import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend
 
     for r in rows:
         card = shipped[r["style"]].card if r["style"] in shipped else OnnxRuntimeBackend(tiny_model).card

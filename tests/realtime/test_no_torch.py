@@ -36,7 +36,7 @@ def test_realtime_imports_without_torch():
     """)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert "stylecast.realtime.backends" in result["modules"]
+    assert "stylecast.realtime.runtimes.backends" in result["modules"]
     assert result["torch"] is False
 
 

@@ -10,10 +10,10 @@ pytest.importorskip("av")
 
 from stylecast.cli import main  # noqa: E402
 from stylecast.errors import StylecastError  # noqa: E402
-from stylecast.realtime.backends import OnnxRuntimeBackend  # noqa: E402
+from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend  # noqa: E402
 from stylecast.realtime.config import RunConfig  # noqa: E402
 from stylecast.realtime.hd.painter import WorkingSizePainter  # noqa: E402
-from stylecast.realtime.stylizer import Stylizer  # noqa: E402
+from stylecast.realtime.runtimes.stylizer import Stylizer  # noqa: E402
 from stylecast.realtime.video import VideoConfig, check_frame_size, frames_in_flight, stylize_video  # noqa: E402
 from tests.conftest import OPENCV_DATA  # noqa: E402
 from tests.realtime.clips import decoded_audio, decoded_frames, make_clip, video_facts  # noqa: E402
@@ -282,8 +282,8 @@ def test_crf_zero_keeps_every_pixel_and_colour(tmp_path, photo_bgr):
     what eval-temporal needs to score a network rather than the encoder."""
     import av
 
-    from stylecast.realtime.sinks import VideoFileSink
-    from stylecast.realtime.sources import Frame, VideoInfo
+    from stylecast.realtime.media.sinks import VideoFileSink
+    from stylecast.realtime.media.sources import Frame, VideoInfo
 
     frames = [np.ascontiguousarray(cv2.resize(photo_bgr, (96, 64))[:, ::-1] if i % 2 else cv2.resize(photo_bgr, (96, 64)))
               for i in range(4)]
@@ -305,7 +305,7 @@ def test_crf_zero_keeps_every_pixel_and_colour(tmp_path, photo_bgr):
 def test_two_frames_at_once_give_the_same_smoothed_video_in_order(tmp_path, photo_bgr):
     """OpenVINO streams stylize two frames at once; flow smoothing, which needs the previous output, still sees them in order."""
     pytest.importorskip("openvino")
-    from stylecast.realtime.backends import OpenVinoBackend
+    from stylecast.realtime.runtimes.backends import OpenVinoBackend
     from stylecast.styles import resolve_style
 
     model = resolve_style("cafe_terrace_rt")  # a real style: random weights paint every frame nearly black

@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from stylecast.errors import StylecastError  # noqa: E402
-from stylecast.realtime.flow import warp  # noqa: E402
+from stylecast.realtime.temporal.flow import warp  # noqa: E402
 from stylecast.models.transformer import TransformerNet  # noqa: E402
 from stylecast.train.video_pairs import VideoPairs, extract_pairs, frame_pairs, temporal_loss, warp_by_flow  # noqa: E402
 

@@ -57,7 +57,8 @@ def test_odd_size_video_end_to_end_with_flow_smoothing(tmp_path):
 
 def test_odd_size_live_end_to_end(tmp_path):
     pytest.importorskip("av")
-    from stylecast.realtime.live import LiveConfig, run_live
+    from stylecast.realtime.live.config import LiveConfig
+    from stylecast.realtime.live.loop import run_live
 
     src = make_clip(tmp_path / "odd.mkv", frames=12, size=(320, 240), fps=12, audio=None)
 

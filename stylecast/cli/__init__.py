@@ -1,0 +1,76 @@
+"""The `stylecast` command: parses arguments and hands them to the library, nothing more. Each group
+of commands registers its own parsers (media, live, bench, info, train)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+
+from stylecast.errors import StylecastError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from stylecast.cli import bench, info, live, media, train
+
+    parser = argparse.ArgumentParser(prog="stylecast", description="Real-time neural style transfer for images, video and webcams.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is chosen and why")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in (media, live, info, bench, train):
+        group.add_parsers(sub)
+    return parser
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where Ctrl-C would be, so the same clean-up runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _signals_like_ctrl_c() -> None:
+    """``kill PID`` (a script) and a closed terminal end a run as Ctrl-C does: a video in progress
+    leaves no hidden partial file, a live recording is finished and kept."""
+    import signal
+
+    def interrupt(signum, _frame):
+        raise Terminated(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), interrupt)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _signals_like_ctrl_c()
+    if args.verbose:
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    warnings.filterwarnings("ignore", module="torch.onnx")
+    try:
+        return args.func(args)
+    except StylecastError as e:
+        print(f"stylecast: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as e:
+        print("stylecast: interrupted", file=sys.stderr)
+        return 128 + e.signum if isinstance(e, Terminated) else 130
+    except BrokenPipeError:
+        # the reader went away (`stylecast styles | head`): stop quietly, as a tool ended by SIGPIPE does;
+        # stdout goes to devnull so the interpreter's final flush does not raise the same error again
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""`stylecast live`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from stylecast.cli import options
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    from stylecast.realtime.live.config import LiveConfig
+    from stylecast.realtime.live.loop import run_live
+    from stylecast.realtime.live.capture import parse_size
+
+    config = LiveConfig(
+        source=args.source, styles=tuple(args.style or ()), sinks=tuple(args.sink or ("window",)), size=parse_size(args.size),
+        backend=args.backend, smooth=args.smooth, strength=args.strength, keep_colors=args.keep_colors, host=args.host,
+        port=args.port, token=args.token, record=args.record, loop=args.loop, duration=args.duration, stats=args.stats, source_fps=args.fps,
+        streams=args.streams, stroke_scale=args.stroke_scale, work_size=args.work_size, governor=not args.no_governor,
+    )
+    stats = run_live(config)
+    print(f"{stats.frames} frames, {stats.fps:.1f} fps, latency {stats.latency_ms:.0f} ms, {stats.dropped} dropped", file=sys.stderr)
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("live", help="live webcam filter: window, virtual camera, HTTP stream for OBS, recording",
+                       description="Stylize a camera (or a video file played in real time) into one or more sinks. "
+                                   "Window hotkeys: n/p style, s smoothing, c colours, o side by side, +/- strength, "
+                                   "space snapshot, q quit.")
+    p.add_argument("--source", default="0", help="camera index, /dev/videoN, stream URL or video file (default 0)")
+    p.add_argument("-s", "--style", action="append", help="style name or .onnx; repeat to cycle (default: all bundled)")
+    p.add_argument("--sink", action="append", choices=("window", "virtualcam", "http", "file"),
+                   help="where frames go; repeat for several (default window)")
+    p.add_argument("--size", metavar="WxH", help="requested capture size, e.g. 640x480")
+    p.add_argument("--smooth", choices=("off", "ema", "flow"), default="flow", help="temporal smoothing (default flow)")
+    p.add_argument("--strength", type=options.strength, default=1.0, help="style strength 0-1 (blend with the original)")
+    p.add_argument("--keep-colors", action="store_true", help="keep the camera's colours, transfer texture only")
+    p.add_argument("--host", default="127.0.0.1", help="HTTP sink address (default 127.0.0.1; another address is reachable from the network, and then "
+                        "every request needs the token printed at start)")
+    p.add_argument("--port", type=options.port, default=8765, help="HTTP sink port (default 8765)")
+    p.add_argument("--token", help="HTTP sink: the token every request must carry (default: none on 127.0.0.1; with "
+                                   "another --host one is made at start and printed in the URL)")
+    p.add_argument("--record", type=Path, metavar="OUT.mp4", help="file for --sink file")
+    p.add_argument("--loop", action="store_true", help="loop a video-file source")
+    p.add_argument("--fps", type=options.positive, help="camera: frame rate to request; video file: play at this rate instead of its own")
+    p.add_argument("--duration", type=options.positive, metavar="SECONDS", help="stop after this long")
+    p.add_argument("--stats", action="store_true", help="print fps and latency every 2 seconds")
+    p.add_argument("--streams", type=options.positive_int, default=1, metavar="N",
+                   help="frames stylized at once with OpenVINO (default 1; 2 gives more fps on 2+ cores, "
+                        "at about one frame more latency)")
+    options.add_stroke_scale(p)
+    options.add_governor(p)
+    options.add_backend(p)
+    p.set_defaults(func=cmd_live)

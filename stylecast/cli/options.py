@@ -1,0 +1,147 @@
+"""Argument types and the flags several commands share; output helpers for --json."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from stylecast.styles import STILL_DEFAULT
+
+BACKEND_CHOICES = ("auto", "cpu", "cuda", "torch", "openvino")
+
+
+def number(text: str, kind: Callable[[str], float] = float) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a {'whole ' if kind is int else ''}number, not {text}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = int(number(text, int))
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text}")
+    return value
+
+
+def non_negative(text: str) -> float:
+    value = number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
+def positive(text: str) -> float:
+    value = number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
+def strength(text: str) -> float:
+    value = number(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
+def port(text: str) -> int:
+    value = int(number(text, int))
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = int(number(text, int))
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
+def stroke_scale(text: str) -> float:
+    from stylecast.realtime.hd.working_size import MAX_STROKE_SCALE, MIN_STROKE_SCALE
+
+    value = number(text)
+    if not MIN_STROKE_SCALE <= value <= MAX_STROKE_SCALE:
+        raise argparse.ArgumentTypeError(f"must be {MIN_STROKE_SCALE:g}-{MAX_STROKE_SCALE:g}, not {text}")
+    return value
+
+
+def work_size(text: str) -> int:
+    value = positive_int(text)
+    if value < 16:
+        raise argparse.ArgumentTypeError(f"must be 16 or more, not {text}")
+    return value
+
+
+STROKE_HELP = ("brush strokes this many times as big as the style was trained with, at any output size "
+               "(default 1: as the style looks at 640 px on the long side; 2: twice as bold). The frame is painted "
+               "at 640/S px on its long side and brought back to its own size by edge-aware (guided) upsampling")
+
+
+def add_stroke_scale(p: argparse.ArgumentParser, **kw) -> None:
+    p.add_argument("--stroke-scale", type=stroke_scale, metavar="S", help=STROKE_HELP, **({"default": 1.0} | kw))
+
+
+def add_governor(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--work-size", type=work_size, metavar="N",
+                   help="paint every frame at N px on its long side, fixed (default: the governor picks it)")
+    p.add_argument("--no-governor", action="store_true",
+                   help="paint at the stroke scale's size with the style as named, even if that cannot keep up with the "
+                        "source (default: a governor lowers the working size, and where the painting ships on lighter "
+                        "networks the network, until it keeps up, and raises them again when there is room)")
+
+
+def add_backend(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=BACKEND_CHOICES, default="auto",
+                   help="runtime: auto tries CUDA (onnxruntime-gpu), then PyTorch on a CUDA GPU, then OpenVINO, "
+                        "then onnxruntime CPU; torch by name also runs on the CPU")
+
+
+def style_or_default(args: argparse.Namespace) -> str:
+    """-s as given, else the offline default, said on stderr so a user knows what painted the result."""
+    if args.style:
+        return args.style
+    print(f"style: {STILL_DEFAULT} (the default; -s NAME picks another, 'stylecast styles' lists them)", file=sys.stderr)
+    return STILL_DEFAULT
+
+
+def strict(value):
+    """Non-finite floats as null: strict JSON parsers (jq, JSON.parse) reject NaN and Infinity."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    return value
+
+
+def print_json(document: dict) -> None:
+    """One strict JSON document on stdout (everything else goes to stderr)."""
+    import json
+
+    print(json.dumps(strict(document), indent=2, allow_nan=False))
+
+
+def machine(args: argparse.Namespace) -> tuple[str, dict]:
+    """The CPU line every bench prints with its numbers, and the same for --json."""
+    import os
+
+    from stylecast.machine import cpu_info
+
+    info, limit = cpu_info(), os.environ.get("ONEDNN_MAX_CPU_ISA")
+    return info.line(limit), info.to_dict(limit)
+
+
+def flow_scale(text: str) -> float:
+    value = number(text)
+    if not 0.1 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scale between 0.1 and 1")
+    return value

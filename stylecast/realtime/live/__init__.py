@@ -1,0 +1,1 @@
+"""The live loop and what it talks to: capture, window/virtual camera/recording sinks, the HTTP server, controls."""

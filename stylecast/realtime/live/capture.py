@@ -1,0 +1,212 @@
+"""Live frame sources: cameras, video files played in real time, network streams, and the
+"latest frame wins" wrapper that keeps the picture from lagging behind reality."""
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+
+from stylecast.errors import StylecastError
+from stylecast.realtime.media.sources import Frame, VideoFileSource
+
+
+@dataclass(frozen=True)
+class Granted:
+    """What a camera actually delivers, which is not always what was asked for."""
+
+    width: int
+    height: int
+    fps: float
+
+
+@contextmanager
+def _quiet_probing(quiet: bool) -> Iterator[None]:
+    """OpenCV's own log silenced while it tries camera backends for an index.
+
+    A missing camera index makes each capture backend print warnings (about fifteen lines, one an
+    ERROR) before ours, which already lists the video devices there are. A stream URL keeps the
+    log: FFmpeg's lines say why a stream failed (refused, not found, bad codec).
+    """
+    if not quiet:
+        yield
+        return
+    previous = cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
+
+
+class CameraSource:
+    """An OpenCV capture: a camera index, a /dev/videoN path, or a network stream URL."""
+
+    def __init__(self, device: str | int, size: tuple[int, int] | None = None, fps: float | None = None) -> None:
+        self.device = int(device) if isinstance(device, str) and device.isdigit() else device
+        self.size, self.fps = size, fps
+        self._cap: cv2.VideoCapture | None = None
+
+    def __enter__(self) -> "CameraSource":
+        tried = "OpenCV's default capture backend"
+        with _quiet_probing(isinstance(self.device, int)):
+            cap = cv2.VideoCapture(self.device)
+            if not cap.isOpened() and isinstance(self.device, int):
+                cap = cv2.VideoCapture(self.device, cv2.CAP_V4L2)
+                tried += ", then V4L2"
+        if not cap.isOpened():
+            cameras = sorted(str(p) for p in Path("/dev").glob("video*"))
+            raise StylecastError(f"cannot open camera/stream {self.device} (tried {tried}); video devices here: "
+                                 f"{', '.join(cameras) or 'none'}. Try --source FILE to test without a camera")
+        if self.size:
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.size[1])
+        if self.fps:
+            cap.set(cv2.CAP_PROP_FPS, self.fps)
+        self._cap = cap
+        self.granted = Granted(int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+                               float(cap.get(cv2.CAP_PROP_FPS) or 0))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._cap is not None:
+            self._cap.release()
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        while True:
+            ok, image = self._cap.read()
+            if not ok:
+                return
+            yield Frame(image, index, pts=None, time_base=None)
+            index += 1
+
+
+class PacedFileSource:
+    """A video file played at its own speed, like a camera, so the live path runs without one."""
+
+    def __init__(self, path: Path, loop: bool = False, size: tuple[int, int] | None = None, fps: float | None = None) -> None:
+        self.path, self.loop, self.size, self.fps = Path(path), loop, size, fps
+
+    def __enter__(self) -> "PacedFileSource":
+        with VideoFileSource(self.path) as probe:  # fail now, with the usual message, if unreadable
+            info = probe.info
+        self.granted = Granted(*(self.size or (info.width, info.height)), float(self.fps or info.fps))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        started = time.perf_counter()
+        while True:
+            with VideoFileSource(self.path) as src:
+                for frame in src:
+                    due = index / self.granted.fps  # one timeline across loops: no burst at each restart
+                    delay = due - (time.perf_counter() - started)
+                    if delay > 0:
+                        time.sleep(delay)
+                    image = frame.image
+                    if self.size and image.shape[1::-1] != self.size:
+                        image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
+                    yield Frame(image, index, pts=None, time_base=None)
+                    index += 1
+            if not self.loop:
+                return
+
+
+@dataclass(frozen=True)
+class Captured:
+    frame: Frame
+    captured_at: float  # time.perf_counter() when the frame arrived
+    dropped: int  # frames replaced before anyone took them, so far
+
+
+class LatestFrame:
+    """Reads a source in its own thread and keeps only the newest frame: stale frames are dropped,
+    never queued, so inference always works on the present."""
+
+    def __init__(self, frames: Iterator[Frame] | object) -> None:
+        self._frames = frames
+        self._latest: Captured | None = None
+        self._cond = threading.Condition()
+        self._done = False
+        self._error: BaseException | None = None  # the reader's, raised in the loop's thread by ``get``
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "LatestFrame":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._cond:
+            self._done = True
+            self._cond.notify_all()
+        # Wait for the reader to close its decoder itself: a decoder torn down by interpreter
+        # shutdown while its thread is inside FFmpeg aborts the process.
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        try:
+            self._read()
+        except Exception as e:  # a looping file deleted meanwhile, a camera unplugged: the loop reports it
+            self._error = e
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def _read(self) -> None:
+        try:
+            for frame in self._frames:
+                with self._cond:
+                    if self._done:
+                        return
+                    if self._latest is not None:
+                        self.dropped += 1
+                    self._latest = Captured(frame, time.perf_counter(), self.dropped)
+                    self._cond.notify_all()
+        finally:
+            close = getattr(self._frames, "close", None)
+            if close is not None:
+                close()  # a generator: runs its `with VideoFileSource` exit here, in this thread
+
+    def get(self, timeout: float = 5.0) -> Captured | None:
+        """The newest frame not yet taken; None once the source has ended."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._latest is not None or self._done, timeout):
+                raise StylecastError(f"no frame from the source for {timeout:.0f} s")
+            latest, self._latest = self._latest, None
+            if latest is None and self._error is not None:
+                error = self._error
+                if isinstance(error, StylecastError):
+                    raise error
+                raise StylecastError(f"the source stopped: {error}") from error
+            return latest
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise StylecastError(f"bad size {text!r}: write WIDTHxHEIGHT, e.g. 640x480") from None
+    if w <= 0 or h <= 0:
+        raise StylecastError(f"bad size {text!r}: width and height must be above 0")
+    return w, h
+
+
+def open_live_source(spec: str, size: tuple[int, int] | None, loop: bool, fps: float | None = None):
+    """--source: a camera index or /dev/videoN, a URL, or a video file (played in real time, or at ``fps``)."""
+    if spec.isdigit() or spec.startswith("/dev/video") or "://" in spec:
+        return CameraSource(spec, size, fps)
+    path = Path(spec)
+    if not path.exists():
+        raise StylecastError(f"source not found: {spec} (give a camera index like 0, /dev/videoN, a URL or a video file)")
+    return PacedFileSource(path, loop=loop, size=size, fps=fps)

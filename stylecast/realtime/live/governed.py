@@ -1,0 +1,177 @@
+"""One governor per style on screen (hd/governor.py decides; this opens, times and warms up the
+networks it names), and the background preparation of a style the viewer switches to."""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import numpy as np
+
+from stylecast.errors import StylecastError
+from stylecast.realtime.hd.governor import Governor, GovernorSettings, Rung, build_ladder
+from stylecast.realtime.hd.upsample import GuidedUpsampler
+from stylecast.realtime.hd.working_size import working_size
+from stylecast.realtime.live.bank import StyleBank
+from stylecast.realtime.live.config import LiveConfig
+from stylecast.styles import lighter_variants, resolve_style
+
+
+def painting_networks(style: str, governed: bool) -> list[str]:
+    """The networks the governor may paint ``style`` with: itself, then the same painting's lighter
+    bundled networks, most expensive (closest to it) first."""
+    return [style] + (lighter_variants(style)[::-1] if governed else [])
+
+
+class RungWarmer:
+    """Opens a rung's network and compiles its working size in the background, so that a switch
+    never freezes the picture; the loop moves to the rung once it is ready."""
+
+    def __init__(self, bank: StyleBank, frame_size: tuple[int, int]) -> None:
+        self.bank, self.frame_size = bank, frame_size
+        self._ready: set[tuple[str, tuple[int, int]]] = set()
+        self._busy: set[tuple[str, tuple[int, int]]] = set()
+        self._lock = threading.Lock()
+
+    def key(self, rung: Rung) -> tuple[str, tuple[int, int]]:
+        return rung.network, working_size(*self.frame_size, rung.long_side)
+
+    def mark_ready(self, rung: Rung) -> None:
+        with self._lock:
+            self._ready.add(self.key(rung))
+
+    def ready(self, rung: Rung) -> bool:
+        """True once ``rung`` can paint without a pause; starts warming it up the first time it is asked."""
+        key = self.key(rung)
+        with self._lock:
+            if key in self._ready:
+                return True
+            if key in self._busy:
+                return False
+            self._busy.add(key)
+        threading.Thread(target=self._warm, args=(key,), daemon=True).start()
+        return False
+
+    def _warm(self, key: tuple[str, tuple[int, int]]) -> None:
+        network, (w, h) = key
+        try:
+            self.bank[network](np.zeros((h, w, 3), np.uint8))
+        except Exception as e:  # a network that will not open is never switched to
+            print(f"stylecast: {network} could not be prepared: {e}", file=sys.stderr)
+            return
+        with self._lock:
+            self._ready.add(key)
+
+
+class Governors:
+    """One governor per style the viewer paints with (each has its own networks and costs)."""
+
+    def __init__(self, config: LiveConfig, bank: StyleBank, frame_size: tuple[int, int], fps: float) -> None:
+        self.config, self.bank, self.frame_size = config, bank, frame_size
+        self.settings = GovernorSettings(fps=fps or 30.0)
+        self.warmer = RungWarmer(bank, frame_size)
+        self.upsample_s = _time_upsampling(frame_size, working_size(*frame_size, config.top_side))
+        self._by_style: dict[str, Governor] = {}
+        self._told: set[str] = set()
+        self._lock = threading.Lock()  # with streams, two workers may meet a new style at once
+        self._preparing: set[str] = set()
+        self._preparing_lock = threading.Lock()  # never held while a network opens
+        self.shown = ""  # the style painting now
+
+    def rung(self, style: str) -> Rung:
+        governor = self._by_style.get(style)
+        return governor.rung if governor is not None else Rung(style, self.config.top_side)
+
+    def start(self, style: str) -> Governor:
+        """The style's governor, made on first use and settled on the best rung measured to keep up."""
+        governor = self._by_style.get(style)
+        if governor is not None:
+            return governor
+        with self._lock:
+            if style not in self._by_style:
+                self._by_style[style] = self._settled(style)
+            return self._by_style[style]
+
+    def ready_style(self, asked: str) -> str:
+        """The style to paint with now: ``asked`` once it is settled, else the one shown so far while
+        ``asked`` opens and settles in the background (a first switch to a style used to freeze the
+        picture for seconds)."""
+        if asked in self._by_style:
+            self.shown = asked
+            return asked
+        with self._preparing_lock:
+            if asked not in self._preparing:
+                self._preparing.add(asked)
+                threading.Thread(target=self._prepare, args=(asked,), daemon=True).start()
+        return self.shown
+
+    def _prepare(self, style: str) -> None:
+        try:
+            self.start(style)
+        except StylecastError as e:  # the viewer keeps the style on screen
+            print(f"stylecast: cannot switch to {style}: {e}", file=sys.stderr)
+
+    def _settled(self, style: str) -> Governor:
+        networks = painting_networks(style, self.config.governed)
+        for name in networks[1:]:
+            self.bank.add(name, resolve_style(name))
+        governor = Governor(build_ladder(networks, self.config.top_side) if self.config.governed
+                            else [Rung(style, self.config.top_side)], self.settings)
+        if self.config.governed:
+            governor.settle(self._timed_load, self.upsample_s * self.settings.fps)
+        else:  # compile the one working size before the clock starts
+            w, h = working_size(*self.frame_size, governor.rung.long_side)
+            self.bank[style](np.zeros((h, w, 3), np.uint8))
+        self.warmer.mark_ready(governor.rung)
+        return governor
+
+    def _timed_load(self, rung: Rung) -> float:
+        """A rung's load measured before the camera starts: one painting of a blank frame at its working
+        size (after one that compiles it), plus the upsampling to the frame's size."""
+        w, h = working_size(*self.frame_size, rung.long_side)
+        stylize = self.bank[rung.network]
+        blank = np.zeros((h, w, 3), np.uint8)
+        stylize(blank)
+        t = time.perf_counter()
+        stylize(blank)
+        paint_s = (time.perf_counter() - t) / self.config.streams
+        return (paint_s + self.upsample_s) * self.settings.fps
+
+    def observe(self, style: str, paint_s: float, rest_s: float) -> str | None:
+        """Feed one frame's cost (painting, and the rest of the loop); moves to a ready rung; returns
+        a line to tell the user, once, if any."""
+        governor = self._by_style.get(style)
+        if governor is None or not self.config.governed:
+            return None
+        governor.observe(paint_s + rest_s, rest_s)
+        if governor.pending is not None and self.warmer.ready(governor.rungs[governor.pending]):
+            governor.commit(governor.pending)
+        if governor.floor_too_slow and style not in self._told:
+            self._told.add(style)
+            r = governor.rung
+            w, h = working_size(*self.frame_size, r.long_side)
+            return (f"{style}: even {r.network} painted at {w}x{h} (the smallest that still looks like the painting) "
+                    f"does not keep up with {self.settings.fps:.0f} fps here; a smaller --size or --fps helps")
+        return None
+
+    @property
+    def changes(self) -> int:
+        return sum(g.changes for g in self._by_style.values())
+
+    def describe(self, style: str) -> str:
+        r = self.rung(style)
+        w, h = working_size(*self.frame_size, r.long_side)
+        return f"{r.network} at {w}x{h}"
+
+
+def _time_upsampling(frame_size: tuple[int, int], work: tuple[int, int]) -> float:
+    """Seconds a guided upsampling from ``work`` to ``frame_size`` takes here (second call: buffers warm)."""
+    if work == frame_size:
+        return 0.0
+    upsample = GuidedUpsampler()
+    frame = np.zeros((frame_size[1], frame_size[0], 3), np.uint8)
+    small = np.zeros((work[1], work[0], 3), np.uint8)
+    upsample(small, small, frame)
+    t = time.perf_counter()
+    upsample(small, small, frame)
+    return time.perf_counter() - t

@@ -1,0 +1,195 @@
+"""The live loop: newest camera frame -> paint at the working size -> smooth -> upsample -> look ->
+every sink (`stylecast live`)."""
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from stylecast.errors import StylecastError
+from stylecast.realtime.effects import apply_look
+from stylecast.realtime.hd.painter import Painted, WorkingSizePainter
+from stylecast.realtime.hd.upsample import GuidedUpsampler
+from stylecast.realtime.live.advice import SlowStyleNotice
+from stylecast.realtime.live.bank import StyleBank
+from stylecast.realtime.live.capture import Captured, LatestFrame, open_live_source
+from stylecast.realtime.live.config import LiveConfig
+from stylecast.realtime.live.controls import LiveControls
+from stylecast.realtime.live.governed import Governors
+from stylecast.realtime.live.sinks import LiveRecordingSink, VirtualCameraSink, WindowSink
+from stylecast.realtime.media.sources import Frame
+from stylecast.realtime.runtimes.backends import backend_preference
+from stylecast.realtime.temporal.smoothing import make_smoother
+from stylecast.styles import lighter_variants
+
+SINKS = ("window", "virtualcam", "http", "file")
+
+
+class Overlapped:
+    """The newest frames, ``n`` of them stylizing at once, handed on in capture order.
+
+    Each finished frame makes room for the newest capture, so every worker stays busy and the
+    frames stay evenly spaced: up to ``n`` times the fps on as many cores, at about ``n`` frames of
+    latency. ``paint`` returns the style it used with the picture, since the style may change while
+    a frame is in flight. With ``n`` = 1 it paints in the caller's thread, one frame at a time.
+    """
+
+    def __init__(self, latest: LatestFrame, paint: Callable[[np.ndarray], tuple[str, object]], n: int = 1) -> None:
+        if n < 1:
+            raise ValueError(f"n must be at least 1, not {n}")
+        self.latest, self.paint, self.n = latest, paint, n
+
+    def __iter__(self) -> Iterator[tuple[Captured, str, object]]:
+        if self.n == 1:
+            while (captured := self.latest.get()) is not None:
+                yield captured, *self.paint(captured.frame.image)
+            return
+        pending: deque[tuple[Captured, Future]] = deque()
+        with ThreadPoolExecutor(self.n) as pool:
+            try:
+                while True:
+                    while len(pending) < self.n and (captured := self.latest.get()) is not None:
+                        pending.append((captured, pool.submit(self.paint, captured.frame.image)))
+                    if not pending:
+                        return
+                    captured, painting = pending.popleft()
+                    yield captured, *painting.result()
+            finally:  # the loop stopped early (quit, duration): drop frames not started; the pool waits for the rest
+                for _, painting in pending:
+                    painting.cancel()
+
+
+@dataclass
+class LiveStats:
+    frames: int = 0
+    fps: float = 0.0
+    latency_ms: float = 0.0  # capture to hand-off to the sinks, smoothed
+    dropped: int = 0
+    # the most recent latencies only: a stream can run for days
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
+    painting: str = ""  # the network and working size painting now
+    governor_changes: int = 0
+    _last: float = 0.0
+
+    def update(self, latency_s: float, dropped: int) -> None:
+        now = time.perf_counter()
+        if self._last:
+            instant = 1.0 / max(now - self._last, 1e-6)
+            self.fps = instant if self.frames < 2 else 0.9 * self.fps + 0.1 * instant
+        self._last = now
+        self.latency_ms = latency_s * 1000 if not self.frames else 0.9 * self.latency_ms + 100 * latency_s
+        self.latencies.append(latency_s * 1000)
+        self.frames += 1
+        self.dropped = dropped
+
+    def line(self) -> str:
+        return f"{self.fps:5.1f} fps  latency {self.latency_ms:4.0f} ms  dropped {self.dropped}  paint {self.painting}"
+
+
+def open_sinks(stack: ExitStack, config: LiveConfig, controls: LiveControls, size: tuple[int, int], fps: float) -> list:
+    sinks = []
+    for name in config.sinks:
+        if name == "window":
+            sinks.append(stack.enter_context(WindowSink(controls=controls)))
+        elif name == "virtualcam":
+            sinks.append(stack.enter_context(VirtualCameraSink(width=size[0], height=size[1], fps=fps or 30)))
+        elif name == "http":
+            from stylecast.realtime.live.http_sink import HttpStreamSink
+
+            sink = stack.enter_context(HttpStreamSink(controls=controls, host=config.host, port=config.port, token=config.token))
+            obs = sink.url + ("&" if "?" in sink.url else "?") + "transparent=1&controls=0"
+            print(f"streaming at {sink.url} (OBS: add a Browser Source with {obs})", file=sys.stderr)
+            if sink.guard.token:
+                print("the token in these URLs is needed to watch or steer the stream: share it only with who may",
+                      file=sys.stderr)
+            sinks.append(sink)
+        elif name == "file":
+            if config.record is None:
+                raise StylecastError("--sink file needs --record OUT.mp4")
+            if config.record.exists():
+                raise StylecastError(f"{config.record} exists: choose another --record path")
+            from stylecast.realtime.media.outputs import ensure_writable
+
+            ensure_writable(config.record.parent)  # before capture starts, not at the first frame or the end
+            sinks.append(stack.enter_context(LiveRecordingSink(config.record, width=size[0], height=size[1], fps=fps or 30)))
+        else:
+            raise StylecastError(f"unknown sink {name!r}: use {', '.join(SINKS)}")
+    return sinks
+
+
+def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: list | None = None) -> LiveStats:
+    """Run until the source ends, a sink asks to quit, or ``duration`` seconds pass."""
+    bank = bank or StyleBank(config.styles, backend_preference(config.backend), config.streams)
+    controls = LiveControls(styles=bank.names, strength=config.strength, keep_colors=config.keep_colors,
+                            smoothing=config.smooth != "off")
+    smoother = make_smoother(config.smooth if config.smooth != "off" else "flow")
+    stats = LiveStats()
+    bank[controls.style]  # a backend that cannot run as asked fails here, before the camera opens
+    source = open_live_source(config.source, config.size, config.loop, config.source_fps)
+    with ExitStack() as stack:
+        stack.enter_context(source)
+        granted = source.granted
+        frame_size = (granted.width, granted.height)
+        print(f"source {config.source}: {granted.width}x{granted.height} at {granted.fps:.1f} fps", file=sys.stderr)
+        sinks = sinks_override if sinks_override is not None else open_sinks(stack, config, controls, frame_size, granted.fps)
+        # Settle on a working size (and network) and compile it before capture and the clock start:
+        # OpenVINO compiles per shape, which would otherwise freeze the first live frames.
+        governors = Governors(config, bank, frame_size, granted.fps)
+        governors.start(controls.style)
+        governors.shown = controls.style
+        latest = stack.enter_context(LatestFrame(iter(source)))
+        print(f"backend: {bank.reasons[controls.style]}", file=sys.stderr)
+        print(f"painting: {governors.describe(controls.style)}" + (" (governed: --no-governor or --work-size fixes it)"
+              if config.governed else ""), file=sys.stderr)
+        slow = SlowStyleNotice(granted.fps, lighter_variants)
+        upsample = GuidedUpsampler()
+        started = last_report = time.perf_counter()
+        state = None
+
+        def paint(image: np.ndarray) -> tuple[str, tuple[Painted, float]]:
+            style = governors.ready_style(controls.style)
+            rung = governors.rung(style)
+            t = time.perf_counter()
+            painted = WorkingSizePainter(bank[rung.network], rung.long_side)(image)
+            return style, (painted, time.perf_counter() - t)
+
+        # Ctrl-C (or SIGTERM/SIGHUP, which the CLI turns into the same) is how a live session ends:
+        # the sinks then close normally, so a recording is finished and kept, not thrown away.
+        try:
+            for captured, style, (painted, paint_s) in Overlapped(latest, paint, config.streams):
+                finish_started = time.perf_counter()
+                original = captured.frame.image
+                if state != (style, controls.smoothing):
+                    smoother.reset()
+                    state = (style, controls.smoothing)
+                small = smoother(painted.small, painted.painting) if controls.smoothing else painted.painting
+                out = apply_look(original, upsample(small, painted.small, original), controls.strength, controls.keep_colors)
+                frame = Frame(out, captured.frame.index, original=original)
+                for sink in sinks:
+                    sink.write(frame)
+                now = time.perf_counter()
+                stats.update(now - captured.captured_at, latest.dropped)
+                stats.painting = controls.painting = governors.describe(style)
+                if (told := governors.observe(style, paint_s / config.streams, now - finish_started)) is not None:
+                    print(told, file=sys.stderr)
+                if not config.governed and (advice := slow(style)) is not None:
+                    print(advice, file=sys.stderr)
+                for sink in sinks:
+                    if hasattr(sink, "stats_line"):
+                        sink.stats_line = stats.line()
+                if config.stats and now - last_report > 2:
+                    print(stats.line(), file=sys.stderr)
+                    last_report = now
+                if controls.quit or (config.duration and now - started > config.duration):
+                    break  # before the next capture: a quit does not wait for one more frame to paint
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)
+    stats.governor_changes = governors.changes
+    return stats
+

@@ -1,0 +1,1 @@
+"""Flicker: smoothing of painted frames over time, optical flow, and the warping error that measures it."""

@@ -1,0 +1,43 @@
+"""The decode -> stylize -> encode pipeline: order, parallel workers, errors."""
+import random
+import time
+
+import numpy as np
+import pytest
+
+from stylecast.realtime.media.pipeline import run_pipeline
+from stylecast.realtime.media.sources import Frame
+
+
+def _frames(n: int) -> list[Frame]:
+    return [Frame(np.full((4, 4, 3), i, np.uint8), i) for i in range(n)]
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_frames_reach_finish_and_the_writer_in_order_whatever_each_takes(workers):
+    rng = random.Random(workers)
+    delays = [rng.uniform(0, 0.01) for _ in range(30)]
+
+    def transform(frame: Frame) -> Frame:
+        time.sleep(delays[frame.index])  # later frames often finish first with several workers
+        return Frame(frame.image + 1, frame.index)
+
+    finished, written = [], []
+    times = run_pipeline(_frames(30), transform, lambda f: written.append(f),
+                         workers=workers, finish=lambda f: finished.append(f.index) or f)
+    assert finished == list(range(30))
+    assert [f.index for f in written] == list(range(30))
+    assert all(int(f.image[0, 0, 0]) == f.index + 1 for f in written)
+    assert times.frames == 30
+
+
+def test_an_error_in_a_worker_reaches_the_caller():
+    def transform(frame: Frame) -> Frame:
+        if frame.index == 5:
+            raise RuntimeError("frame 5 is bad")
+        return frame
+
+    with pytest.raises(RuntimeError, match="frame 5"):
+        run_pipeline(_frames(20), transform, lambda f: None, workers=2)
+    with pytest.raises(ValueError, match="workers"):
+        run_pipeline(_frames(2), transform, lambda f: None, workers=0)
