@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 
 from stylecast.atomic import atomic_path
-from stylecast.realtime.backends import open_backend
-from stylecast.realtime.stylizer import Stylizer
+from stylecast.realtime.runtimes.backends import open_backend
+from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.styles import bundled_styles
 
 TILE_WIDTH = 420

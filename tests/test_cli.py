@@ -345,3 +345,22 @@ def test_a_reader_that_goes_away_ends_the_output_quietly():
     err = child.stderr.read().decode()
     assert child.wait(timeout=60) == 141
     assert err == ""
+
+
+def test_styles_show_their_held_out_scores(capsys):
+    from stylecast.styles import bundled_styles
+
+    assert main(["styles"]) == 0
+    out = capsys.readouterr().out
+    scored = [s for s in bundled_styles() if s.card and "style_ratio" in s.card.evaluation]
+    assert scored, "the bundled cards carry held-out scores"
+    for s in scored:
+        block = out.split(f"{s.name}\t", 1)[1].split("\n\t", 4)
+        assert any(f"style ratio {s.card.evaluation['style_ratio']}" in line for line in block), s.name
+    assert "dB PSNR against its teacher" in out  # the distilled ones
+
+
+def test_bench_takes_s_like_every_other_command(capsys, tiny_model):
+    assert main(["bench", "-s", str(tiny_model), "--sizes", "32x32", "--backends", "cpu", "--runs", "1", "--no-baseline",
+                 "--no-smoothing", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == str(tiny_model)

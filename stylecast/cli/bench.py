@@ -78,7 +78,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        description="Time the style network per backend and size against PyTorch eager fp32; "
                                    "'bench video' decodes, stylizes and encodes a real file, 'bench live' runs the live "
                                    "loop, and 'bench styles' times every bundled style to show which are live here.")
-    p.add_argument("--model", help="style name or .onnx (default: the first bundled style)")
+    p.add_argument("-s", "--style", "--model", dest="model", help="style name or .onnx, as -s everywhere else "
+                                                                   "(--model is the old name; default: the first bundled style)")
     p.add_argument("--sizes", default="640x480,1280x720,1920x1080", help="comma-separated WIDTHxHEIGHT list")
     p.add_argument("--backends", default="all", help="comma-separated: cuda, torch, openvino, cpu, openvino:int8|bf16|f32 for one OpenVINO "
                                                          "precision, or torch:compile for PyTorch through TorchInductor "
@@ -96,7 +97,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                              description="Decode -> stylize -> encode a real file and report where the time goes.")
     v.add_argument("video", type=Path, metavar="IN", help="a video file")
     # SUPPRESS keeps values given before 'video' (stylecast bench --model X video IN) too.
-    v.add_argument("--model", default=argparse.SUPPRESS, help="style name or .onnx")
+    v.add_argument("-s", "--style", "--model", dest="model", default=argparse.SUPPRESS, help="style name or .onnx")
     v.add_argument("--backend", choices=options.BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
     v.add_argument("--max-side", type=options.positive_int, default=argparse.SUPPRESS, metavar="N", help="downscale frames")
     v.add_argument("--streams", type=options.positive_int, metavar="N", help="frames stylized at once, as stylecast video --streams")
@@ -114,7 +115,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--streams", type=options.positive_int, default=1, metavar="N", help="frames stylized at once, as stylecast live --streams")
     options.add_stroke_scale(v)
     options.add_governor(v)
-    v.add_argument("--model", default=argparse.SUPPRESS, help="style name or .onnx")
+    v.add_argument("-s", "--style", "--model", dest="model", default=argparse.SUPPRESS, help="style name or .onnx")
     v.add_argument("--backend", choices=options.BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
     v.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     v = bench_sub.add_parser("styles", help="every bundled style timed on this machine, fastest first: which ones are live here",

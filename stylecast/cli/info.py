@@ -31,11 +31,23 @@ def cmd_styles(args: argparse.Namespace) -> int:
         if t.get("averaged_from"):
             trained += "; weights averaged from " + " + ".join(f"{a['run']} ({100 * a['share']:.0f}%)" for a in t["averaged_from"])
         print(f"{s.name}\t{card.network}\t{card.style_source or card.style_image} [{card.style_license or 'license unknown'}]\n\ttrained: {trained}\n\tmodel: {s.model}")
+        if (scores := _held_out(card.evaluation)) is not None:
+            print(f"\theld out: {scores}")
         lighter = lighter_variants(s.name, styles)
         if lighter:
             print(f"\tlighter networks, same painting: {', '.join(lighter)}")
     print("which of these keep up with a camera on this machine: stylecast bench styles", file=sys.stderr)
     return 0
+
+
+def _held_out(evaluation: dict) -> str | None:
+    """The card's held-out scores in a line: style ratio (lower paints more), and a distilled
+    network's PSNR against its teacher."""
+    if "style_ratio" not in evaluation:
+        return None
+    where = f" on {evaluation['images']} held-out photos" if evaluation.get("images") else ""
+    teacher = f", {evaluation['teacher_psnr_db']} dB PSNR against its teacher" if "teacher_psnr_db" in evaluation else ""
+    return f"style ratio {evaluation['style_ratio']}{where} (lower paints more; unstylized = 1){teacher}"
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

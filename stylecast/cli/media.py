@@ -71,7 +71,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--crf", type=int, metavar="N", help="quality, lower is better (default 18 for h264, 31 for vp9; 0 with h264 is lossless, full-resolution colour)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--smooth", choices=("off", "ema", "flow"), default="off",
-                   help="temporal smoothing: ema (cheap, ghosts on motion) or flow (motion-compensated, stops flicker)")
+                   help="temporal smoothing: ema (cheap, ghosts on motion) or flow (motion-compensated, stops flicker). "
+                        "Off by default here, where every frame is painted as it is (a still-like look, no blur of "
+                        "static texture); live smooths with flow by default, where a camera's noise flickers most")
     p.add_argument("--keep-partial", action="store_true", help="on Ctrl-C keep what was written as OUT.partial.EXT")
     p.add_argument("--streams", type=options.positive_int, metavar="N",
                    help="frames stylized at once with OpenVINO (default 2 where there are 2 or more cores; 1: one frame at a time)")
