@@ -62,7 +62,8 @@ class Governor:
         self._loads: list[tuple[float, float]] = []  # (painting, the rest) per frame, in frame periods
         self._window_start = clock()
         self._calm_since: float | None = None
-        self._measured: dict[int, tuple[float, float]] = {}  # rung -> (median load, when)
+        # rung -> (median load, when, painting load per pixel then): the last is how stale it is
+        self._measured: dict[int, tuple[float, float, float]] = {}
         self._fixed = 0.0  # the load that does not shrink with the working size (upsampling, sinks)
 
     @property
@@ -72,12 +73,19 @@ class Governor:
     def _cost(self, i: int) -> float:
         return float(self.rungs[i].long_side) ** 2
 
+    def _rate(self, load: float) -> float:
+        """The current rung's painting load per pixel (the part of ``load`` that scales with size)."""
+        return max(0.0, load - min(self._fixed, load)) / self._cost(self.index)
+
     def predict(self, i: int, load: float, memory: bool = True) -> float:
         """Load at rung ``i`` from the current rung's ``load``: remembered if measured lately (and
-        ``memory``), else its painting part scaled by pixels."""
+        ``memory``) and, on this network, while it still paints at half or more of the per-pixel
+        cost it had then; else its painting part scaled by pixels."""
         seen = self._measured.get(i)
         if memory and seen is not None and self.clock() - seen[1] < self.settings.remember_s:
-            return seen[0]
+            same_network = self.rungs[i].network == self.rung.network
+            if not same_network or self._rate(load) >= 0.5 * seen[2]:
+                return seen[0]
         fixed = min(self._fixed, load)
         return (load - fixed) * self._cost(i) / self._cost(self.index) + fixed
 
@@ -92,7 +100,7 @@ class Governor:
         self._fixed = statistics.median(fixed for _, fixed in self._loads)
         self._loads.clear()
         self._window_start = now
-        self._measured[self.index] = (load, now)
+        self._measured[self.index] = (load, now, self._rate(load))
         if load > self.settings.high:
             self._calm_since = None
             return self._propose(self._lower(load))
@@ -154,7 +162,7 @@ class Governor:
         i = self.index
         while i < len(self.rungs):
             load = load_of(self.rungs[i])
-            self._measured[i] = (load, self.clock())
+            self._measured[i] = (load, self.clock(), max(0.0, load - fixed) / self._cost(i))
             if load <= self.settings.fit:
                 break
             same = [j for j in range(i + 1, len(self.rungs)) if self.rungs[j].network == self.rungs[i].network]

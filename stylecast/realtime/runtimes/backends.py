@@ -54,10 +54,10 @@ class Choice:
     reason: str
 
     def describe(self) -> str:
-        """``name [providers] (reason[, N frames at once])``: what runs a style, as users are told."""
+        """``name providers: reason[, N frames at once]``: what runs a style, as users are told."""
         at_once = self.backend.parallel_runs()
         streams = f", {at_once} frames at once" if at_once > 1 else ""
-        return f"{self.backend.name} {list(self.backend.providers)} ({self.reason}{streams})"
+        return f"{self.backend.name} {', '.join(self.backend.providers)}: {self.reason}{streams}"
 
     @property
     def network_width(self) -> int:
@@ -471,6 +471,11 @@ def _open_cpu(model_path: Path, named: bool = False) -> Choice:
 _OPENERS = {"cuda": _open_cuda, "torch": open_torch, "openvino": _open_openvino, "cpu": _open_cpu}
 
 
+def _headline(reason: str) -> str:
+    """A skipped backend's reason without its install hint in parentheses."""
+    return reason.split(" (", 1)[0]
+
+
 def backend_preference(choice: str) -> tuple[str, ...]:
     """--backend auto tries every backend in order; a named one is required."""
     return BACKEND_NAMES if choice == "auto" else (choice,)
@@ -497,7 +502,8 @@ def open_backend(model_path: Path, prefer: tuple[str, ...] = BACKEND_NAMES, name
                 raise
             skipped.append(str(e))
             continue
-        reason = choice.reason + (f" (skipped: {'; '.join(skipped)})" if skipped else "")
+        # what was passed over, each in its first words ('stylecast doctor' has the whole story)
+        reason = choice.reason + (f"; not used: {'; '.join(_headline(r) for r in skipped)}" if skipped else "")
         log.info("backend %s %s: %s", choice.backend.name, choice.backend.providers, reason)
         return Choice(choice.backend, reason)
     raise StylecastError(f"no usable backend: {'; '.join(skipped)}. {INSTALL_HINT}")

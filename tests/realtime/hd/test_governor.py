@@ -59,7 +59,6 @@ def test_raises_again_when_there_is_room_and_does_not_oscillate():
     run(governor, machine, 15)
     low = governor.rung.long_side
     machine.ms_at_640["net"] = 20.0  # another program stopped: frames got cheaper
-    machine.now += 31  # past the memory of rungs measured too slow
     changes = run(governor, machine, 40)
     assert governor.rung.long_side > low
     assert machine.paint_s(governor.rung) * FPS <= 0.9
