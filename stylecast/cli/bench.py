@@ -33,7 +33,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 0
     names = bench.EVERY_BACKEND if args.backends == "all" else tuple(args.backends.split(","))
     sizes = bench.parse_sizes(args.sizes)
-    timings = bench.bench_backends(model, names, sizes, args.runs, baseline=not args.no_baseline)
+    timings = bench.bench_backends(model, names, sizes, args.runs, baseline=not args.no_baseline, progress=not args.json)
     if not args.no_smoothing:
         timings += bench.bench_smoothing(sizes, runs=args.runs, photo=bench.style_picture(model))
     if args.json:
@@ -80,12 +80,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                                    "loop, and 'bench styles' times every bundled style to show which are live here.")
     p.add_argument("-s", "--style", "--model", dest="model", help="style name or .onnx, as -s everywhere else "
                                                                    "(--model is the old name; default: the first bundled style)")
-    p.add_argument("--sizes", default="640x480,1280x720,1920x1080", help="comma-separated WIDTHxHEIGHT list")
+    p.add_argument("--sizes", default="640x480,1280x720,1920x1080",
+                   help="comma-separated WIDTHxHEIGHT list (default 640x480,1280x720,1920x1080; one size is quicker)")
     p.add_argument("--backends", default="all", help="comma-separated: cuda, torch, openvino, cpu, openvino:int8|bf16|f32 for one OpenVINO "
                                                          "precision, or torch:compile for PyTorch through TorchInductor "
                                                          "(compiles once per size first) (default: all that work, torch only "
                                                          "on a CUDA GPU, and OpenVINO bf16 beside its int8)")
-    p.add_argument("--runs", type=options.positive_int, default=20, help="timed runs per measurement")
+    p.add_argument("--runs", type=options.positive_int, default=20, help="timed runs per measurement (default 20)")
     p.add_argument("--no-baseline", action="store_true", help="skip the PyTorch eager fp32 baseline")
     p.add_argument("--no-smoothing", action="store_true", help="skip timing the --smooth ema/flow cost per frame")
     p.add_argument("--json", action="store_true", help="machine-readable output")

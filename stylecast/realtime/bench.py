@@ -123,7 +123,7 @@ def _open_for_bench(model: Path, name: str, every: bool = False) -> Backend:
 
 
 def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[int, int]], runs: int = 20,
-                   warmup: int = 3, baseline: bool = True) -> list[Timing]:
+                   warmup: int = 3, baseline: bool = True, progress: bool = False) -> list[Timing]:
     results: list[Timing] = []
     base: dict[tuple[str, str], float] = {}
     width, design, bottleneck = FULL_WIDTH, "johnson", 0
@@ -135,7 +135,9 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
 
         reference = Stylizer(OnnxRuntimeBackend(model))(photo)
     seen: set[tuple[str, str]] = set()
-    for name in backends:
+    from tqdm import tqdm
+
+    for name in tqdm(backends, unit="backend", desc="timing backends", disable=not progress, leave=False, dynamic_ncols=True):
         try:
             backend = _open_for_bench(model, name, every=tuple(backends) == EVERY_BACKEND)
         except StylecastError as e:
