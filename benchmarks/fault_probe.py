@@ -35,7 +35,7 @@ def run(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProc
 def one_line(p: subprocess.CompletedProcess) -> str:
     lines = p.stderr.strip().splitlines()
     tb = "Traceback" in p.stderr
-    return f"exit {p.returncode}, {'traceback' if tb else (lines[-1][:70] if lines else 'silent')}"
+    return f"exit {p.returncode}, {'traceback' if tb else (lines[-1][:170] if lines else 'silent')}"
 
 
 def started(args: list[str], cwd: Path) -> subprocess.Popen:
@@ -110,7 +110,7 @@ def probe_deleted_loop_source(tmp: Path) -> str:
     clip.unlink()
     _, err = proc.communicate(timeout=120)
     lines = err.strip().splitlines()
-    return f"exit {proc.returncode}, {'traceback' if 'Traceback' in err else lines[-1][:70]}"
+    return f"exit {proc.returncode}, {'traceback' if 'Traceback' in err else lines[-1][:170]}"
 
 
 def _png(path: Path, w: int, h: int) -> Path:
