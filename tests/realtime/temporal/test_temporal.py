@@ -116,3 +116,16 @@ def test_eval_temporal_rejects_a_bad_flow_scale(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["eval-temporal", str(tmp_path / "a.mp4"), "--source", str(tmp_path / "b.mp4"), "--flow-scale", "2"])
     assert "between 0.1 and 1" in capsys.readouterr().err
+
+
+def test_static_texture_sees_strokes_washed_out_of_a_still_scene():
+    """A still camera: the same frame twice and again. Painted with crisp strokes, and the same painting
+    blurred (what a smoother that averages warped frames does to a wall): the second keeps less texture,
+    while the warping error cannot tell them apart (neither flickers)."""
+    still = [_texture(96, 128, seed=3)] * 6
+    strokes = cv2.applyColorMap(cv2.cvtColor(_texture(96, 128, seed=4), cv2.COLOR_BGR2GRAY), cv2.COLORMAP_JET)
+    crisp = [strokes] * 6
+    washed = [cv2.GaussianBlur(strokes, (0, 0), 1.5)] * 6
+    a, b = warping_error(still, crisp, 1.0), warping_error(still, washed, 1.0)
+    assert a.warping_error < 1e-4 and b.warping_error < 1e-4
+    assert b.static_texture < 0.6 * a.static_texture
