@@ -472,8 +472,10 @@ _OPENERS = {"cuda": _open_cuda, "torch": open_torch, "openvino": _open_openvino,
 
 
 def _headline(reason: str) -> str:
-    """A skipped backend's reason without its install hint in parentheses."""
-    return reason.split(" (", 1)[0]
+    """A skipped backend's reason without its install hint in parentheses (``(pip install ...)``)."""
+    import re
+
+    return re.sub(r" \(pip install [^)]*\)", "", reason)
 
 
 def backend_preference(choice: str) -> tuple[str, ...]:
