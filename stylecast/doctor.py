@@ -5,7 +5,6 @@ Each check is one small function returning a ``Check``; ``basic`` checks decide 
 """
 from __future__ import annotations
 
-import ctypes
 import socket
 import sys
 from dataclasses import asdict, dataclass
@@ -103,16 +102,6 @@ CUDA_LIBRARIES = (("CUDA runtime", ("libcudart.so.12", "libcudart.so.13", "cudar
                   ("cuDNN", ("libcudnn.so.9", "cudnn64_9.dll")), ("cuBLAS", ("libcublas.so.12", "libcublas.so.13", "cublas64_12.dll")))
 
 
-def _loadable(names: tuple[str, ...]) -> bool:
-    for name in names:
-        try:
-            ctypes.CDLL(name)
-            return True
-        except OSError:
-            continue
-    return False
-
-
 def check_cuda() -> Check:
     """Whether onnxruntime really runs on the GPU: a tiny session, with the providers it got."""
     if util.find_spec("onnxruntime") is None:
@@ -122,11 +111,11 @@ def check_cuda() -> Check:
     if "CUDAExecutionProvider" not in ort.get_available_providers():
         return Check("cuda", False, "this onnxruntime has no CUDA provider (CPU build)",
                      "on an NVIDIA machine: pip uninstall -y onnxruntime && pip install 'stylecast[gpu]'")
-    from stylecast.realtime.runtimes.backends import load_cuda_libraries
+    from stylecast.realtime.runtimes.backends import library_loadable, load_cuda_libraries
     from stylecast.styles import bundled_styles
 
     load_cuda_libraries()
-    missing = [what for what, names in CUDA_LIBRARIES if not _loadable(names)]
+    missing = [what for what, names in CUDA_LIBRARIES if not library_loadable(names)]
     model = min((s.model for s in bundled_styles()), key=lambda p: p.stat().st_size)
     session = ort.InferenceSession(str(model), providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
     runs = session.get_providers()

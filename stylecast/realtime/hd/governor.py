@@ -4,9 +4,10 @@ several networks the network, from how long the frames actually take.
 The rungs run from the best picture (the style as asked, at the stroke scale's size) down to the
 cheapest (its lightest network at the floor size). Each frame reports its load: the seconds the
 loop spent on it over the camera's frame period. A window whose median load is over ``high``
-jumps straight down to the rung predicted to fit (cost grows with the painted pixels); a load under
-``low`` for ``raise_after_s`` climbs one rung if that rung is predicted to fit too. The gap between
-the two, and the measured load remembered per rung, keep it from oscillating.
+jumps straight down to the rung predicted to fit (the painting's cost grows with the pixels, the
+rest of the loop's does not); a load under ``low`` for ``raise_after_s`` climbs to the best rung
+above predicted to fit (one rung at a time onto a better network, whose cost is not known yet). The
+gap between the two, and the load remembered per rung, keep it from oscillating.
 """
 from __future__ import annotations
 
@@ -73,9 +74,10 @@ class Governor:
     def _cost(self, i: int) -> float:
         return float(self.rungs[i].long_side) ** 2
 
-    def _rate(self, load: float) -> float:
-        """The current rung's painting load per pixel (the part of ``load`` that scales with size)."""
-        return max(0.0, load - min(self._fixed, load)) / self._cost(self.index)
+    def _rate(self, load: float, i: int | None = None) -> float:
+        """Rung ``i``'s (default: the current one's) painting load per pixel: the part of ``load``
+        that scales with the working size."""
+        return max(0.0, load - self._fixed) / self._cost(self.index if i is None else i)
 
     def predict(self, i: int, load: float, memory: bool = True) -> float:
         """Load at rung ``i`` from the current rung's ``load``: remembered if measured lately (and
@@ -162,12 +164,12 @@ class Governor:
         i = self.index
         while i < len(self.rungs):
             load = load_of(self.rungs[i])
-            self._measured[i] = (load, self.clock(), max(0.0, load - fixed) / self._cost(i))
+            rate = self._rate(load, i)
+            self._measured[i] = (load, self.clock(), rate)
             if load <= self.settings.fit:
                 break
             same = [j for j in range(i + 1, len(self.rungs)) if self.rungs[j].network == self.rungs[i].network]
-            paint = max(0.0, load - fixed)
-            scaled = [j for j in same if paint * self._cost(j) / self._cost(i) + fixed <= self.settings.fit]
+            scaled = [j for j in same if rate * self._cost(j) + fixed <= self.settings.fit]
             if scaled:
                 i = scaled[0]
                 continue

@@ -43,9 +43,6 @@ class StyleBank:
     def names(self) -> list[str]:
         return list(self._named)
 
-    def known(self, name: str) -> bool:
-        return name in self.paths
-
     def add(self, name: str, model: Path) -> None:
         """A network the governor may paint with, beside those the user named (a lighter variant)."""
         self.paths.setdefault(name, model)

@@ -33,8 +33,17 @@ class RungWarmer:
         self._busy: set[tuple[str, tuple[int, int]]] = set()
         self._lock = threading.Lock()
 
+    def size(self, rung: Rung) -> tuple[int, int]:
+        """(w, h) the rung paints the camera's frames at."""
+        return working_size(*self.frame_size, rung.long_side)
+
+    def blank(self, rung: Rung) -> np.ndarray:
+        """A frame of the rung's working size: painting it opens the network and compiles the size."""
+        w, h = self.size(rung)
+        return np.zeros((h, w, 3), np.uint8)
+
     def key(self, rung: Rung) -> tuple[str, tuple[int, int]]:
-        return rung.network, working_size(*self.frame_size, rung.long_side)
+        return rung.network, self.size(rung)
 
     def mark_ready(self, rung: Rung) -> None:
         with self._lock:
@@ -49,18 +58,16 @@ class RungWarmer:
             if key in self._busy:
                 return False
             self._busy.add(key)
-        threading.Thread(target=self._warm, args=(key,), daemon=True).start()
+        threading.Thread(target=self._warm, args=(rung,), daemon=True).start()
         return False
 
-    def _warm(self, key: tuple[str, tuple[int, int]]) -> None:
-        network, (w, h) = key
+    def _warm(self, rung: Rung) -> None:
         try:
-            self.bank[network](np.zeros((h, w, 3), np.uint8))
+            self.bank[rung.network](self.blank(rung))
         except Exception as e:  # a network that will not open is never switched to
-            print(f"stylecast: {network} could not be prepared: {e}", file=sys.stderr)
+            print(f"stylecast: {rung.network} could not be prepared: {e}", file=sys.stderr)
             return
-        with self._lock:
-            self._ready.add(key)
+        self.mark_ready(rung)
 
 
 class Governors:
@@ -120,17 +127,15 @@ class Governors:
         if self.config.governed:
             governor.settle(self._timed_load, self.upsample_s * self.settings.fps)
         else:  # compile the one working size before the clock starts
-            w, h = working_size(*self.frame_size, governor.rung.long_side)
-            self.bank[style](np.zeros((h, w, 3), np.uint8))
+            self.bank[style](self.warmer.blank(governor.rung))
         self.warmer.mark_ready(governor.rung)
         return governor
 
     def _timed_load(self, rung: Rung) -> float:
         """A rung's load measured before the camera starts: one painting of a blank frame at its working
         size (after one that compiles it), plus the upsampling to the frame's size."""
-        w, h = working_size(*self.frame_size, rung.long_side)
         stylize = self.bank[rung.network]
-        blank = np.zeros((h, w, 3), np.uint8)
+        blank = self.warmer.blank(rung)
         stylize(blank)
         t = time.perf_counter()
         stylize(blank)
@@ -149,7 +154,7 @@ class Governors:
         if governor.floor_too_slow and style not in self._told:
             self._told.add(style)
             r = governor.rung
-            w, h = working_size(*self.frame_size, r.long_side)
+            w, h = self.warmer.size(r)
             return (f"{style}: even {r.network} painted at {w}x{h} (the smallest that still looks like the painting) "
                     f"does not keep up with {self.settings.fps:.0f} fps here; a smaller --size or --fps helps")
         return None
@@ -160,7 +165,7 @@ class Governors:
 
     def describe(self, style: str) -> str:
         r = self.rung(style)
-        w, h = working_size(*self.frame_size, r.long_side)
+        w, h = self.warmer.size(r)
         return f"{r.network} at {w}x{h}"
 
 

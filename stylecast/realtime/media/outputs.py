@@ -25,14 +25,13 @@ def plan_targets(inputs: Sequence[Path], output: Path, name_in_folder: Callable[
     else:
         check_file_output(output)
         jobs = [(inputs[0], output)]
+    sources = {src.resolve() for src in inputs}
     seen: dict[Path, Path] = {}
-    for src, target in jobs:  # a/p.png and b/p.png into one folder: one would replace the other
+    for src, target in jobs:
         other = seen.setdefault(target.resolve(), src)
-        if other != src:
+        if other != src:  # a/p.png and b/p.png into one folder: one would replace the other
             raise StylecastError(f"{other} and {src} would both be written to {target}: rename one, or run them "
                                  f"with different -o folders")
-    sources = {src.resolve() for src in inputs}
-    for _, target in jobs:
         if target.resolve() in sources:
             raise StylecastError(f"output {target} is one of the inputs; stylecast never overwrites an input")
         if target.exists() and not overwrite:

@@ -286,17 +286,23 @@ def _cuda_available() -> tuple[bool, str]:
     return True, "onnxruntime CUDA provider is available"
 
 
-def tensorrt_loadable() -> bool:
-    """onnxruntime-gpu lists TensorRT whether or not TensorRT itself is installed; only its library tells."""
+def library_loadable(names: tuple[str, ...]) -> bool:
+    """Whether any of these shared libraries loads here (a provider listed is not a provider that runs)."""
     import ctypes
 
-    for name in ("libnvinfer.so.10", "nvinfer_10.dll"):
+    for name in names:
         try:
             ctypes.CDLL(name)
             return True
         except OSError:
             continue
-    return util.find_spec("tensorrt_libs") is not None  # the pip wheels, which onnxruntime can load
+    return False
+
+
+def tensorrt_loadable() -> bool:
+    """onnxruntime-gpu lists TensorRT whether or not TensorRT itself is installed; only its library tells."""
+    # or the pip wheels, which onnxruntime can load
+    return library_loadable(("libnvinfer.so.10", "nvinfer_10.dll")) or util.find_spec("tensorrt_libs") is not None
 
 
 def gpu_providers(available: list[str], cache_dir: Path) -> list[str | tuple[str, dict]]:
