@@ -33,6 +33,10 @@ class ModelContract:
     # Two stride-2 convolutions and two 2x upsamplings: other sizes come back a different size.
     size_multiple: int = 4
     version: int = 1
+    # A multi-style network (models.multistyle) names its paintings and takes their mix as a second
+    # input: a float vector with one non-negative weight per painting (the graph normalises the sum).
+    styles: tuple[str, ...] = ()
+    weights_name: str = "style_weights"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -41,7 +45,9 @@ class ModelContract:
     def from_json(cls, text: str) -> "ModelContract":
         data = json.loads(text)
         data["value_range"] = tuple(data["value_range"])
-        return cls(**data)
+        data["styles"] = tuple(data.get("styles", ()))
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
 
 
 DEFAULT_CONTRACT = ModelContract()
@@ -60,6 +66,8 @@ class StyleCard:
     style_license: str = ""
     training: dict[str, Any] = field(default_factory=dict)
     evaluation: dict[str, Any] = field(default_factory=dict)
+    # A multi-style network's paintings (bundled style names), in the order of its weights input.
+    styles: tuple[str, ...] = ()
 
     @property
     def network(self) -> str:
@@ -80,6 +88,8 @@ class StyleCard:
     def from_json(cls, text: str) -> "StyleCard":
         data = json.loads(text)
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        if "styles" in known:
+            known["styles"] = tuple(known["styles"])
         return cls(**known)
 
 
@@ -94,7 +104,16 @@ class TensorSpec:
 
 def signature_problem(inputs: list[TensorSpec], outputs: list[TensorSpec], contract: ModelContract) -> str | None:
     """Why a graph does not take and give frames as ``contract`` says (None if it does): a style
-    network takes one float 1x3xHxW tensor of any H and W and gives one of the same shape."""
+    network takes one float 1x3xHxW tensor of any H and W and gives one of the same shape; a
+    multi-style one also takes its float weights vector, one per painting the contract names."""
+    if contract.styles:
+        mix = [t for t in inputs if t.name == contract.weights_name]
+        if len(mix) != 1:
+            return f"it paints {len(contract.styles)} styles but has no '{contract.weights_name}' input for their weights"
+        if mix[0].dtype != "float32" or (mix[0].shape is not None and mix[0].shape[-1] not in (None, len(contract.styles))):
+            return f"its '{contract.weights_name}' input is not a float vector of {len(contract.styles)} weights"
+        inputs = [t for t in inputs if t.name != contract.weights_name]
+
     def describe(t: TensorSpec) -> str:
         dims = "?" if t.shape is None else "x".join("?" if d is None else str(d) for d in t.shape)
         return f"'{t.name}' {t.dtype} {dims}"

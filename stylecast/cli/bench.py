@@ -10,19 +10,21 @@ from stylecast.errors import StylecastError
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from stylecast.realtime import bench
-    from stylecast.styles import default_style, resolve_style
+    from stylecast.styles import default_style
+    from stylecast.styles.mixes import StyleSpec, parse_style
 
     if getattr(args, "bench_what", None) == "styles":
         return _bench_styles(args)
     machine_line, machine = options.machine(args)
-    model = resolve_style(args.model) if args.model else default_style()
+    spec = parse_style(args.model) if args.model else StyleSpec(default_style())
+    model = spec.model  # a mix costs what its network costs: the backends are timed on the network
     if getattr(args, "bench_what", None) in ("video", "live"):
         if args.bench_what == "video":
-            report = bench.bench_video(args.video, model, args.backend, args.max_side, args.streams, args.stroke_scale)
+            report = bench.bench_video(args.video, spec, args.backend, args.max_side, args.streams, args.stroke_scale)
         else:
             from stylecast.realtime.live.capture import parse_size
 
-            report = bench.bench_live(args.source, model, args.backend, args.seconds, parse_size(args.size), args.fps, args.smooth,
+            report = bench.bench_live(args.source, args.model or str(model), args.backend, args.seconds, parse_size(args.size), args.fps, args.smooth,
                                       args.streams, stroke_scale=args.stroke_scale, work_size=args.work_size,
                                       governor=not args.no_governor)
         if args.json:
@@ -52,10 +54,13 @@ def _bench_styles(args: argparse.Namespace) -> int:
     from stylecast.realtime import bench
     from stylecast.realtime.runtimes.backends import backend_preference
     from stylecast.realtime.live.capture import parse_size
-    from stylecast.styles import bundled_styles, resolve_style
+    from stylecast.styles import bundled_styles
+    from stylecast.styles.mixes import parse_style
 
     # a style named twice is timed once: the table answers "which of these", not "how noisy"
-    models = list(dict.fromkeys(resolve_style(s).resolve() for s in args.style)) if args.style else [s.model for s in bundled_styles()]
+    specs = [parse_style(s) for s in args.style or ()]
+    models = list({(s.model.resolve(), tuple(sorted((s.mix or {}).items()))): s for s in specs}.values()) \
+        if specs else [s.model for s in bundled_styles()]
     if not models:
         raise StylecastError("no bundled styles found: give -s MODEL.onnx")
     machine_line, machine = options.machine(args)

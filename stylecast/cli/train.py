@@ -11,6 +11,10 @@ from stylecast.errors import StylecastError
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.add_style is not None or args.to is not None:
+        return _add_style(args)
+    if args.distill_from and "," in args.distill_from:
+        return _train_multistyle(args)
     from stylecast.train.config import TrainConfig
     from stylecast.train.trainer import TrainingInterrupted, train
 
@@ -28,7 +32,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         distill_from=distill_from, texture_weight=args.texture_weight, input_blur=args.input_blur, steps=args.steps, batch=args.batch,
         size=args.size, style_size=args.style_size, content_weight=args.content_weight, style_weight=args.style_weight,
         tv_weight=args.tv_weight, stability_weight=args.stability_weight, stability_mode=args.stability_mode,
-        temporal_weight=args.temporal_weight, temporal_luma=args.temporal_luma, video_pairs=args.video_pairs, content_layer=args.content_layer, lr=args.lr, seed=args.seed,
+        temporal_weight=args.temporal_weight, temporal_luma=args.temporal_luma, video_pairs=args.video_pairs, content_layer=args.content_layer, lr=args.lr or 1e-3, seed=args.seed,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, device=args.device,
         precision=args.precision, init_from=init_from, vgg_weights=args.vgg_weights, style_source=args.style_source,
         style_license=args.style_license,
@@ -40,6 +44,54 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 130
     losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items())
     print(f"wrote {result.onnx_path} ({losses})")
+    return 0
+
+
+def _train_multistyle(args: argparse.Namespace) -> int:
+    """`train --distill-from A,B,C`: one conditional-instance-norm network painting every one of them."""
+    from stylecast.styles import resolve_style
+    from stylecast.train.multistyle import MultiStyleConfig, MultiStyleTrainer, export_multistyle_run
+
+    styles = tuple(s.strip() for s in args.distill_from.split(",") if s.strip())
+    for name in styles:
+        resolve_style(name)  # an unknown name fails here, before hours of work
+    if len(set(styles)) != len(styles):
+        raise StylecastError(f"--distill-from names a painting twice: {args.distill_from}")
+    config = MultiStyleConfig(
+        styles=styles, data=args.data, out=args.out, width=args.width, design=args.design,
+        init_from=str(args.init_from) if args.init_from else None, steps=args.steps, batch=args.batch, size=args.size,
+        lr=args.lr or 1e-3, texture_weight=args.texture_weight, save_every=args.checkpoint_every, seed=args.seed,
+        precision=args.precision, quiet=args.quiet)
+    trainer = MultiStyleTrainer(config, resume=args.resume)
+    try:
+        trainer.run()
+    except KeyboardInterrupt:
+        print(f"interrupted at step {trainer.step}: saved {trainer.checkpoint_path}; continue with --resume", file=sys.stderr)
+        return 130
+    print(f"wrote {export_multistyle_run(trainer)}")
+    return 0
+
+
+def _add_style(args: argparse.Namespace) -> int:
+    """`train --add-style PAINTING --to NETWORK`: one more painting in a multi-style network."""
+    from stylecast.train.add_style import AddStyleConfig, AddStyleTrainer
+
+    if args.add_style is None or args.to is None:
+        raise StylecastError("--add-style PAINTING and --to NETWORK go together")
+    if not args.add_style.is_file():
+        raise StylecastError(f"painting not found: {args.add_style}")
+    config = AddStyleConfig(style=args.add_style, network=args.to, data=args.data, out=args.out, name=args.name or "",
+                            steps=args.steps, batch=args.batch, size=args.size, style_size=args.style_size,
+                            lr=args.lr or 2e-2, content_weight=args.content_weight, style_weight=args.style_weight,
+                            tv_weight=args.tv_weight, save_every=args.checkpoint_every, seed=args.seed,
+                            precision=args.precision, quiet=args.quiet)
+    trainer = AddStyleTrainer(config, resume=args.resume)
+    try:
+        trainer.run()
+    except KeyboardInterrupt:
+        print(f"interrupted at step {trainer.step}: saved {trainer.checkpoint_path}; continue with --resume", file=sys.stderr)
+        return 130
+    print(f"wrote {trainer.export()} (paints {', '.join(trainer.net.styles)})")
     return 0
 
 
@@ -136,7 +188,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, type=Path, help="run folder; its name becomes the style name")
     p.add_argument("--distill-from", metavar="STYLE",
                    help="copy a trained style (name or .onnx) into this network by matching its output pixels: no VGG, "
-                        "minutes on a CPU; use it to move a style to a cheaper design (e.g. --bottleneck 64)")
+                        "minutes on a CPU; use it to move a style to a cheaper design (e.g. --bottleneck 64). Several "
+                        "names, comma-separated (A,B,C), train one multi-style network that paints and mixes them all")
+    p.add_argument("--add-style", type=Path, metavar="PAINTING",
+                   help="teach the multi-style network of --to one more painting (this picture): only the new "
+                        "painting's norm row learns, the others paint exactly as before")
+    p.add_argument("--to", metavar="NETWORK", help="with --add-style: the multi-style network (bundled name or .onnx)")
+    p.add_argument("--name", help="with --add-style: the new painting's name (default: from the picture's file name)")
     p.add_argument("--texture-weight", type=options.non_negative, default=0.0, metavar="W",
                    help="with --distill-from: also match the VGG Gram matrices of the teacher's painting (e.g. 5e-7), "
                         "so the cheaper net keeps the strokes pixel matching smooths away; needs VGG, slower steps")
@@ -171,7 +229,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), default="relu2_2",
                    help="VGG layer the content loss compares: relu2_2 keeps more of the photo's detail (default), "
                         "relu3_3 lets the style reshape more")
-    p.add_argument("--lr", type=options.positive, default=1e-3, help="Adam learning rate (default 1e-3; 2e-4 to fine-tune)")
+    p.add_argument("--lr", type=options.positive, help="Adam learning rate (default 1e-3, 2e-2 with --add-style; 2e-4 to fine-tune)")
     p.add_argument("--seed", type=int, default=0, help="random seed for weights and photo order (default 0)")
     p.add_argument("--checkpoint-every", type=options.positive_int, default=200, metavar="N",
                    help="save OUT/checkpoint.pt every N steps, so --resume loses little (default 200)")

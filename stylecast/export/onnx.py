@@ -230,6 +230,9 @@ def load_onnx_style(path: Path) -> tuple[TransformerNet, StyleCard, ModelContrac
     if METADATA_CARD_KEY not in props:
         raise StylecastError(f"{path} has no stylecast style card: only models exported by stylecast can be trained again")
     card = StyleCard.from_json(props[METADATA_CARD_KEY])
+    if parse_metadata(props)[0].styles:
+        raise StylecastError(f"{path} is a multi-style network: it runs on onnxruntime or OpenVINO, and trains "
+                             "with 'stylecast train --add-style'")
     weights = _onnx_weights(model)
     blocks = len({k.split(".")[1] for k in weights if k.startswith("residuals.")})
     template = TransformerNet(card.width, blocks, card.design, float(card.training.get("input_blur") or 0.0), card.bottleneck)
@@ -246,3 +249,124 @@ def load_onnx_style(path: Path) -> tuple[TransformerNet, StyleCard, ModelContrac
             raise StylecastError(f"cannot recover the trainable form of {path}: {name} does not round-trip")
     contract, _ = parse_metadata(props)
     return net, card, contract
+
+
+class _MixedClampedOutput(nn.Module):
+    def __init__(self, net: nn.Module, low: float, high: float) -> None:
+        super().__init__()
+        self.net, self.low, self.high = net, low, high
+
+    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return self.net(x, weights).clamp(self.low, self.high)
+
+
+def export_multistyle_onnx(net, path: Path, card: StyleCard, verify_image: np.ndarray) -> ExportReport:
+    """A MultiStyleNet as ONNX: the frame input of any size plus the weights vector; verified against
+    PyTorch on ``verify_image`` (HxWx3 uint8 RGB) for every painting one-hot and for an even mix."""
+    import onnxruntime as ort
+
+    contract = ModelContract(styles=tuple(net.styles))
+    reference = net.float().eval()
+    wrapped = _MixedClampedOutput(reference.inference_copy(), *contract.value_range).eval()
+    axes = {0: "batch", 2: "height", 3: "width"}
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                wrapped, (torch.rand(1, 3, 64, 64) * 255, torch.ones(len(net.styles))), str(tmp), opset_version=OPSET,
+                dynamo=False, input_names=[contract.input_name, contract.weights_name], output_names=[contract.output_name],
+                dynamic_axes={contract.input_name: axes, contract.output_name: axes},
+            )
+        model = onnx.load(str(tmp))
+        _add_metadata(model, contract, card)
+        onnx.checker.check_model(model)
+        onnx.save(model, str(tmp))
+        session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+        x = np.ascontiguousarray(verify_image.transpose(2, 0, 1)[None]).astype(np.float32)
+        mixes = [reference.one_hot(name) for name in net.styles] + [torch.ones(len(net.styles))]
+        errors = []
+        for w in mixes:
+            got = session.run([contract.output_name], {contract.input_name: x, contract.weights_name: w.numpy()})[0]
+            with torch.no_grad():
+                want = reference(torch.from_numpy(x), w).clamp(*contract.value_range).numpy()
+            errors.append(np.abs(got - want))
+        max_err, mean_err = max(float(e.max()) for e in errors), float(np.mean([e.mean() for e in errors]))
+        if max_err >= MAX_ABS_ERROR_FP32:
+            raise StylecastError(f"ONNX export differs from PyTorch: max abs error {max_err:.3f} >= {MAX_ABS_ERROR_FP32}")
+    return ExportReport(path, max_err, mean_err)
+
+
+def load_multistyle(path: Path):
+    """A multi-style network file back as a trainable MultiStyleNet (exact), with its card.
+
+    The exporter names each weight after its parameter in the exported (inference-form) module, so
+    the file's initializers load into that form by name and ``training_form`` undoes the rewrites.
+    """
+    from stylecast.models.inference import training_form
+    from stylecast.models.multistyle import MultiStyleNet
+
+    path = Path(path)
+    try:
+        model = onnx.load(str(path))
+    except Exception as e:
+        raise StylecastError(f"cannot load style model {path}: {str(e).splitlines()[0][:200]}") from e
+    props = {p.key: p.value for p in model.metadata_props}
+    contract, card = parse_metadata(props)
+    if not contract.styles or card is None:
+        raise StylecastError(f"{path} is not a multi-style network (no paintings in its contract)")
+    weights = {init.name.removeprefix("net."): torch.from_numpy(numpy_helper.to_array(init).astype(np.float32))
+               for init in model.graph.initializer if init.name.startswith("net.net.")}
+    blocks = len({k.split(".")[2] for k in weights if k.startswith("net.residuals.")})
+    template = MultiStyleNet(contract.styles, card.width, blocks, card.design, card.bottleneck)
+    fast = template.inference_copy()
+    try:
+        fast.load_state_dict(weights)
+    except RuntimeError as e:
+        raise StylecastError(f"{path} is not the network its card describes: {str(e).splitlines()[0][:200]}") from e
+    template.net = training_form(fast.net, template.net)
+    return template.train(), card
+
+
+def grow_multistyle_onnx(source: Path, path: Path, net, card: StyleCard, verify_image: np.ndarray) -> ExportReport:
+    """``source`` (a multi-style file) with ``net``'s extra painting rows appended to its norm tables.
+
+    Everything else is the source graph as it was (every weight the same bytes), so its paintings
+    paint exactly as before; the new rows are checked against ``net`` on ``verify_image`` (RGB).
+    """
+    import onnxruntime as ort
+
+    model = onnx.load(str(source))
+    contract, _ = parse_metadata({p.key: p.value for p in model.metadata_props})
+    grown = ModelContract(**{**contract.__dict__, "styles": tuple(net.styles)})
+    # named as the file names them: after models.inference's rewrites (a decoder norm moves up one place)
+    params = {name: p.detach().float().cpu().numpy() for name, p in net.float().cpu().inference_copy().named_parameters()}
+    for init in model.graph.initializer:
+        key = init.name.removeprefix("net.")
+        if key.endswith((".scale", ".shift")) and key in params:
+            old = numpy_helper.to_array(init)
+            new = params[key]
+            if new.shape[0] <= old.shape[0] or new.shape[1:] != old.shape[1:]:
+                raise StylecastError(f"{init.name}: the grown network's table {new.shape} does not extend {old.shape}")
+            init.CopyFrom(numpy_helper.from_array(np.concatenate([old, new[old.shape[0]:]]).astype(old.dtype), init.name))
+    for value in model.graph.input:
+        if value.name == contract.weights_name:
+            value.type.tensor_type.shape.dim[-1].dim_value = len(net.styles)
+    _add_metadata(model, grown, card)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        onnx.checker.check_model(model)
+        onnx.save(model, str(tmp))
+        session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+        x = np.ascontiguousarray(verify_image.transpose(2, 0, 1)[None]).astype(np.float32)
+        errors = []
+        for name in net.styles[len(contract.styles):]:
+            w = net.one_hot(name)
+            got = session.run([grown.output_name], {grown.input_name: x, grown.weights_name: w.numpy()})[0]
+            with torch.no_grad():
+                want = net.float().eval()(torch.from_numpy(x), w).clamp(*grown.value_range).numpy()
+            errors.append(np.abs(got - want))
+        max_err, mean_err = max(float(e.max()) for e in errors), float(np.mean([e.mean() for e in errors]))
+        if max_err >= MAX_ABS_ERROR_FP32:
+            raise StylecastError(f"the grown network differs from PyTorch: max abs error {max_err:.3f}")
+    return ExportReport(path, max_err, mean_err)

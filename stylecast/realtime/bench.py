@@ -16,6 +16,7 @@ from stylecast.realtime.runtimes.backends import FULL_WIDTH, Backend, OpenVinoBa
 from stylecast.realtime.live.capture import parse_size
 from stylecast.realtime.runtimes.preprocess import preprocess
 from stylecast.realtime.runtimes.stylizer import Stylizer
+from stylecast.styles.mixes import StyleSpec
 
 
 @dataclass(frozen=True)
@@ -194,10 +195,10 @@ def style_header(camera_fps: float) -> str:
     return f"{'style':<26}{'network':<31}{'backend':<16}{'median ms':>9}{'p90 ms':>9}{'fps':>8}  {camera_fps:g} fps?"
 
 
-def bench_styles(models: Sequence[Path], size: tuple[int, int], prefer: tuple[str, ...], runs: int = 20,
+def bench_styles(models: Sequence[Path | StyleSpec], size: tuple[int, int], prefer: tuple[str, ...], runs: int = 20,
                  warmup: int = 3, camera_fps: float = 30.0, progress: bool = True) -> list[StyleSpeed]:
-    """Each style timed as live runs it (auto's backend, the int8 copy where it passes), fastest first:
-    which styles this machine can paint at the camera's rate."""
+    """Each style (or mix) timed as live runs it (auto's backend, the int8 copy where it passes), fastest
+    first: which styles this machine can paint at the camera's rate."""
     from tqdm import tqdm
 
     w, h = size
@@ -206,10 +207,11 @@ def bench_styles(models: Sequence[Path], size: tuple[int, int], prefer: tuple[st
     frame = _frame(w, h)
     speeds = []
     for model in tqdm(models, unit="style", desc="timing styles", disable=not progress, leave=False, dynamic_ncols=True):
-        backend = open_backend(Path(model), prefer).backend
-        stylize = Stylizer(backend)
+        spec = model if isinstance(model, StyleSpec) else StyleSpec(Path(model))
+        backend = open_backend(spec.model, prefer).backend
+        stylize = Stylizer(backend, spec.mix)
         med, p90 = time_calls(lambda: stylize(frame), runs, warmup)
-        speeds.append(StyleSpeed(Path(model).stem, backend.card.network if backend.card else "-",
+        speeds.append(StyleSpeed(spec.label if spec.mix else spec.model.stem, backend.card.network if backend.card else "-",
                                  f"{_label(backend)} {getattr(backend, 'precision', 'fp32')}", f"{w}x{h}", med, p90,
                                  1000 / med, med <= 1000 / camera_fps))
     return sorted(speeds, key=lambda s: s.median_ms)
@@ -247,7 +249,7 @@ def bench_smoothing(sizes: Sequence[tuple[int, int]], modes: Sequence[str] = ("e
     return results
 
 
-def bench_video(video: Path, model: Path, backend: str = "auto", max_side: int | None = None,
+def bench_video(video: Path, model: Path | StyleSpec, backend: str = "auto", max_side: int | None = None,
                 streams: int | None = None, stroke_scale: float = 1.0) -> dict[str, float]:
     """End-to-end decode -> stylize -> encode on a real file, with the time of each stage."""
     from stylecast.realtime.config import RunConfig
@@ -255,11 +257,12 @@ def bench_video(video: Path, model: Path, backend: str = "auto", max_side: int |
     from stylecast.realtime.hd.working_size import stroke_long_side
     from stylecast.realtime.video import VideoConfig, frames_in_flight, stylize_video
 
-    run = RunConfig(style=str(model), backend=backend, max_side=max_side)
-    choice = open_backend(model, run.prefer)
+    spec = model if isinstance(model, StyleSpec) else StyleSpec(Path(model))
+    run = RunConfig(style=str(spec.model), backend=backend, max_side=max_side)
+    choice = open_backend(spec.model, run.prefer)
     workers = frames_in_flight(choice.backend, streams)
     with tempfile.TemporaryDirectory() as tmp:
-        paint = WorkingSizePainter(Stylizer(choice.backend), stroke_long_side(stroke_scale))
+        paint = WorkingSizePainter(Stylizer(choice.backend, spec.mix), stroke_long_side(stroke_scale))
         result = stylize_video(Path(video), Path(tmp) / "bench.mp4", paint, choice.network_width,
                                VideoConfig(run=run, streams=streams), workers=workers)
     t = result.times
@@ -268,7 +271,7 @@ def bench_video(video: Path, model: Path, backend: str = "auto", max_side: int |
             "infer_ms_per_frame": round(1000 * t.infer / max(1, t.frames), 2)}
 
 
-def bench_live(source: str, model: Path, backend: str = "auto", seconds: float = 20.0, size: tuple[int, int] | None = (640, 480),
+def bench_live(source: str, model: Path | str, backend: str = "auto", seconds: float = 20.0, size: tuple[int, int] | None = (640, 480),
                fps: float | None = 30.0, smooth: str = "flow", streams: int = 1, stroke_scale: float = 1.0,
                work_size: int | None = None, governor: bool = True) -> dict[str, float]:
     """The live loop with no sink, from a looping file paced like a camera at ``fps``: what a viewer gets."""

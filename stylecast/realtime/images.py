@@ -17,7 +17,7 @@ from stylecast.realtime.hd.working_size import stroke_long_side
 from stylecast.realtime.media.outputs import ensure_writable, plan_targets
 from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.sizing import fit_image
-from stylecast.styles import resolve_style
+from stylecast.styles.mixes import parse_style
 
 
 @dataclass(frozen=True)
@@ -128,14 +128,14 @@ def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig) -> t
     """Stylize each input into its planned output; returns the backend choice, the files written and
     notes for the user (transparency dropped)."""
     inputs = [Path(p) for p in inputs]
-    model = resolve_style(config.style)
-    jobs = plan_jobs(inputs, Path(output), model.stem, config.overwrite)
+    spec = parse_style(config.style)
+    jobs = plan_jobs(inputs, Path(output), spec.label, config.overwrite)
     for folder in {job.target.parent for job in jobs}:
         ensure_writable(folder)
     for job in jobs:  # sizes from the headers, before any decoding or output
         check_image_size(job.source, config.max_side)
-    choice = open_backend(model, config.prefer)
-    stylize = FullSizePainter(WorkingSizePainter(Stylizer(choice.backend), stroke_long_side(config.stroke_scale)))
+    choice = open_backend(spec.model, config.prefer)
+    stylize = FullSizePainter(WorkingSizePainter(Stylizer(choice.backend, spec.mix), stroke_long_side(config.stroke_scale)))
     written, notes = [], []
     for job in jobs:  # one picture in memory at a time
         image = fit_image(read_image(job.source), longest=config.max_side)

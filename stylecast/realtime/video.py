@@ -23,7 +23,7 @@ from stylecast.realtime.media.sinks import VideoFileSink, container_for, default
 from stylecast.realtime.media.sources import Frame, VideoFileSource
 from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.sizing import fit_size
-from stylecast.styles import resolve_style
+from stylecast.styles.mixes import parse_style
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
 # Frames above 4K UHD need several GB for the full-width network; ask for --max-side instead.
@@ -144,11 +144,11 @@ def stylize_video(source: Path, target: Path, paint: WorkingSizePainter, width: 
 
 def stylize_videos(inputs: list[Path], output: Path, config: VideoConfig,
                    show_progress: bool = False) -> tuple[Choice, list[VideoResult]]:
-    model = resolve_style(config.run.style)
-    jobs = plan_outputs([Path(p) for p in inputs], Path(output), model.stem, config.run.overwrite)
-    choice = open_backend(model, config.run.prefer)
+    spec = parse_style(config.run.style)
+    jobs = plan_outputs([Path(p) for p in inputs], Path(output), spec.label, config.run.overwrite)
+    choice = open_backend(spec.model, config.run.prefer)
     workers = frames_in_flight(choice.backend, config.streams)
-    paint = WorkingSizePainter(Stylizer(choice.backend), stroke_long_side(config.run.stroke_scale))
+    paint = WorkingSizePainter(Stylizer(choice.backend, spec.mix), stroke_long_side(config.run.stroke_scale))
     results = []
     for source, target in jobs:
         results.append(stylize_video(source, target, paint, choice.network_width, config, show_progress, workers))

@@ -14,13 +14,19 @@ from stylecast.realtime.hd.upsample import GuidedUpsampler
 from stylecast.realtime.hd.working_size import working_size
 from stylecast.realtime.live.bank import StyleBank
 from stylecast.realtime.live.config import LiveConfig
-from stylecast.styles import lighter_variants, resolve_style
+from stylecast.styles import bundled_styles, lighter_variants
+from stylecast.styles.mixes import painting_row
 
 
 def painting_networks(style: str, governed: bool) -> list[str]:
     """The networks the governor may paint ``style`` with: itself, then the same painting's lighter
-    bundled networks, most expensive (closest to it) first."""
-    return [style] + (lighter_variants(style)[::-1] if governed else [])
+    bundled networks, most expensive (closest to it) first, then the live multi-style network's
+    row for the painting (``NAME=1``) where one paints it."""
+    if not governed:
+        return [style]
+    among = bundled_styles()
+    live = painting_row(style, among)
+    return [style] + lighter_variants(style, among)[::-1] + ([live] if live else [])
 
 
 class RungWarmer:
@@ -121,7 +127,7 @@ class Governors:
     def _settled(self, style: str) -> Governor:
         networks = painting_networks(style, self.config.governed)
         for name in networks[1:]:
-            self.bank.add(name, resolve_style(name))
+            self.bank.add(name)
         governor = Governor(build_ladder(networks, self.config.top_side) if self.config.governed
                             else [Rung(style, self.config.top_side)], self.settings)
         if self.config.governed:

@@ -30,6 +30,8 @@ img{width:100vw;height:100vh;object-fit:contain;display:block}
 <select id="style"></select>
 <input id="strength" type="range" min="0" max="1" step="0.05">
 <span id="painting"></span>
+<span id="mixer" hidden><br><select id="mixa"></select>
+<input id="blend" type="range" min="0" max="1" step="0.05" value="0.5"><select id="mixb"></select></span>
 </div>
 <script>
 const sel = document.getElementById('style'), str = document.getElementById('strength');
@@ -44,7 +46,21 @@ async function load() {
   sel.replaceChildren(...s.styles.map(n => new Option(n, n, false, n === s.style)));
   str.value = s.strength;
   painting.textContent = s.painting;
+  if (s.mixable.length > 1) {  // two paintings and a slider between them
+    mixa.replaceChildren(...s.mixable.map((n, i) => new Option(n, n, false, i === 0)));
+    mixb.replaceChildren(...s.mixable.map((n, i) => new Option(n, n, false, i === 1)));
+    document.getElementById('mixer').hidden = false;
+  }
 }
+const mixa = document.getElementById('mixa'), mixb = document.getElementById('mixb');
+const blend = document.getElementById('blend');
+function sendMix() {
+  const t = parseFloat(blend.value), mix = {};
+  mix[mixa.value] = 1 - t;
+  mix[mixb.value] = (mix[mixb.value] || 0) + t;
+  send({mix: mix});
+}
+blend.oninput = mixa.onchange = mixb.onchange = sendMix;
 setInterval(async () => {
   painting.textContent = (await (await fetch('/api/state' + q)).json()).painting;
 }, 2000);
@@ -251,8 +267,14 @@ class HttpStreamSink:
         value = body.get("strength")
         if "strength" in body and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1):
             return self._refuse(400, "strength must be a number from 0 to 1")
+        if "mix" in body and "style" in body:
+            return self._refuse(400, "send a style or a mix, not both")
+        if "mix" in body and (problem := self.controls.mix_problem(body["mix"])) is not None:
+            return self._refuse(400, problem)
         if "style" in body:
             self.controls.set_style(str(body["style"]))
+        if "mix" in body:
+            self.controls.set_mix(body["mix"])
         if "strength" in body:
             self.controls.set_strength(float(value))
         return web.json_response(self.controls.state())

@@ -21,12 +21,14 @@ from stylecast.realtime.live.bank import StyleBank
 from stylecast.realtime.live.capture import Captured, LatestFrame, open_live_source
 from stylecast.realtime.live.config import LiveConfig
 from stylecast.realtime.live.controls import LiveControls
+from stylecast.realtime.live.crossfade import CrossFade
 from stylecast.realtime.live.governed import Governors
 from stylecast.realtime.live.sinks import LiveRecordingSink, VirtualCameraSink, WindowSink
 from stylecast.realtime.media.sources import Frame
 from stylecast.realtime.runtimes.backends import backend_preference
 from stylecast.realtime.temporal.smoothing import make_smoother
 from stylecast.styles import lighter_variants
+from stylecast.styles.mixes import multistyle_networks
 
 SINKS = ("window", "virtualcam", "http", "file")
 
@@ -126,11 +128,13 @@ def open_sinks(stack: ExitStack, config: LiveConfig, controls: LiveControls, siz
 def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: list | None = None) -> LiveStats:
     """Run until the source ends, a sink asks to quit, or ``duration`` seconds pass."""
     bank = bank or StyleBank(config.styles, backend_preference(config.backend), config.streams)
+    networks = multistyle_networks()
     controls = LiveControls(styles=bank.names, strength=config.strength, keep_colors=config.keep_colors,
-                            smoothing=config.smooth != "off")
+                            smoothing=config.smooth != "off", mixable=list(networks[0].card.styles) if networks else [])
     smoother = make_smoother(config.smooth if config.smooth != "off" else "flow")
     stats = LiveStats()
-    bank[controls.style]  # a backend that cannot run as asked fails here, before the camera opens
+    first, _ = bank.key_of(controls.style)
+    bank[first]  # a backend that cannot run as asked fails here, before the camera opens
     source = open_live_source(config.source, config.size, config.loop, config.source_fps)
     with ExitStack() as stack:
         stack.enter_context(source)
@@ -141,22 +145,30 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
         # Settle on a working size (and network) and compile it before capture and the clock start:
         # OpenVINO compiles per shape, which would otherwise freeze the first live frames.
         governors = Governors(config, bank, frame_size, granted.fps)
-        governors.start(controls.style)
-        governors.shown = controls.style
+        governors.start(first)
+        governors.shown = first
         latest = stack.enter_context(LatestFrame(iter(source)))
-        print(f"backend: {bank.reasons[controls.style]}", file=sys.stderr)
-        print(f"painting: {governors.describe(controls.style)}" + (" (governed: --no-governor or --work-size fixes it)"
+        print(f"backend: {bank.reasons[first]}", file=sys.stderr)
+        print(f"painting: {governors.describe(first)}" + (" (governed: --no-governor or --work-size fixes it)"
               if config.governed else ""), file=sys.stderr)
         slow = SlowStyleNotice(granted.fps, lighter_variants)
         upsample = GuidedUpsampler()
         started = last_report = time.perf_counter()
         state = None
 
+        fade = CrossFade()
+
         def paint(image: np.ndarray) -> tuple[str, tuple[Painted, float]]:
-            style = governors.ready_style(controls.style)
+            key, mix = bank.key_of(controls.style)  # every mix of a network shares its governor
+            style = governors.ready_style(key)
             rung = governors.rung(style)
+            stylize = bank[rung.network]
+            # a bank paints with any callable; a multi-style network's Stylizer has weights to glide
+            if getattr(stylize, "weights", None) is not None:
+                target = stylize.with_mix(mix).weights if mix and style == key else stylize.weights
+                stylize = stylize.with_mix(fade(stylize.backend, target))
             t = time.perf_counter()
-            painted = WorkingSizePainter(bank[rung.network], rung.long_side)(image)
+            painted = WorkingSizePainter(stylize, rung.long_side)(image)
             return style, (painted, time.perf_counter() - t)
 
         # Ctrl-C (or SIGTERM/SIGHUP, which the CLI turns into the same) is how a live session ends:

@@ -14,6 +14,7 @@ from stylecast.contract import (METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelC
                                 parse_metadata, signature_problem)
 from stylecast.errors import StylecastError
 from stylecast.realtime.runtimes.frame_graph import FRAME_INPUT, FRAME_OUTPUT
+from stylecast.realtime.runtimes.mix import mix_feeds
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +35,14 @@ class Backend(Protocol):
     # True where the graph itself converts frames (GPU: only uint8 crosses the bus): call
     # ``run_frame`` with a frame padded to the size multiple instead of ``run``.
     takes_frames: bool
+    # passed with every frame beside it: a multi-style network's weights (runtimes.mix), else empty
+    feeds: dict[str, np.ndarray]
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
-        """NCHW float32 in, NCHW float32 out, as the model contract says."""
+    def run(self, batch: np.ndarray, feeds: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """NCHW float32 in, NCHW float32 out, as the model contract says; ``feeds`` replaces ``self.feeds``."""
         ...
 
-    def run_frame(self, frame: np.ndarray) -> np.ndarray:
+    def run_frame(self, frame: np.ndarray, feeds: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """HxWx3 uint8 BGR in, painted HxWx3 uint8 BGR out (only where ``takes_frames``)."""
         ...
 
@@ -145,26 +148,33 @@ class OnnxRuntimeBackend:
         self.io_binding = io_binding
         self.takes_frames = takes_frames
         self._outputs: dict[tuple[int, ...], np.ndarray] = {}
+        self.feeds = mix_feeds(self.contract)
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
+    def run(self, batch: np.ndarray, feeds: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        feeds = self.feeds if feeds is None else feeds
         if not self.io_binding:
-            return self.session.run([self.contract.output_name], {self.contract.input_name: batch})[0]
+            return self.session.run([self.contract.output_name], {self.contract.input_name: batch, **feeds})[0]
         out = self._outputs.get(batch.shape)
         if out is None:  # the network keeps the input's shape (contract), so the buffer size is known
             out = self._outputs[batch.shape] = np.empty(batch.shape, np.float32)
         binding = self.session.io_binding()
         binding.bind_cpu_input(self.contract.input_name, np.ascontiguousarray(batch, np.float32))
+        for name, value in feeds.items():
+            binding.bind_cpu_input(name, value)
         binding.bind_output(self.contract.output_name, "cpu", 0, np.float32, list(out.shape), out.ctypes.data)
         self.session.run_with_iobinding(binding)
         return out  # valid until the next call: the Stylizer turns it into a uint8 frame at once
 
-    def run_frame(self, frame: np.ndarray) -> np.ndarray:
+    def run_frame(self, frame: np.ndarray, feeds: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        feeds = self.feeds if feeds is None else feeds
         batch = np.ascontiguousarray(frame)[None]
         if not self.io_binding:
-            return self.session.run([FRAME_OUTPUT], {FRAME_INPUT: batch})[0][0]
+            return self.session.run([FRAME_OUTPUT], {FRAME_INPUT: batch, **feeds})[0][0]
         out = np.empty_like(batch)  # a new frame each call: sinks and smoothing keep earlier ones
         binding = self.session.io_binding()
         binding.bind_cpu_input(FRAME_INPUT, batch)
+        for name, value in feeds.items():
+            binding.bind_cpu_input(name, value)
         binding.bind_output(FRAME_OUTPUT, "cpu", 0, np.uint8, list(out.shape), out.ctypes.data)
         self.session.run_with_iobinding(binding)
         return out[0]
@@ -209,6 +219,7 @@ class OpenVinoBackend:
         self.streams = 1
         self._requests = threading.local()  # one infer request per thread and shape when streams > 1
         self._lock = threading.Lock()
+        self.feeds = mix_feeds(self.contract)
 
     def use_streams(self, streams: int) -> None:
         """Run ``streams`` frames at once, each on its own share of the cores (OpenVINO's throughput mode).
@@ -251,7 +262,8 @@ class OpenVinoBackend:
             log.info("OpenVINO could not compile bf16 here; f32 instead")
             return self.core.compile_model(model, "CPU", config)
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
+    def run(self, batch: np.ndarray, feeds: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        feeds = self.feeds if feeds is None else feeds
         compiled = self._compiled.get(batch.shape)  # no lock once compiled: another size may be compiling
         if compiled is None:
             with self._lock:  # two threads meeting a new frame size compile it once
@@ -259,12 +271,12 @@ class OpenVinoBackend:
                 if compiled is None:
                     compiled = self._compiled[batch.shape] = self._compile(batch.shape)
         if self.streams == 1:
-            return compiled({self.contract.input_name: batch})[compiled.output(0)]
+            return compiled({self.contract.input_name: batch, **feeds})[compiled.output(0)]
         requests = self._requests.__dict__
         request = requests.get(batch.shape)
         if request is None:
             request = requests[batch.shape] = compiled.create_infer_request()
-        request.infer({self.contract.input_name: batch})
+        request.infer({self.contract.input_name: batch, **feeds})
         return request.get_output_tensor(0).data.copy()  # the request's buffer is reused on its next frame
 
 

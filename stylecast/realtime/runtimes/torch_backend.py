@@ -34,6 +34,7 @@ class TorchBackend:
 
     name = "torch"
     takes_frames = True
+    feeds: dict = {}  # single-style networks only (load_onnx_style refuses a multi-style one)
 
     def __init__(self, model_path: Path, device: str = "cuda", precision: str = "fp16", cuda_graphs: bool = True,
                  compiled: bool = False) -> None:
@@ -106,14 +107,14 @@ class TorchBackend:
                 self._compiled_paint = None
         return self._paint(frame)
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
+    def run(self, batch: np.ndarray, feeds: dict | None = None) -> np.ndarray:
         import torch
 
         with torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(batch, np.float32)).to(self.device)
             return self._forward(x).clamp(*self.contract.value_range).cpu().numpy()
 
-    def run_frame(self, frame: np.ndarray) -> np.ndarray:
+    def run_frame(self, frame: np.ndarray, feeds: dict | None = None) -> np.ndarray:
         import torch
 
         host = torch.from_numpy(np.ascontiguousarray(frame))

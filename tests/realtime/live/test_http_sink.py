@@ -186,3 +186,28 @@ def test_viewers_are_capped(served):
         status, body = request(sink.port, "GET", "/stream.mjpg")
         assert status == 503 and b"1 viewers already" in body
         first.close()
+
+
+def test_a_mix_is_posted_checked_and_shown():
+    controls = LiveControls(styles=["cafe", "wave"], mixable=["starry_night", "the_scream"])
+    with HttpStreamSink(controls=controls, port=0) as sink:
+        ok = json.dumps({"mix": {"starry_night": 0.6, "the_scream": 0.4}}).encode()
+        status, data = request(sink.port, "POST", "/api/state", JSON, ok)
+        assert status == 200 and json.loads(data)["mix"] == {"starry_night": 0.6, "the_scream": 0.4}
+        assert controls.style == "starry_night=0.6,the_scream=0.4"  # what -s takes
+        for bad in ({"mix": {"cafe.onnx": 1}}, {"mix": {"starry_night": -0.1}}, {"mix": {"starry_night": 0, "the_scream": 0}},
+                    {"mix": {"starry_night": 1.5}}, {"mix": {"starry_night": True}}, {"mix": "starry_night"},
+                    {"mix": {}}, {"mix": {"starry_night": 1}, "style": "wave"}):
+            status, data = request(sink.port, "POST", "/api/state", JSON, json.dumps(bad).encode())
+            assert status == 400, bad
+            assert controls.mix == {"starry_night": 0.6, "the_scream": 0.4}, "a refused mix changes nothing"
+        assert request(sink.port, "POST", "/api/state", JSON, b'{"style": "wave"}')[0] == 200
+        assert controls.style == "wave" and controls.mix is None
+        status, data = request(sink.port, "GET", "/")
+        assert b'id="blend"' in data and b"mixable" in data
+
+
+def test_a_mix_is_refused_where_nothing_can_be_mixed(served):
+    sink, controls = served
+    status, data = request(sink.port, "POST", "/api/state", JSON, b'{"mix": {"cafe": 1}}')
+    assert status == 400 and b"multi-style" in data and controls.style == "cafe"

@@ -59,6 +59,9 @@ class IdentityBank:
     def __getitem__(self, name):
         return lambda image: image.copy()
 
+    def key_of(self, name):
+        return name, None
+
 
 def _read_mjpeg(url: str, count: int, timeout: float = 10) -> list[np.ndarray]:
     frames = []

@@ -1,0 +1,97 @@
+"""Score a multi-style run painting by painting against its teachers, and put it into the package.
+
+    python scripts/ship_multistyle.py runs/paintings_rt --eval-data /usr/share/backgrounds/mate/nature [--dry-run]
+
+Each painting is taken out of the network as a plain net (the same output as its one-hot weights)
+and scored as `ship_style.py` scores a distilled style: PSNR against the teacher on held-out photos
+at 640x480, and the held-out style ratio of student and teacher against the same painting picture.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from stylecast.atomic import atomic_path
+from stylecast.contract import METADATA_CARD_KEY, StyleCard
+from stylecast.export.onnx import export_onnx
+from stylecast.models.multistyle import MultiStyleNet
+from stylecast.styles import STYLES_DIR, resolve_style
+from stylecast.train.checkpoint import load_checkpoint
+from stylecast.train.distill import agreement_db
+from stylecast.train.evaluate import evaluate_model
+
+# The painting pictures the bundled styles' cards were scored against on this kind of machine.
+PAINTINGS = {
+    "cafe_terrace": "data/gcompris/paintings/details-Gogh4.png",
+    "great_wave": "data/gcompris/paintings/puzzle-Katsushika_Hokusai_The_Great_Wave_off_Kanagawa.png",
+    "kandinsky": "data/gcompris/paintings/puzzle-Wassily_Kandinsky_Composition_VIII.png",
+    "langlois_bridge": "data/gcompris/paintings/details-VincentVanGoghBridge.png",
+    "night_cafe": "data/gcompris/paintings/details-Van_Gogh_The_Night_Cafe.png",
+    "pere_tanguy": "data/gcompris/paintings/details-PortraitOfPereTanguy.png",
+    "starry_night": "/usr/share/doc/opencv-doc/examples/data/starry_night.jpg",
+    "the_scream": "/usr/share/darknet/data/scream.jpg",
+}
+
+
+def score(run: Path, eval_data: Path, limit: int) -> dict[str, dict]:
+    ckpt = load_checkpoint(run / "checkpoint.pt")
+    config = ckpt["config"]
+    net = MultiStyleNet(config["styles"], config["width"], config["residual_blocks"], config["design"])
+    net.load_state_dict(ckpt["model"])
+    net.eval()
+    scores = {}
+    with tempfile.TemporaryDirectory() as work:
+        for name in net.styles:
+            single = Path(work) / f"{name}.onnx"
+            verify = np.zeros((64, 64, 3), np.uint8)
+            export_onnx(net.single(name), single, StyleCard(name=name, width=net.net.width, design=net.net.design), verify)
+            teacher = resolve_style(name)
+            picture = Path(PAINTINGS[name])
+            student_scores = evaluate_model(single, picture, eval_data, limit=limit)
+            teacher_scores = evaluate_model(teacher, picture, eval_data, limit=limit)
+            scores[name] = {
+                "teacher_psnr_db": round(agreement_db(single, teacher, eval_data, limit=limit), 2),
+                "style_ratio": round(student_scores.style_ratio, 4),
+                "teacher_style_ratio": round(teacher_scores.style_ratio, 4),
+                "content_loss": round(student_scores.content_loss, 1),
+                "teacher_content_loss": round(teacher_scores.content_loss, 1),
+                "painting": str(picture),
+            }
+            print(name, json.dumps(scores[name]), flush=True)
+    return scores
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path, help="run folder with checkpoint.pt and NAME.onnx")
+    parser.add_argument("--eval-data", required=True, type=Path, help="held-out photos, not used in training")
+    parser.add_argument("--limit", type=int, default=12)
+    parser.add_argument("--dry-run", action="store_true", help="score only; put nothing into the package")
+    args = parser.parse_args()
+    scores = score(args.run, args.eval_data, args.limit)
+    if args.dry_run:
+        return
+    name = args.run.name
+    card = StyleCard.from_json((args.run / f"{name}.json").read_text())
+    evaluation = {"paintings": scores, "held_out_photos": str(args.eval_data), "images": args.limit, "size": 256,
+                  "command": f"python scripts/ship_multistyle.py {args.run} --eval-data {args.eval_data} --dry-run"}
+    card = StyleCard(**{**card.__dict__, "evaluation": evaluation})
+    proto = onnx.load(str(args.run / f"{name}.onnx"))
+    for prop in proto.metadata_props:
+        if prop.key == METADATA_CARD_KEY:
+            prop.value = card.to_json()
+    with atomic_path(STYLES_DIR / f"{name}.onnx") as tmp:
+        onnx.save(proto, str(tmp))
+    with atomic_path(STYLES_DIR / f"{name}.json") as tmp:
+        tmp.write_text(card.to_json() + "\n")
+    shutil.copyfile(args.run / f"{name}.jpg", STYLES_DIR / f"{name}.jpg")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""`-s "starry_night=0.6,the_scream=0.4"`: a mix of paintings, painted by a multi-style network.
+
+A spec with ``=`` or ``,`` names paintings (with weights, 1 where left out); the bundled network that
+paints all of them runs with their weights as its second input. Anything else is a style name or a
+model path, as before (``resolve_style``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stylecast.errors import StylecastError
+from stylecast.styles import STYLES_DIR, BundledStyle, bundled_styles, resolve_style
+
+
+@dataclass(frozen=True)
+class StyleSpec:
+    """What ``-s`` asks for: a model, and for a multi-style model the mix to feed it (None: its default)."""
+
+    model: Path
+    mix: dict[str, float] | None = field(default=None)
+
+    @property
+    def label(self) -> str:
+        """A short name for output files and messages: the model's, or the mix's paintings."""
+        if not self.mix:
+            return self.model.stem
+        return "+".join(name for name, w in self.mix.items() if w > 0)
+
+
+def is_mix(spec: str) -> bool:
+    return ("=" in spec or "," in spec) and not spec.lower().endswith(".onnx")
+
+
+def parse_weights(spec: str) -> dict[str, float]:
+    """``"a=0.6,b=0.4"`` -> {"a": 0.6, "b": 0.4}; ``"a,b"`` -> equal weights. Weights are 0 or more, sum above 0."""
+    mix: dict[str, float] = {}
+    for part in spec.split(","):
+        name, _, value = part.strip().partition("=")
+        name = name.strip()
+        if not name:
+            raise StylecastError(f"'{spec}' is not a mix: write it as NAME=WEIGHT,NAME=WEIGHT (e.g. starry_night=0.6,the_scream=0.4)")
+        try:
+            weight = float(value) if value.strip() else 1.0
+        except ValueError:
+            raise StylecastError(f"the weight of '{name}' in '{spec}' is not a number: {value!r}") from None
+        if not math.isfinite(weight) or weight < 0:
+            raise StylecastError(f"the weight of '{name}' in '{spec}' must be 0 or more, not {value}")
+        if name in mix:
+            raise StylecastError(f"'{name}' appears twice in '{spec}'")
+        mix[name] = weight
+    if sum(mix.values()) <= 0:
+        raise StylecastError(f"'{spec}' gives every painting weight 0: at least one must be above 0")
+    return mix
+
+
+def multistyle_networks(among: list[BundledStyle] | None = None) -> list[BundledStyle]:
+    """Bundled networks that paint several paintings (their cards list them), cheapest first."""
+    styles = bundled_styles() if among is None else among
+    found = [s for s in styles if s.card and s.card.styles]
+    return sorted(found, key=lambda s: s.card.cost_rank)
+
+
+def network_for(names: list[str], among: list[BundledStyle] | None = None) -> BundledStyle:
+    """The cheapest bundled multi-style network that paints every one of ``names``."""
+    networks = multistyle_networks(among)
+    for s in networks:
+        if all(n in s.card.styles for n in names):
+            return s
+    known = sorted({n for s in networks for n in s.card.styles})
+    missing = [n for n in names if n not in known]
+    if not networks:
+        raise StylecastError("no bundled multi-style network: a mix of paintings needs one")
+    raise StylecastError(f"no bundled network mixes {', '.join(repr(n) for n in missing or names)}: "
+                         f"paintings that mix are {', '.join(known)}")
+
+
+def parse_style(spec: str, folder: Path = STYLES_DIR) -> StyleSpec:
+    """A ``-s`` value -> the model to open and the mix to feed it."""
+    if not is_mix(spec):
+        return StyleSpec(resolve_style(spec, folder))
+    mix = parse_weights(spec)
+    network = network_for(list(mix), bundled_styles(folder))
+    return StyleSpec(network.model, mix)
+
+
+def painting_row(name: str, among: list[BundledStyle] | None = None) -> str | None:
+    """``PAINTING=1`` where a bundled multi-style network paints the painting of style ``name`` (same
+    painting: the same source on the card) at less cost than ``name``'s own network; else None."""
+    styles = bundled_styles() if among is None else among
+    this = next((s for s in styles if s.name == name and s.card and not s.card.styles), None)
+    if this is None:
+        return None
+    by_name = {s.name: s for s in styles}
+    for network in multistyle_networks(styles):
+        if network.card.cost_rank >= this.card.cost_rank:
+            continue
+        for painting in network.card.styles:
+            full = by_name.get(painting)
+            if full is not None and full.card and full.card.style_source == this.card.style_source:
+                return f"{painting}=1"
+    return None

@@ -1,0 +1,81 @@
+"""Each teacher's painting of each training photo, made once and kept on disk.
+
+A multi-style student learns from eight full-width teachers; running a teacher every step would
+cost more than the student's own step (a width-32 net against a width-8 one). A teacher paints
+per pixel with fixed-size strokes, so a square crop of its painting of a larger square is (up to
+the instance norm's statistics) its painting of that crop: the student trains on random crops of
+both. Two scales per photo give it strokes against close and far views.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from stylecast.errors import StylecastError
+from stylecast.sizing import cover_crop
+from stylecast.train.data import list_images, read_rgb
+
+SCALES = (288, 416)
+
+
+@dataclass
+class TeacherPaintings:
+    """``photos[k]`` (P, s, s, 3) RGB uint8 at ``SCALES[k]``; ``paintings[k]`` (S, P, s, s, 3) the same, painted."""
+
+    styles: tuple[str, ...]
+    photos: list[np.ndarray]
+    paintings: list[np.ndarray]
+
+    def save(self, folder: Path) -> None:
+        from stylecast.atomic import atomic_path
+
+        for k, scale in enumerate(SCALES):
+            for kind, array in (("photos", self.photos[k]), ("paintings", self.paintings[k])):
+                with atomic_path(folder / f"teacher_{kind}_{scale}.npy") as tmp:
+                    with open(tmp, "wb") as f:
+                        np.save(f, array)
+        (folder / "teacher_styles.txt").write_text("\n".join(self.styles) + "\n")
+
+    @classmethod
+    def load(cls, folder: Path, styles: tuple[str, ...]) -> "TeacherPaintings | None":
+        names = folder / "teacher_styles.txt"
+        if not names.is_file() or tuple(names.read_text().split()) != styles:
+            return None
+        try:
+            photos = [np.load(folder / f"teacher_photos_{s}.npy", mmap_mode="r") for s in SCALES]
+            paintings = [np.load(folder / f"teacher_paintings_{s}.npy", mmap_mode="r") for s in SCALES]
+        except (OSError, ValueError):
+            return None
+        return cls(styles, photos, paintings)
+
+
+def paint_teachers(styles: tuple[str, ...], data: Path, quiet: bool = False) -> TeacherPaintings:
+    """Run each painting's full network (OpenVINO f32, or onnxruntime) over every photo at each scale."""
+    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, OpenVinoBackend
+    from stylecast.realtime.runtimes.stylizer import Stylizer
+    from stylecast.styles import resolve_style
+
+    images = [image for image in (read_rgb(p) for p in list_images(data)) if image is not None]
+    if not images:
+        raise StylecastError(f"no readable photos under {data}")
+    photos = [np.stack([cover_crop(image, (s, s)) for image in images]) for s in SCALES]
+    paintings = [np.empty((len(styles),) + p.shape, np.uint8) for p in photos]
+    bar = tqdm(total=len(styles) * len(images) * len(SCALES), desc="teachers", unit="painting", disable=quiet)
+    for i, name in enumerate(styles):
+        model = resolve_style(name)
+        try:
+            backend = OpenVinoBackend(model, precision="f32")
+        except Exception:  # no OpenVINO here: onnxruntime gives the same fp32 painting
+            backend = OnnxRuntimeBackend(model)
+        stylize = Stylizer(backend)
+        for k in range(len(SCALES)):
+            for j, photo in enumerate(photos[k]):
+                painted = stylize(cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+                paintings[k][i, j] = cv2.cvtColor(painted, cv2.COLOR_BGR2RGB)
+                bar.update()
+    bar.close()
+    return TeacherPaintings(styles, photos, paintings)

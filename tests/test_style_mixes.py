@@ -1,0 +1,57 @@
+"""`-s "a=0.6,b=0.4"`: parsing a mix and finding the network that paints it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stylecast.contract import ModelContract, StyleCard
+from stylecast.errors import StylecastError
+from stylecast.realtime.runtimes.mix import mix_feeds, mix_vector
+from stylecast.styles import BundledStyle
+from stylecast.styles.mixes import is_mix, network_for, parse_weights
+
+
+def test_weights_parse_with_defaults_of_one():
+    assert parse_weights("starry_night=0.6, the_scream=0.4") == {"starry_night": 0.6, "the_scream": 0.4}
+    assert parse_weights("a,b") == {"a": 1.0, "b": 1.0}
+    assert parse_weights("a=0,b=2") == {"a": 0.0, "b": 2.0}
+
+
+@pytest.mark.parametrize("spec, message", [("a=-1,b=1", "0 or more"), ("a=0,b=0", "weight 0"), ("a=x", "not a number"),
+                                           ("a=1,a=2", "twice"), ("=1", "NAME=WEIGHT"), ("a=nan", "0 or more")])
+def test_bad_mixes_are_refused_with_the_reason(spec, message):
+    with pytest.raises(StylecastError, match=message):
+        parse_weights(spec)
+
+
+def test_a_mix_is_told_apart_from_names_and_paths():
+    assert is_mix("a=1") and is_mix("a,b")
+    assert not is_mix("starry_night") and not is_mix("runs/x=1/model.onnx")
+
+
+def _network(name: str, styles: tuple[str, ...], width: int) -> BundledStyle:
+    card = StyleCard(name=name, width=width, design="shuffle", styles=styles)
+    return BundledStyle(name, Path(f"/nowhere/{name}.onnx"), card, None)
+
+
+def test_the_cheapest_network_painting_every_named_painting_is_chosen():
+    among = [_network("big", ("a", "b", "c"), 16), _network("small", ("a", "b"), 8),
+             BundledStyle("a", Path("/nowhere/a.onnx"), StyleCard(name="a", width=32), None)]
+    assert network_for(["a", "b"], among).name == "small"
+    assert network_for(["a", "c"], among).name == "big"
+    with pytest.raises(StylecastError, match="'d'.*a, b, c"):
+        network_for(["a", "d"], among)
+
+
+def test_the_weights_vector_follows_the_contract_order_and_sums_to_one():
+    contract = ModelContract(styles=("a", "b", "c"))
+    assert np.allclose(mix_vector(contract, {"c": 3, "a": 1}), [0.25, 0, 0.75])
+    assert np.allclose(mix_vector(contract), [1, 0, 0])
+    assert list(mix_feeds(contract, {"b": 1})) == ["style_weights"]
+    for bad, message in (({"d": 1}, "does not paint 'd'"), ({"a": -1}, "0 or more"), ({"a": 0}, "above 0")):
+        with pytest.raises(StylecastError, match=message):
+            mix_vector(contract, bad)
+    with pytest.raises(StylecastError, match="multi-style"):
+        mix_feeds(ModelContract(), {"a": 1})

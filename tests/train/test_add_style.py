@@ -1,0 +1,84 @@
+"""`train --add-style`: one more painting in a multi-style network, the others untouched bit for bit."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from stylecast.contract import StyleCard  # noqa: E402
+from stylecast.errors import StylecastError  # noqa: E402
+
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory, photo_bgr) -> Path:
+    """A two-painting network on cafe_terrace_rt's trained convolutions (rows a and b differ)."""
+    from stylecast.export.onnx import export_multistyle_onnx, load_onnx_net
+    from stylecast.models.multistyle import MultiStyleNet
+    from stylecast.styles import resolve_style
+
+    single, _ = load_onnx_net(resolve_style("cafe_terrace_rt"))
+    net = MultiStyleNet(["a", "b"], width=single.width, design=single.design)
+    net.adopt(single)
+    with torch.no_grad():
+        for norm in net.norms:
+            norm.shift[1].add_(0.3)
+    path = tmp_path_factory.mktemp("net") / "two.onnx"
+    export_multistyle_onnx(net, path, StyleCard(name="two", width=8, design="shuffle", styles=("a", "b")),
+                           np.ascontiguousarray(photo_bgr[:128, :128, ::-1]))
+    return path
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory, photo_path) -> Path:
+    folder = tmp_path_factory.mktemp("photos")
+    for name in ("fruits.jpg", "lena.jpg", "baboon.jpg", "building.jpg"):
+        if (OPENCV_DATA / name).is_file():
+            shutil.copy(OPENCV_DATA / name, folder / name)
+    return folder
+
+
+def _paint(model: Path, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    return session.run(None, {"input": x, "style_weights": weights.astype(np.float32)})[0]
+
+
+def test_a_painting_is_added_and_the_old_ones_paint_exactly_as_before(network, photos, painting_path, photo_bgr, tmp_path):
+    from stylecast.train.add_style import AddStyleConfig, AddStyleTrainer
+
+    config = AddStyleConfig(style=painting_path, network=str(network), data=photos, out=tmp_path / "grown",
+                            steps=3, batch=2, size=64, style_size=128, save_every=2, quiet=True)
+    trainer = AddStyleTrainer(config)
+    assert trainer.name == "starry_night"
+    start = [n.scale[-1].detach().clone() for n in trainer.net.norms]
+    trainer.run()
+    assert any(not torch.equal(a, n.scale[-1]) for a, n in zip(start, trainer.net.norms)), "the new row learned"
+    grown = trainer.export()
+    x = np.ascontiguousarray(photo_bgr[:96, :128, ::-1].transpose(2, 0, 1)[None]).astype(np.float32)
+    for i in range(2):
+        assert np.array_equal(_paint(network, np.eye(2)[i], x), _paint(grown, np.eye(3)[i], x)), "old paintings unchanged"
+    new = _paint(grown, np.eye(3)[2], x)
+    assert np.abs(new - _paint(grown, np.eye(3)[0], x)).mean() > 1, "the new painting is a painting of its own"
+    card = StyleCard.from_json((grown.parent / "grown.json").read_text())
+    assert card.styles == ("a", "b", "starry_night") and card.training["added"]["starry_night"]["steps"] == 3
+
+
+def test_adding_resumes_and_refuses_a_name_already_painted(network, photos, painting_path, tmp_path):
+    from stylecast.train.add_style import AddStyleConfig, AddStyleTrainer
+
+    config = AddStyleConfig(style=painting_path, network=str(network), data=photos, out=tmp_path / "run",
+                            steps=2, batch=2, size=64, style_size=128, save_every=1, quiet=True)
+    AddStyleTrainer(config).run()
+    with pytest.raises(StylecastError, match="--resume"):
+        AddStyleTrainer(config)
+    again = AddStyleTrainer(AddStyleConfig(**{**config.__dict__, "steps": 3}), resume=True)
+    assert again.step == 2
+    with pytest.raises(StylecastError, match="already paints 'a'"):
+        AddStyleTrainer(AddStyleConfig(**{**config.__dict__, "name": "a", "out": tmp_path / "other"}))
