@@ -10,6 +10,7 @@ from stylecast.cli import options
 
 def cmd_styles(args: argparse.Namespace) -> int:
     from stylecast.styles import bundled_styles, lighter_variants
+    from stylecast.styles.mixes import painting_row
 
     styles = bundled_styles()
     if not styles:
@@ -23,6 +24,9 @@ def cmd_styles(args: argparse.Namespace) -> int:
         t = card.training
         trained = f"{t.get('steps', '?')} steps, batch {t.get('batch', '?')}, {t.get('wall_time_s', '?')} s on {t.get('hardware', '?')}"
         teacher = t.get("distilled_from")
+        if card.styles:
+            print(_multistyle_lines(s.name, card, trained, s.model))
+            continue
         if teacher:
             trained += (f", distilled from {teacher.get('name') or teacher.get('model')} "
                         f"({t.get('parent_steps', '?')} steps before this run, the teacher's included)")
@@ -34,10 +38,25 @@ def cmd_styles(args: argparse.Namespace) -> int:
         if (scores := _held_out(card.evaluation)) is not None:
             print(f"\theld out: {scores}")
         lighter = lighter_variants(s.name, styles)
+        if (row := painting_row(s.name, styles)) is not None:
+            lighter.append(f"{row} (on the multi-style network)")
         if lighter:
             print(f"\tlighter networks, same painting: {', '.join(lighter)}")
     print("which of these keep up with a camera on this machine: stylecast bench styles", file=sys.stderr)
     return 0
+
+
+def _multistyle_lines(name: str, card, trained: str, model) -> str:
+    """A multi-style network: what it paints, how to mix, and each painting's held-out scores."""
+    paintings = list(card.styles)
+    example = ",".join(f"{p}={w}" for p, w in zip(paintings[:2], ("0.6", "0.4")))
+    lines = [f"{name}\t{card.network}, {len(paintings)} paintings in one network: {', '.join(paintings)}",
+             f"\tmix them: -s \"{example}\" (any weights; one painting alone: -s {paintings[0]}=1)",
+             f"\ttrained: {trained}, distilled from each painting's full network", f"\tmodel: {model}"]
+    for painting, scores in (card.evaluation.get("paintings") or {}).items():
+        lines.append(f"\theld out, {painting}: style ratio {scores['style_ratio']} (its full network "
+                     f"{scores['teacher_style_ratio']}), {scores['teacher_psnr_db']} dB PSNR against it")
+    return "\n".join(lines)
 
 
 def _held_out(evaluation: dict) -> str | None:

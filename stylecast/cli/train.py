@@ -57,11 +57,16 @@ def _train_multistyle(args: argparse.Namespace) -> int:
         resolve_style(name)  # an unknown name fails here, before hours of work
     if len(set(styles)) != len(styles):
         raise StylecastError(f"--distill-from names a painting twice: {args.distill_from}")
+    init_from = str(args.init_from) if args.init_from else None
+    # a later stage of a schedule reuses the teachers' paintings its first stage made (minutes each time)
+    earlier = args.init_from.parent if init_from and init_from.endswith(".pt") else None
+    teachers_from = earlier if earlier and (earlier / "teacher_styles.txt").is_file() else None
+    lr = args.lr or 1e-3
     config = MultiStyleConfig(
-        styles=styles, data=args.data, out=args.out, width=args.width, design=args.design,
-        init_from=str(args.init_from) if args.init_from else None, steps=args.steps, batch=args.batch, size=args.size,
-        lr=args.lr or 1e-3, texture_weight=args.texture_weight, save_every=args.checkpoint_every, seed=args.seed,
-        precision=args.precision, quiet=args.quiet)
+        styles=styles, data=args.data, out=args.out, width=args.width, design=args.design, init_from=init_from,
+        steps=args.steps, batch=args.batch, size=args.size, lr=lr, final_lr=lr / 10, texture_weight=args.texture_weight,
+        teachers_from=teachers_from, save_every=args.checkpoint_every, seed=args.seed, precision=args.precision,
+        quiet=args.quiet)
     trainer = MultiStyleTrainer(config, resume=args.resume)
     try:
         trainer.run()

@@ -55,8 +55,10 @@ def _psnr_int8(fp32_model: Path, int8_model: Path, frames: list[np.ndarray]) -> 
     from stylecast.realtime.runtimes.stylizer import Stylizer
 
     # A QDQ graph runs its convolutions in int8 whatever the hint; f32 keeps the rest exact.
-    full, low = (Stylizer(OpenVinoBackend(path, precision="f32")) for path in (fp32_model, int8_model))
-    return float(np.mean([psnr(low(frame), full(frame)) for frame in frames]))
+    full, low = (OpenVinoBackend(path, precision="f32") for path in (fp32_model, int8_model))
+    mixes = [{name: 1.0} for name in full.contract.styles] or [None]  # each painting of a multi-style network
+    scores = [psnr(Stylizer(low, mix)(frame), Stylizer(full, mix)(frame)) for mix in mixes for frame in frames]
+    return float(np.mean(scores))
 
 
 def quantize_model(model: Path, data: Path, out: Path | None = None, limit: int = 32, check: int = 6,
@@ -93,6 +95,11 @@ def quantize_model(model: Path, data: Path, out: Path | None = None, limit: int 
         raise StylecastError(f"need at least {check + 2} readable photos under {data} to calibrate, found {len(frames)}")
     held_out, calibration = frames[-check:], frames[:-check]
     samples = [{contract.input_name: preprocess(f, contract)} for f in calibration]
+    if contract.styles:  # a multi-style network is calibrated on every painting in turn
+        from stylecast.realtime.runtimes.mix import mix_feeds
+
+        samples = [{**sample, **mix_feeds(contract, {painting: 1.0})}
+                   for sample in samples for painting in contract.styles]
     # NNCF logs an INFO line per step on top of its progress bars; the summary line is stylecast's.
     logging.getLogger("nncf").setLevel(logging.ERROR)
     quantized = nncf.quantize(graph, nncf.Dataset(samples), preset=nncf.QuantizationPreset.PERFORMANCE,
