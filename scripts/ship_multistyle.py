@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
-import onnx
+from ship_style import install  # scripts/ is on the path when this script runs
 
-from stylecast.atomic import atomic_path
-from stylecast.contract import METADATA_CARD_KEY, StyleCard
+from stylecast.contract import StyleCard
 from stylecast.export.onnx import export_onnx
 from stylecast.models.multistyle import MultiStyleNet
-from stylecast.styles import STYLES_DIR, resolve_style
+from stylecast.styles import resolve_style
 from stylecast.train.checkpoint import load_checkpoint
 from stylecast.train.distill import agreement_db
 from stylecast.train.evaluate import evaluate_model
@@ -81,16 +79,7 @@ def main() -> None:
     card = StyleCard.from_json((args.run / f"{name}.json").read_text())
     evaluation = {"paintings": scores, "held_out_photos": str(args.eval_data), "images": args.limit, "size": 256,
                   "command": f"python scripts/ship_multistyle.py {args.run} --eval-data {args.eval_data} --dry-run"}
-    card = StyleCard(**{**card.__dict__, "evaluation": evaluation})
-    proto = onnx.load(str(args.run / f"{name}.onnx"))
-    for prop in proto.metadata_props:
-        if prop.key == METADATA_CARD_KEY:
-            prop.value = card.to_json()
-    with atomic_path(STYLES_DIR / f"{name}.onnx") as tmp:
-        onnx.save(proto, str(tmp))
-    with atomic_path(STYLES_DIR / f"{name}.json") as tmp:
-        tmp.write_text(card.to_json() + "\n")
-    shutil.copyfile(args.run / f"{name}.jpg", STYLES_DIR / f"{name}.jpg")
+    install(args.run / f"{name}.onnx", StyleCard(**{**card.__dict__, "evaluation": evaluation}), args.run / f"{name}.jpg")
 
 
 if __name__ == "__main__":

@@ -46,17 +46,21 @@ def main() -> None:
     teacher = checkpoint["config"].get("distill_from")
     if teacher:
         evaluation["teacher_psnr_db"] = round(agreement_db(model, Path(teacher), args.eval_data, limit=args.limit), 2)
-    card = StyleCard(**{**card.__dict__, "evaluation": evaluation})
+    install(model, StyleCard(**{**card.__dict__, "evaluation": evaluation}), args.run / f"{name}.jpg")
+    print(json.dumps(evaluation, indent=2))
+
+
+def install(model: Path, card: StyleCard, thumbnail: Path) -> None:
+    """``model`` into the package as ``card.name``, with ``card`` in its metadata and beside it, and its picture."""
     proto = onnx.load(str(model))
     for prop in proto.metadata_props:
         if prop.key == METADATA_CARD_KEY:
             prop.value = card.to_json()
-    with atomic_path(STYLES_DIR / f"{name}.onnx") as tmp:
+    with atomic_path(STYLES_DIR / f"{card.name}.onnx") as tmp:
         onnx.save(proto, str(tmp))
-    with atomic_path(STYLES_DIR / f"{name}.json") as tmp:
+    with atomic_path(STYLES_DIR / f"{card.name}.json") as tmp:
         tmp.write_text(card.to_json() + "\n")
-    shutil.copyfile(args.run / f"{name}.jpg", STYLES_DIR / f"{name}.jpg")
-    print(json.dumps(evaluation, indent=2))
+    shutil.copyfile(thumbnail, STYLES_DIR / f"{card.name}.jpg")
 
 
 if __name__ == "__main__":

@@ -138,8 +138,12 @@ def test_bundled_style_by_name_and_listing(capsys, tmp_path, photo_path):
         else:
             cards[list(cards)[-1]].append(line.strip())
     assert set(cards) == {s.name for s in bundled_styles()}
+    from stylecast.styles.mixes import painting_row
+
     for name, lines in cards.items():
         lighter = lighter_variants(name)
+        if (row := painting_row(name)) is not None:  # the multi-style network's row for the painting
+            lighter.append(f"{row} (on the multi-style network)")
         said = [line for line in lines if line.startswith("lighter networks")]
         assert said == ([f"lighter networks, same painting: {', '.join(lighter)}"] if lighter else [])
     code, out, err = _run(capsys, "image", photo_path, "-s", style.name, "-o", tmp_path / "o.jpg")

@@ -52,7 +52,8 @@ def _multistyle_lines(name: str, card, trained: str, model) -> str:
     example = ",".join(f"{p}={w}" for p, w in zip(paintings[:2], ("0.6", "0.4")))
     lines = [f"{name}\t{card.network}, {len(paintings)} paintings in one network: {', '.join(paintings)}",
              f"\tmix them: -s \"{example}\" (any weights; one painting alone: -s {paintings[0]}=1)",
-             f"\ttrained: {trained}, distilled from each painting's full network", f"\tmodel: {model}"]
+             f"\ttrained: {trained} (after {card.training.get('parent_steps', 0)} earlier steps), distilled from each "
+             f"painting's full network", f"\tmodel: {model}"]
     for painting, scores in (card.evaluation.get("paintings") or {}).items():
         lines.append(f"\theld out, {painting}: style ratio {scores['style_ratio']} (its full network "
                      f"{scores['teacher_style_ratio']}), {scores['teacher_psnr_db']} dB PSNR against it")

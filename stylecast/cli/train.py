@@ -68,12 +68,17 @@ def _train_multistyle(args: argparse.Namespace) -> int:
         teachers_from=teachers_from, save_every=args.checkpoint_every, seed=args.seed, precision=args.precision,
         quiet=args.quiet)
     trainer = MultiStyleTrainer(config, resume=args.resume)
+    return _run_then(trainer, lambda: f"wrote {export_multistyle_run(trainer)}")
+
+
+def _run_then(trainer, export) -> int:
+    """Train to the end, then export (``export`` says what it wrote); Ctrl-C keeps the checkpoint."""
     try:
         trainer.run()
     except KeyboardInterrupt:
         print(f"interrupted at step {trainer.step}: saved {trainer.checkpoint_path}; continue with --resume", file=sys.stderr)
         return 130
-    print(f"wrote {export_multistyle_run(trainer)}")
+    print(export())
     return 0
 
 
@@ -91,13 +96,7 @@ def _add_style(args: argparse.Namespace) -> int:
                             tv_weight=args.tv_weight, save_every=args.checkpoint_every, seed=args.seed,
                             precision=args.precision, quiet=args.quiet)
     trainer = AddStyleTrainer(config, resume=args.resume)
-    try:
-        trainer.run()
-    except KeyboardInterrupt:
-        print(f"interrupted at step {trainer.step}: saved {trainer.checkpoint_path}; continue with --resume", file=sys.stderr)
-        return 130
-    print(f"wrote {trainer.export()} (paints {', '.join(trainer.net.styles)})")
-    return 0
+    return _run_then(trainer, lambda: f"wrote {trainer.export()} (paints {', '.join(trainer.net.styles)})")
 
 
 def cmd_export(args: argparse.Namespace) -> int:

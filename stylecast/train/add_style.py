@@ -8,13 +8,11 @@ paint exactly as before; the new row starts from the mean of the old ones, a pai
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from stylecast.contract import StyleCard
 from stylecast.errors import StylecastError
@@ -22,6 +20,7 @@ from stylecast.models.multistyle import MultiStyleNet
 from stylecast.train.checkpoint import load_checkpoint, save_checkpoint
 from stylecast.train.data import ImageFolder
 from stylecast.train.device import choose_compute, describe_hardware
+from stylecast.train.steps import run_steps
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -141,31 +140,16 @@ class AddStyleTrainer:
         c = self.config
         loader = DataLoader(self.dataset, batch_size=c.batch, shuffle=True, drop_last=True, num_workers=0)
         batches = iter(())
-        bar = tqdm(total=c.steps, initial=self.step, desc=f"adding {self.name}", unit="step", disable=c.quiet)
-        start = time.monotonic() - self.elapsed
-        window: list[dict[str, float]] = []
-        try:
-            while self.step < c.steps:
-                x = next(batches, None)
-                if x is None:
-                    batches = iter(loader)
-                    x = next(batches)
-                window.append(self.train_step(x))
-                bar.update()
-                if self.step % c.save_every == 0 or self.step == c.steps:
-                    mean = {k: sum(w[k] for w in window) / len(window) for k in window[-1]}
-                    self.history.append({"step": self.step, "elapsed": round(time.monotonic() - start, 1), **mean})
-                    window = []
-                    self.elapsed = time.monotonic() - start
-                    self.save()
-                    if c.quiet:
-                        print(f"step {self.step}: " + " ".join(f"{k} {v:.4g}" for k, v in mean.items()), flush=True)
-        except KeyboardInterrupt:
-            self.elapsed = time.monotonic() - start
-            self.save()
-            raise
-        finally:
-            bar.close()
+
+        def step() -> dict[str, float]:
+            nonlocal batches
+            x = next(batches, None)
+            if x is None:  # a new pass over the photos
+                batches = iter(loader)
+                x = next(batches)
+            return self.train_step(x)
+
+        run_steps(self, step, c.steps, c.save_every, f"adding {self.name}", c.quiet)
 
     def export(self) -> Path:
         """NAME.onnx (every old painting plus the new one) and its card, into --out."""

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from stylecast.contract import StyleCard
 from stylecast.errors import StylecastError
 from stylecast.models.multistyle import MultiStyleNet
 from stylecast.train.checkpoint import load_checkpoint, save_checkpoint
 from stylecast.train.device import choose_compute, describe_hardware
+from stylecast.train.steps import run_steps
 from stylecast.train.teacher_paintings import SCALES, TeacherPaintings, paint_teachers
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -192,28 +191,7 @@ class MultiStyleTrainer:
 
     def run(self) -> None:
         c = self.config
-        bar = tqdm(total=c.steps, initial=self.step, desc="multi-style", unit="step", disable=c.quiet)
-        start = time.monotonic() - self.elapsed
-        window: list[dict[str, float]] = []
-        try:
-            while self.step < c.steps:
-                window.append(self.train_step())
-                bar.update()
-                if self.step % c.save_every == 0 or self.step == c.steps:
-                    mean = {k: float(np.mean([w.get(k, 0.0) for w in window])) for k in window[-1]}
-                    self.history.append({"step": self.step, **mean})
-                    window = []
-                    self.elapsed = time.monotonic() - start
-                    self.save()
-                    bar.set_postfix(distill=f"{mean['distill']:.1f}")
-                    if c.quiet:
-                        print(f"step {self.step}: " + " ".join(f"{k} {v:.1f}" for k, v in mean.items()), flush=True)
-        except KeyboardInterrupt:
-            self.elapsed = time.monotonic() - start
-            self.save()
-            raise
-        finally:
-            bar.close()
+        run_steps(self, self.train_step, c.steps, c.save_every, "multi-style", c.quiet)
 
     def hardware(self) -> str:
         return describe_hardware(self.compute)
