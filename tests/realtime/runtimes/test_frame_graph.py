@@ -50,3 +50,25 @@ def test_the_frame_graph_follows_the_contract(tmp_path, photo_bgr):
     want, got = Stylizer(host)(frame), Stylizer(frames)(frame)
     assert np.mean((want > 0) & (want < 255)) > 0.5  # mostly not clipped: the scaling itself is compared
     assert np.abs(got.astype(int) - want).max() <= 1
+
+
+def test_the_frame_graph_of_a_multi_style_network_takes_its_mix(tmp_path, photo_bgr):
+    """The GPU path's uint8 frame graph keeps the weights input, so a mix reaches the network there too."""
+    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.gpu_model import gpu_frame_model
+    from stylecast.realtime.runtimes.stylizer import Stylizer
+    from stylecast.sizing import cover_crop
+    from stylecast.styles.mixes import multistyle_networks
+
+    networks = multistyle_networks()
+    if not networks:
+        pytest.skip("no bundled multi-style network")
+    model = networks[0].model
+    frames = OnnxRuntimeBackend(model, model=gpu_frame_model(model, fp16=False), takes_frames=True)
+    plain = OnnxRuntimeBackend(model)
+    frame = cover_crop(photo_bgr, (160, 120))
+    a, b = networks[0].card.styles[:2]
+    for mix in ({a: 1.0}, {b: 1.0}, {a: 0.5, b: 0.5}):
+        got, want = Stylizer(frames, mix)(frame), Stylizer(plain, mix)(frame)
+        assert np.abs(got.astype(int) - want.astype(int)).max() <= 1, mix
+    assert not np.array_equal(Stylizer(frames, {a: 1.0})(frame), Stylizer(frames, {b: 1.0})(frame))
