@@ -65,3 +65,15 @@ def tiny_model(tmp_path_factory) -> Path:
     image = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
     export_onnx(TransformerNet(width=8), path, StyleCard(name="tiny", width=8), image)
     return path
+
+
+@pytest.fixture(scope="module")
+def photo_folder(tmp_path_factory, photo_path) -> Path:
+    """A small folder of real photos (from opencv-doc) to train on in a test."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("photos")
+    for name in ("fruits.jpg", "lena.jpg", "baboon.jpg", "building.jpg"):
+        if (OPENCV_DATA / name).is_file():
+            shutil.copy(OPENCV_DATA / name, folder / name)
+    return folder

@@ -1,7 +1,6 @@
 """`train --add-style`: one more painting in a multi-style network, the others untouched bit for bit."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,6 @@ torch = pytest.importorskip("torch")
 from stylecast.contract import StyleCard  # noqa: E402
 from stylecast.errors import StylecastError  # noqa: E402
 
-OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +32,6 @@ def network(tmp_path_factory, photo_bgr) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory, photo_path) -> Path:
-    folder = tmp_path_factory.mktemp("photos")
-    for name in ("fruits.jpg", "lena.jpg", "baboon.jpg", "building.jpg"):
-        if (OPENCV_DATA / name).is_file():
-            shutil.copy(OPENCV_DATA / name, folder / name)
-    return folder
-
 
 def _paint(model: Path, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
     import onnxruntime as ort
@@ -50,10 +40,10 @@ def _paint(model: Path, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
     return session.run(None, {"input": x, "style_weights": weights.astype(np.float32)})[0]
 
 
-def test_a_painting_is_added_and_the_old_ones_paint_exactly_as_before(network, photos, painting_path, photo_bgr, tmp_path):
+def test_a_painting_is_added_and_the_old_ones_paint_exactly_as_before(network, photo_folder, painting_path, photo_bgr, tmp_path):
     from stylecast.train.add_style import AddStyleConfig, AddStyleTrainer
 
-    config = AddStyleConfig(style=painting_path, network=str(network), data=photos, out=tmp_path / "grown",
+    config = AddStyleConfig(style=painting_path, network=str(network), data=photo_folder, out=tmp_path / "grown",
                             steps=3, batch=2, size=64, style_size=128, save_every=2, quiet=True)
     trainer = AddStyleTrainer(config)
     assert trainer.name == "starry_night"
@@ -70,10 +60,10 @@ def test_a_painting_is_added_and_the_old_ones_paint_exactly_as_before(network, p
     assert card.styles == ("a", "b", "starry_night") and card.training["added"]["starry_night"]["steps"] == 3
 
 
-def test_adding_resumes_and_refuses_a_name_already_painted(network, photos, painting_path, tmp_path):
+def test_adding_resumes_and_refuses_a_name_already_painted(network, photo_folder, painting_path, tmp_path):
     from stylecast.train.add_style import AddStyleConfig, AddStyleTrainer
 
-    config = AddStyleConfig(style=painting_path, network=str(network), data=photos, out=tmp_path / "run",
+    config = AddStyleConfig(style=painting_path, network=str(network), data=photo_folder, out=tmp_path / "run",
                             steps=2, batch=2, size=64, style_size=128, save_every=1, quiet=True)
     AddStyleTrainer(config).run()
     with pytest.raises(StylecastError, match="--resume"):

@@ -1,7 +1,6 @@
 """`train --distill-from A,B`: one network learns several trained paintings, resumably, on a CPU."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -9,27 +8,18 @@ import pytest
 
 pytest.importorskip("torch")
 
-OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 
 
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory, photo_path) -> Path:
-    folder = tmp_path_factory.mktemp("photos")
-    for name in ("fruits.jpg", "lena.jpg", "baboon.jpg", "building.jpg"):
-        if (OPENCV_DATA / name).is_file():
-            shutil.copy(OPENCV_DATA / name, folder / name)
-    return folder
 
-
-def _train(out: Path, photos: Path, steps: int, *extra: str) -> int:
+def _train(out: Path, photo_folder: Path, steps: int, *extra: str) -> int:
     from stylecast.cli import main
 
     return main(["train", "--distill-from", "cafe_terrace_rt,starry_night_lite_rt", "--width", "8", "--design", "shuffle",
-                 "--data", str(photos), "--out", str(out), "--steps", str(steps), "--batch", "2", "--size", "64",
+                 "--data", str(photo_folder), "--out", str(out), "--steps", str(steps), "--batch", "2", "--size", "64",
                  "--checkpoint-every", "2", "--init-from", "cafe_terrace_rt", "--quiet", *extra])
 
 
-def test_two_paintings_are_distilled_into_one_network_that_mixes_them(photos, tmp_path, photo_bgr, capsys):
+def test_two_paintings_are_distilled_into_one_network_that_mixes_them(photo_folder, tmp_path, photo_bgr, capsys):
     from stylecast.contract import StyleCard
     from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
     from stylecast.realtime.runtimes.stylizer import Stylizer
@@ -37,7 +27,7 @@ def test_two_paintings_are_distilled_into_one_network_that_mixes_them(photos, tm
     from stylecast.train.checkpoint import load_checkpoint
 
     out = tmp_path / "both"
-    assert _train(out, photos, 4) == 0
+    assert _train(out, photo_folder, 4) == 0
     model = out / "both.onnx"
     backend = OnnxRuntimeBackend(model)
     assert backend.contract.styles == ("cafe_terrace_rt", "starry_night_lite_rt")
@@ -53,28 +43,28 @@ def test_two_paintings_are_distilled_into_one_network_that_mixes_them(photos, tm
     assert psnr(a, b) < 99 and psnr(mix, a) < 99 and psnr(mix, b) < 99, "three different paintings"
     # a later stage starts from this one's network and reuses its teachers' paintings
     later = tmp_path / "later"
-    assert _train(later, photos, 2, "--init-from", str(out / "checkpoint.pt"), "--lr", "2e-4") == 0
+    assert _train(later, photo_folder, 2, "--init-from", str(out / "checkpoint.pt"), "--lr", "2e-4") == 0
     assert not (later / "teacher_paintings_288.npy").exists()
     assert load_checkpoint(later / "checkpoint.pt")["config"]["extra"]["parent_steps"] == 4
-    assert np.load(out / "teacher_photos_288.npy").shape == (len(list(photos.iterdir())), 288, 288, 3)
+    assert np.load(out / "teacher_photos_288.npy").shape == (len(list(photo_folder.iterdir())), 288, 288, 3)
 
 
-def test_an_interrupted_run_resumes_and_a_finished_one_is_not_overwritten(photos, tmp_path, capsys):
+def test_an_interrupted_run_resumes_and_a_finished_one_is_not_overwritten(photo_folder, tmp_path, capsys):
     from stylecast.train.checkpoint import load_checkpoint
 
     out = tmp_path / "run"
-    assert _train(out, photos, 2) == 0
-    assert _train(out, photos, 4) == 2, "a run folder with a checkpoint needs --resume"
+    assert _train(out, photo_folder, 2) == 0
+    assert _train(out, photo_folder, 4) == 2, "a run folder with a checkpoint needs --resume"
     assert "--resume" in capsys.readouterr().err
-    assert _train(out, photos, 4, "--resume") == 0
+    assert _train(out, photo_folder, 4, "--resume") == 0
     ckpt = load_checkpoint(out / "checkpoint.pt")
     assert ckpt["step"] == 4 and [h["step"] for h in ckpt["history"]] == [2, 4]
 
 
-def test_unknown_or_repeated_paintings_are_refused_before_any_work(photos, tmp_path, capsys):
+def test_unknown_or_repeated_paintings_are_refused_before_any_work(photo_folder, tmp_path, capsys):
     from stylecast.cli import main
 
     for spec in ("cafe_terrace_rt,no_such_painting", "cafe_terrace_rt,cafe_terrace_rt"):
-        code = main(["train", "--distill-from", spec, "--data", str(photos), "--out", str(tmp_path / "x"), "--quiet"])
+        code = main(["train", "--distill-from", spec, "--data", str(photo_folder), "--out", str(tmp_path / "x"), "--quiet"])
         assert code == 2
     assert not (tmp_path / "x").exists()
