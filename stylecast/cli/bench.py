@@ -128,7 +128,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                              description="Time each bundled style (or each -s) from decoded frame to painted frame, with the "
                                          "backend stylecast live would pick, fastest first, and say which keep up with a "
                                          "camera at --fps. Pick a style for 'stylecast live' from the top of the list.")
-    v.add_argument("-s", "--style", action="append", help="style name or .onnx; repeat for several (default: all bundled)")
+    v.add_argument("-s", "--style", action="append", help="style name, .onnx or a mix (a=0.5,b=0.5); repeat for several (default: all bundled)")
     v.add_argument("--size", default="640x480", metavar="WxH", help="frame size (default 640x480)")
     v.add_argument("--fps", type=options.positive, default=30.0, help="camera rate a style must keep up with (default 30)")
     v.add_argument("--runs", type=options.positive_int, default=argparse.SUPPRESS, help="timed runs per style (default 20)")

@@ -30,7 +30,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                                    "Window hotkeys: n/p style, s smoothing, c colours, o side by side, +/- strength, "
                                    "space snapshot, q quit.")
     p.add_argument("--source", default="0", help="camera index, /dev/videoN, stream URL or video file (default 0)")
-    p.add_argument("-s", "--style", action="append", help="style name or .onnx; repeat to cycle (default: all bundled)")
+    p.add_argument("-s", "--style", action="append", help="style name, .onnx, or a mix such as 'starry_night=0.6,the_scream=0.4'; repeat to cycle "
+                                                       "(default: all bundled)")
     p.add_argument("--sink", action="append", choices=("window", "virtualcam", "http", "file"),
                    help="where frames go; repeat for several (default window)")
     p.add_argument("--size", metavar="WxH", help="requested capture size, e.g. 640x480")
