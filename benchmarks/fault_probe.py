@@ -216,7 +216,7 @@ def main() -> None:
         ("27 10 MB body", "413", lambda tmp: _server(lambda port: str(_ask(
             port, "POST", "/api/state", b"x" * 10_000_000, Content_Type="application/json")))),
     ]
-    print(f"| probe | expected | observed | |\n|---|---|---|---|")
+    print("| probe | expected | observed | |\n|---|---|---|---|")
     for name, expected, probe in table:
         with tempfile.TemporaryDirectory() as tmp:
             try:

@@ -1,7 +1,6 @@
 """`stylecast doctor` on this machine: the basics pass, the CPU line names its instruction sets,
 a runtime clash fails with a fix, --json is strict."""
 import json
-from pathlib import Path
 
 from stylecast import doctor
 from stylecast.cli import main

@@ -1,6 +1,5 @@
 """Stopping a run from outside: Ctrl-C keeps a live recording; SIGTERM/SIGHUP during a video leave
 no hidden partial file (as Ctrl-C does)."""
-import os
 import signal
 import subprocess
 import sys

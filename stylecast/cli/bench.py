@@ -55,12 +55,12 @@ def _bench_styles(args: argparse.Namespace) -> int:
     from stylecast.realtime.runtimes.backends import backend_preference
     from stylecast.realtime.live.capture import parse_size
     from stylecast.styles import bundled_styles
-    from stylecast.styles.mixes import parse_style
+    from stylecast.styles.mixes import StyleSpec, parse_style
 
     # a style named twice is timed once: the table answers "which of these", not "how noisy"
     specs = [parse_style(s) for s in args.style or ()]
     models = list({(s.model.resolve(), tuple(sorted((s.mix or {}).items()))): s for s in specs}.values()) \
-        if specs else [s.model for s in bundled_styles()]
+        if specs else [StyleSpec(s.model) for s in bundled_styles()]
     if not models:
         raise StylecastError("no bundled styles found: give -s MODEL.onnx")
     machine_line, machine = options.machine(args)

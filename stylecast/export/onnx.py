@@ -260,11 +260,24 @@ class _MixedClampedOutput(nn.Module):
         return self.net(x, weights).clamp(self.low, self.high)
 
 
+def _mixed_parity(path: Path, net, contract: ModelContract, image: np.ndarray, mixes: list) -> tuple[float, float]:
+    """Max and mean abs difference of onnxruntime against PyTorch on ``image`` (RGB), over ``mixes``."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x = np.ascontiguousarray(image.transpose(2, 0, 1)[None]).astype(np.float32)
+    errors = []
+    for w in mixes:
+        got = session.run([contract.output_name], {contract.input_name: x, contract.weights_name: w.numpy()})[0]
+        with torch.no_grad():
+            want = net(torch.from_numpy(x), w).clamp(*contract.value_range).numpy()
+        errors.append(np.abs(got - want))
+    return max(float(e.max()) for e in errors), float(np.mean([e.mean() for e in errors]))
+
+
 def export_multistyle_onnx(net, path: Path, card: StyleCard, verify_image: np.ndarray) -> ExportReport:
     """A MultiStyleNet as ONNX: the frame input of any size plus the weights vector; verified against
     PyTorch on ``verify_image`` (HxWx3 uint8 RGB) for every painting one-hot and for an even mix."""
-    import onnxruntime as ort
-
     contract = ModelContract(styles=tuple(net.styles))
     reference = net.float().eval()
     wrapped = _MixedClampedOutput(reference.inference_copy(), *contract.value_range).eval()
@@ -282,16 +295,8 @@ def export_multistyle_onnx(net, path: Path, card: StyleCard, verify_image: np.nd
         _add_metadata(model, contract, card)
         onnx.checker.check_model(model)
         onnx.save(model, str(tmp))
-        session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-        x = np.ascontiguousarray(verify_image.transpose(2, 0, 1)[None]).astype(np.float32)
         mixes = [reference.one_hot(name) for name in net.styles] + [torch.ones(len(net.styles))]
-        errors = []
-        for w in mixes:
-            got = session.run([contract.output_name], {contract.input_name: x, contract.weights_name: w.numpy()})[0]
-            with torch.no_grad():
-                want = reference(torch.from_numpy(x), w).clamp(*contract.value_range).numpy()
-            errors.append(np.abs(got - want))
-        max_err, mean_err = max(float(e.max()) for e in errors), float(np.mean([e.mean() for e in errors]))
+        max_err, mean_err = _mixed_parity(tmp, reference, contract, verify_image, mixes)
         if max_err >= MAX_ABS_ERROR_FP32:
             raise StylecastError(f"ONNX export differs from PyTorch: max abs error {max_err:.3f} >= {MAX_ABS_ERROR_FP32}")
     return ExportReport(path, max_err, mean_err)
@@ -334,8 +339,6 @@ def grow_multistyle_onnx(source: Path, path: Path, net, card: StyleCard, verify_
     Everything else is the source graph as it was (every weight the same bytes), so its paintings
     paint exactly as before; the new rows are checked against ``net`` on ``verify_image`` (RGB).
     """
-    import onnxruntime as ort
-
     model = onnx.load(str(source))
     contract, _ = parse_metadata({p.key: p.value for p in model.metadata_props})
     grown = ModelContract(**{**contract.__dict__, "styles": tuple(net.styles)})
@@ -357,16 +360,8 @@ def grow_multistyle_onnx(source: Path, path: Path, net, card: StyleCard, verify_
     with atomic_path(path) as tmp:
         onnx.checker.check_model(model)
         onnx.save(model, str(tmp))
-        session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-        x = np.ascontiguousarray(verify_image.transpose(2, 0, 1)[None]).astype(np.float32)
-        errors = []
-        for name in net.styles[len(contract.styles):]:
-            w = net.one_hot(name)
-            got = session.run([grown.output_name], {grown.input_name: x, grown.weights_name: w.numpy()})[0]
-            with torch.no_grad():
-                want = net.float().eval()(torch.from_numpy(x), w).clamp(*grown.value_range).numpy()
-            errors.append(np.abs(got - want))
-        max_err, mean_err = max(float(e.max()) for e in errors), float(np.mean([e.mean() for e in errors]))
+        new_rows = [net.one_hot(name) for name in net.styles[len(contract.styles):]]
+        max_err, mean_err = _mixed_parity(tmp, net.float().eval(), grown, verify_image, new_rows)
         if max_err >= MAX_ABS_ERROR_FP32:
             raise StylecastError(f"the grown network differs from PyTorch: max abs error {max_err:.3f}")
     return ExportReport(path, max_err, mean_err)

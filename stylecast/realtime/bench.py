@@ -195,7 +195,7 @@ def style_header(camera_fps: float) -> str:
     return f"{'style':<26}{'network':<31}{'backend':<16}{'median ms':>9}{'p90 ms':>9}{'fps':>8}  {camera_fps:g} fps?"
 
 
-def bench_styles(models: Sequence[Path | StyleSpec], size: tuple[int, int], prefer: tuple[str, ...], runs: int = 20,
+def bench_styles(specs: Sequence[StyleSpec], size: tuple[int, int], prefer: tuple[str, ...], runs: int = 20,
                  warmup: int = 3, camera_fps: float = 30.0, progress: bool = True) -> list[StyleSpeed]:
     """Each style (or mix) timed as live runs it (auto's backend, the int8 copy where it passes), fastest
     first: which styles this machine can paint at the camera's rate."""
@@ -206,12 +206,11 @@ def bench_styles(models: Sequence[Path | StyleSpec], size: tuple[int, int], pref
         raise StylecastError(f"need a frame size and a camera rate above 0, not {w}x{h} at {camera_fps:g} fps")
     frame = _frame(w, h)
     speeds = []
-    for model in tqdm(models, unit="style", desc="timing styles", disable=not progress, leave=False, dynamic_ncols=True):
-        spec = model if isinstance(model, StyleSpec) else StyleSpec(Path(model))
+    for spec in tqdm(specs, unit="style", desc="timing styles", disable=not progress, leave=False, dynamic_ncols=True):
         backend = open_backend(spec.model, prefer).backend
         stylize = Stylizer(backend, spec.mix)
         med, p90 = time_calls(lambda: stylize(frame), runs, warmup)
-        speeds.append(StyleSpeed(spec.label if spec.mix else spec.model.stem, backend.card.network if backend.card else "-",
+        speeds.append(StyleSpeed(spec.label, backend.card.network if backend.card else "-",
                                  f"{_label(backend)} {getattr(backend, 'precision', 'fp32')}", f"{w}x{h}", med, p90,
                                  1000 / med, med <= 1000 / camera_fps))
     return sorted(speeds, key=lambda s: s.median_ms)
@@ -249,7 +248,7 @@ def bench_smoothing(sizes: Sequence[tuple[int, int]], modes: Sequence[str] = ("e
     return results
 
 
-def bench_video(video: Path, model: Path | StyleSpec, backend: str = "auto", max_side: int | None = None,
+def bench_video(video: Path, spec: StyleSpec, backend: str = "auto", max_side: int | None = None,
                 streams: int | None = None, stroke_scale: float = 1.0) -> dict[str, float]:
     """End-to-end decode -> stylize -> encode on a real file, with the time of each stage."""
     from stylecast.realtime.config import RunConfig
@@ -257,7 +256,6 @@ def bench_video(video: Path, model: Path | StyleSpec, backend: str = "auto", max
     from stylecast.realtime.hd.working_size import stroke_long_side
     from stylecast.realtime.video import VideoConfig, frames_in_flight, stylize_video
 
-    spec = model if isinstance(model, StyleSpec) else StyleSpec(Path(model))
     run = RunConfig(style=str(spec.model), backend=backend, max_side=max_side)
     choice = open_backend(spec.model, run.prefer)
     workers = frames_in_flight(choice.backend, streams)

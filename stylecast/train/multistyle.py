@@ -103,15 +103,18 @@ class MultiStyleTrainer:
         self.teachers = self._teachers()
         self.vgg = None
 
-    def _continue(self, ckpt: dict) -> None:
-        """Another run's network (a later stage of the same schedule), with a fresh optimizer and step count."""
+    def _same_net(self, ckpt: dict, what: str, advice: str) -> dict:
+        """The checkpoint's config, once its network is this run's (same paintings, same width)."""
         saved = ckpt["config"]
         if tuple(saved["styles"]) != self.config.styles or saved["width"] != self.config.width:
-            raise StylecastError(f"--init-from is a width-{saved['width']} net of {', '.join(saved['styles'])}: "
-                                 "use the same paintings and width")
+            raise StylecastError(f"{what} is a width-{saved['width']} net of {', '.join(saved['styles'])}: {advice}")
+        return saved
+
+    def _continue(self, ckpt: dict) -> None:
+        """Another run's network (a later stage of the same schedule), with a fresh optimizer and step count."""
+        saved = self._same_net(ckpt, "--init-from", "use the same paintings and width")
         self.net.load_state_dict(ckpt["model"])
-        self.parent_steps = int(ckpt["step"]) + int(saved.get("extra", {}).get("parent_steps", 0))
-        self.config.extra["parent_steps"] = self.parent_steps
+        self.config.extra["parent_steps"] = int(ckpt["step"]) + int(saved.get("extra", {}).get("parent_steps", 0))
 
     def _teachers(self) -> TeacherPaintings:
         folder = Path(self.config.teachers_from or self.out)
@@ -123,10 +126,7 @@ class MultiStyleTrainer:
         return TeacherPaintings.load(folder, self.config.styles)  # memory-mapped from now on
 
     def _restore(self, ckpt: dict) -> None:
-        saved = ckpt["config"]
-        if tuple(saved["styles"]) != self.config.styles or saved["width"] != self.config.width:
-            raise StylecastError(f"{self.checkpoint_path} is a width-{saved['width']} net of {', '.join(saved['styles'])}: "
-                                 "resume with the same paintings and width")
+        self._same_net(ckpt, str(self.checkpoint_path), "resume with the same paintings and width")
         self.net.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.step, self.elapsed = int(ckpt["step"]), float(ckpt.get("elapsed", 0.0))

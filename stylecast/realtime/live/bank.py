@@ -52,10 +52,6 @@ class StyleBank:
         self._lock = threading.Lock()  # with streams, a style switch reaches two workers at once
 
     @property
-    def paths(self) -> dict[str, Path]:
-        return {name: spec.model for name, spec in self.specs.items()}
-
-    @property
     def names(self) -> list[str]:
         return list(self._named)
 

@@ -26,6 +26,7 @@ from stylecast.realtime.live.governed import Governors
 from stylecast.realtime.live.sinks import LiveRecordingSink, VirtualCameraSink, WindowSink
 from stylecast.realtime.media.sources import Frame
 from stylecast.realtime.runtimes.backends import backend_preference
+from stylecast.realtime.runtimes.mix import mix_vector
 from stylecast.realtime.temporal.smoothing import make_smoother
 from stylecast.styles import lighter_variants
 from stylecast.styles.mixes import multistyle_networks
@@ -165,7 +166,7 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
             stylize = bank[rung.network]
             # a bank paints with any callable; a multi-style network's Stylizer has weights to glide
             if getattr(stylize, "weights", None) is not None:
-                target = stylize.with_mix(mix).weights if mix and style == key else stylize.weights
+                target = mix_vector(stylize.backend.contract, mix) if mix and style == key else stylize.weights
                 stylize = stylize.with_mix(fade(stylize.backend, target))
             t = time.perf_counter()
             painted = WorkingSizePainter(stylize, rung.long_side)(image)

@@ -1,7 +1,7 @@
 """The second input of a multi-style network: how much of each painting to paint with.
 
-A backend keeps the vector in ``feeds`` and passes it with every frame; replacing the dict (never
-mutating it) lets a live loop change the mix from another thread between frames.
+A backend keeps its default vector in ``feeds`` and passes it with every frame; a Stylizer with a mix
+of its own passes that instead, so several mixes paint with one opened network.
 """
 from __future__ import annotations
 
@@ -39,7 +39,3 @@ def mix_feeds(contract: ModelContract, mix: Mapping[str, float] | np.ndarray | N
     vector = mix if isinstance(mix, np.ndarray) else mix_vector(contract, mix)
     return {contract.weights_name: np.ascontiguousarray(vector, np.float32)}
 
-
-def set_mix(backend, mix: Mapping[str, float] | np.ndarray) -> None:
-    """Paint the next frames with ``mix`` (names -> weights, or a vector in the contract's order)."""
-    backend.feeds = mix_feeds(backend.contract, mix)

@@ -18,10 +18,6 @@ class Stylizer:
         self.backend = backend
         self.feeds = mix_feeds(backend.contract, mix) if mix is not None else None
 
-    def set_mix(self, mix: Mapping[str, float] | np.ndarray) -> None:
-        """Paint the next frames with ``mix``; the dict is replaced whole, so a frame painting now keeps its own."""
-        self.feeds = mix_feeds(self.backend.contract, mix)
-
     def with_mix(self, mix: Mapping[str, float] | np.ndarray) -> "Stylizer":
         """A Stylizer on the same opened network painting ``mix`` (costs nothing: no second network)."""
         return Stylizer(self.backend, mix)
