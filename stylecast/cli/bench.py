@@ -26,7 +26,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
             report = bench.bench_live(args.source, args.model or str(model), args.backend, args.seconds, parse_size(args.size), args.fps, args.smooth,
                                       args.streams, stroke_scale=args.stroke_scale, work_size=args.work_size,
-                                      governor=not args.no_governor)
+                                      governor=not args.no_governor, paint=args.paint)
         if args.json:
             options.print_json({**report, "machine": machine})
         else:
@@ -38,6 +38,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     timings = bench.bench_backends(model, names, sizes, args.runs, baseline=not args.no_baseline, progress=not args.json)
     if not args.no_smoothing:
         timings += bench.bench_smoothing(sizes, runs=args.runs, photo=bench.style_picture(model))
+    if not args.no_person:
+        timings += bench.bench_person(sizes, runs=args.runs, photo=bench.style_picture(model))
     if args.json:
         options.print_json({"model": str(model), "machine": machine, "timings": [t.__dict__ for t in timings]})
     else:
@@ -94,6 +96,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runs", type=options.positive_int, default=20, help="timed runs per measurement (default 20)")
     p.add_argument("--no-baseline", action="store_true", help="skip the PyTorch eager fp32 baseline")
     p.add_argument("--no-smoothing", action="store_true", help="skip timing the --smooth ema/flow cost per frame")
+    p.add_argument("--no-person", action="store_true",
+                   help="skip timing person segmentation and the whole --paint background mask path per frame")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--backend", choices=options.BACKEND_CHOICES, default="auto", help=argparse.SUPPRESS)
     p.add_argument("--max-side", type=options.positive_int, help=argparse.SUPPRESS)
@@ -120,6 +124,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="temporal smoothing, as stylecast live --smooth (default flow)")
     v.add_argument("--streams", type=options.positive_int, default=1, metavar="N", help="frames stylized at once, as stylecast live --streams")
     options.add_stroke_scale(v)
+    options.add_paint(v)
     options.add_governor(v)
     v.add_argument("-s", "--style", "--model", dest="model", default=argparse.SUPPRESS, help="style name or .onnx")
     v.add_argument("--backend", choices=options.BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")

@@ -18,6 +18,7 @@ def cmd_live(args: argparse.Namespace) -> int:
         backend=args.backend, smooth=args.smooth, strength=args.strength, keep_colors=args.keep_colors, host=args.host,
         port=args.port, token=args.token, record=args.record, loop=args.loop, duration=args.duration, stats=args.stats, source_fps=args.fps,
         streams=args.streams, stroke_scale=args.stroke_scale, work_size=args.work_size, governor=not args.no_governor,
+        paint=args.paint,
     )
     stats = run_live(config)
     print(f"{stats.frames} frames, {stats.fps:.1f} fps, latency {stats.latency_ms:.0f} ms, {stats.dropped} dropped", file=sys.stderr)
@@ -27,8 +28,8 @@ def cmd_live(args: argparse.Namespace) -> int:
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("live", help="live webcam filter: window, virtual camera, HTTP stream for OBS, recording",
                        description="Stylize a camera (or a video file played in real time) into one or more sinks. "
-                                   "Window hotkeys: n/p style, s smoothing, c colours, o side by side, +/- strength, "
-                                   "space snapshot, q quit.")
+                                   "Window hotkeys: n/p style, s smoothing, c colours, b paint all/background/person, "
+                                   "o side by side, +/- strength, space snapshot, q quit.")
     p.add_argument("--source", default="0", help="camera index, /dev/videoN, stream URL or video file (default 0)")
     p.add_argument("-s", "--style", action="append", help="style name, .onnx, or a mix such as 'starry_night=0.6,the_scream=0.4'; repeat to cycle "
                                                        "(default: all bundled)")
@@ -52,6 +53,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="frames stylized at once with OpenVINO (default 1; 2 gives more fps on 2+ cores, "
                         "at about one frame more latency)")
     options.add_stroke_scale(p)
+    options.add_paint(p)
     options.add_governor(p)
     options.add_backend(p)
     p.set_defaults(func=cmd_live)

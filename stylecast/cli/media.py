@@ -14,7 +14,7 @@ def cmd_image(args: argparse.Namespace) -> int:
     from stylecast.realtime.images import stylize_images
 
     config = RunConfig(style=options.style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite,
-                       stroke_scale=args.stroke_scale)
+                       stroke_scale=args.stroke_scale, paint=args.paint)
     choice, written, notes = stylize_images(args.inputs, args.output, config)
     print(f"backend: {choice.describe()}", file=sys.stderr)
     for note in notes:
@@ -29,7 +29,7 @@ def cmd_video(args: argparse.Namespace) -> int:
     from stylecast.realtime.video import VideoConfig, stylize_videos
 
     run = RunConfig(style=options.style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite,
-                    stroke_scale=args.stroke_scale)
+                    stroke_scale=args.stroke_scale, paint=args.paint)
     config = VideoConfig(run=run, codec=args.codec, crf=args.crf, smooth=args.smooth, keep_partial=args.keep_partial,
                          streams=args.streams)
     choice, results = stylize_videos(args.inputs, args.output, config, show_progress=not args.quiet)
@@ -58,6 +58,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-side", type=options.positive_int, metavar="N", help="shrink inputs whose longer side exceeds N pixels")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     options.add_stroke_scale(p)
+    options.add_paint(p)
     options.add_backend(p)
     p.set_defaults(func=cmd_image)
     p = sub.add_parser("video", help="stylize video files, keeping their sound",
@@ -80,5 +81,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="frames stylized at once with OpenVINO (default 2 where there are 2 or more cores; 1: one frame at a time)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     options.add_stroke_scale(p)
+    options.add_paint(p)
     options.add_backend(p)
     p.set_defaults(func=cmd_video)

@@ -248,6 +248,29 @@ def bench_smoothing(sizes: Sequence[tuple[int, int]], modes: Sequence[str] = ("e
     return results
 
 
+def bench_person(sizes: Sequence[tuple[int, int]], runs: int = 20, photo: np.ndarray | None = None) -> list[Timing]:
+    """Per-frame cost of ``--paint background``: the segmentation network alone (the frame shrunk
+    to its input and run), then the whole mask path (segment, smooth over time, guided upsampling
+    to the frame's size, blend)."""
+    import cv2
+
+    from stylecast.realtime.effects import paint_where
+    from stylecast.segment.matte import PersonMatte
+    from stylecast.segment.segmenter import PersonSegmenter
+
+    segmenter = PersonSegmenter()
+    results = []
+    for w, h in sizes:
+        frame = _frame(w, h) if photo is None else cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
+        painted = frame[:, ::-1].copy()
+        matte = PersonMatte(segmenter)
+        med, p90 = time_calls(lambda: segmenter(frame), runs, 3)
+        results.append(Timing("segment-person", "f32", f"{w}x{h}", med, p90, 1000 / med))
+        med, p90 = time_calls(lambda: paint_where(frame, painted, matte(frame), "background"), runs, 3)
+        results.append(Timing("paint-background", "f32", f"{w}x{h}", med, p90, 1000 / med))
+    return results
+
+
 def bench_video(video: Path, spec: StyleSpec, backend: str = "auto", max_side: int | None = None,
                 streams: int | None = None, stroke_scale: float = 1.0) -> dict[str, float]:
     """End-to-end decode -> stylize -> encode on a real file, with the time of each stage."""
@@ -271,18 +294,18 @@ def bench_video(video: Path, spec: StyleSpec, backend: str = "auto", max_side: i
 
 def bench_live(source: str, model: Path | str, backend: str = "auto", seconds: float = 20.0, size: tuple[int, int] | None = (640, 480),
                fps: float | None = 30.0, smooth: str = "flow", streams: int = 1, stroke_scale: float = 1.0,
-               work_size: int | None = None, governor: bool = True) -> dict[str, float]:
+               work_size: int | None = None, governor: bool = True, paint: str = "all") -> dict[str, float]:
     """The live loop with no sink, from a looping file paced like a camera at ``fps``: what a viewer gets."""
     from stylecast.realtime.live.config import LiveConfig
     from stylecast.realtime.live.loop import run_live
 
     config = LiveConfig(source=source, styles=(str(model),), sinks=(), size=size, backend=backend, smooth=smooth,
                         loop=True, duration=seconds, source_fps=fps, streams=streams, stroke_scale=stroke_scale,
-                        work_size=work_size, governor=governor)
+                        work_size=work_size, governor=governor, paint=paint)
     stats = run_live(config)
     latencies = list(stats.latencies)
     warm = sorted(latencies[len(latencies) // 10:]) or [0.0]  # the first tenth includes warm-up
     return {"frames": stats.frames, "fps": round(stats.frames / seconds, 2), "source_fps": fps or 0.0,
             "latency_median_ms": round(statistics.median(warm), 1), "latency_p90_ms": round(warm[int(0.9 * (len(warm) - 1))], 1),
-            "dropped": stats.dropped, "backend": backend, "smooth": smooth, "streams": streams,
+            "dropped": stats.dropped, "backend": backend, "smooth": smooth, "streams": streams, "paint": paint,
             "painting": stats.painting, "governor_changes": stats.governor_changes}

@@ -15,6 +15,7 @@ class RunConfig:
     # strokes this many times as big as the style was trained with, at any output size (1: as at
     # 640 px on the long side); the frame is painted at that size and guided-upsampled back
     stroke_scale: float = 1.0
+    paint: str = "all"  # all | background | person: where the painting shows, the original elsewhere
 
     @property
     def prefer(self) -> tuple[str, ...]:

@@ -21,3 +21,14 @@ def apply_look(original: np.ndarray, stylized: np.ndarray, strength: float = 1.0
         return out
     strength = max(0.0, strength)
     return cv2.addWeighted(out, strength, original, 1.0 - strength, 0.0)
+
+
+def paint_where(original: np.ndarray, painted: np.ndarray, person: np.ndarray | None, paint: str) -> np.ndarray:
+    """``painted`` where ``paint`` says (all, background or person), ``original`` elsewhere, mixed
+    by the soft ``person`` mask (float32 0-1, the frames' size)."""
+    if paint == "all" or person is None:
+        return painted
+    if paint not in ("background", "person"):
+        raise ValueError(f"paint must be all, background or person, not {paint!r}")
+    weight = person if paint == "person" else 1.0 - person
+    return cv2.blendLinear(painted, original, weight, 1.0 - weight)

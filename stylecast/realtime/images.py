@@ -16,6 +16,7 @@ from stylecast.realtime.hd.painter import FullSizePainter, WorkingSizePainter
 from stylecast.realtime.hd.working_size import stroke_long_side
 from stylecast.realtime.media.outputs import ensure_writable, plan_targets
 from stylecast.realtime.runtimes.stylizer import Stylizer
+from stylecast.segment.matte import person_matte
 from stylecast.sizing import fit_image
 from stylecast.styles.mixes import parse_style
 
@@ -135,7 +136,8 @@ def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig) -> t
     for job in jobs:  # sizes from the headers, before any decoding or output
         check_image_size(job.source, config.max_side)
     choice = open_backend(spec.model, config.prefer)
-    stylize = FullSizePainter(WorkingSizePainter(Stylizer(choice.backend, spec.mix), stroke_long_side(config.stroke_scale)))
+    stylize = FullSizePainter(WorkingSizePainter(Stylizer(choice.backend, spec.mix), stroke_long_side(config.stroke_scale)),
+                              person_matte(config.paint, smooth=False), config.paint)
     written, notes = [], []
     for job in jobs:  # one picture in memory at a time
         image = fit_image(read_image(job.source), longest=config.max_side)

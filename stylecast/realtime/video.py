@@ -13,6 +13,7 @@ from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.realtime.runtimes.backends import Backend, Choice, open_backend
 from stylecast.realtime.config import RunConfig
+from stylecast.realtime.effects import paint_where
 from stylecast.realtime.hd.painter import WorkingSizePainter
 from stylecast.realtime.hd.upsample import GuidedUpsampler
 from stylecast.realtime.hd.working_size import stroke_long_side
@@ -22,6 +23,7 @@ from stylecast.realtime.temporal.smoothing import Smoother, make_smoother
 from stylecast.realtime.media.sinks import VideoFileSink, container_for, default_codec
 from stylecast.realtime.media.sources import Frame, VideoFileSource
 from stylecast.realtime.runtimes.stylizer import Stylizer
+from stylecast.segment.matte import PersonMatte, person_matte
 from stylecast.sizing import fit_size
 from stylecast.styles.mixes import parse_style
 
@@ -68,25 +70,31 @@ def check_frame_size(path: Path, size: tuple[int, int], width: int) -> None:
                              f"add --max-side 1920 (or smaller) to downscale")
 
 
-def _frame_transform(paint: WorkingSizePainter, size: tuple[int, int]) -> Callable[[Frame], Frame]:
-    """resize (if asked) -> paint at the working size, one frame at a time; thread-safe when ``paint`` is."""
+def _frame_transform(paint: WorkingSizePainter, size: tuple[int, int], matte: PersonMatte | None = None) -> Callable[[Frame], Frame]:
+    """resize (if asked) -> paint at the working size (and segment, with a ``matte``), one frame at
+    a time; thread-safe when ``paint`` is."""
     def transform(frame: Frame) -> Frame:
         image = frame.image
         if (image.shape[1], image.shape[0]) != size:
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         painted = paint(image)
-        return replace(frame, image=painted.painting, original=image, work=painted.small)
+        person = None if matte is None else matte.segment(painted.small)
+        return replace(frame, image=painted.painting, original=image, work=painted.small, person=person)
 
     return transform
 
 
-def _finishing(smoother: Smoother) -> Callable[[Frame], Frame]:
-    """Temporal smoothing at the working size (it needs the frames in order), then back to full size."""
+def _finishing(smoother: Smoother, matte: PersonMatte | None = None, paint: str = "all") -> Callable[[Frame], Frame]:
+    """Temporal smoothing at the working size (it needs the frames in order), then back to full
+    size; with a ``matte``, the painting kept only where ``paint`` says (its mask smoothed in order too)."""
     upsample = GuidedUpsampler()
 
     def finish(frame: Frame) -> Frame:
         painting = smoother(frame.work, frame.image)
-        return replace(frame, image=upsample(painting, frame.work, frame.original), original=None, work=None)
+        full = upsample(painting, frame.work, frame.original)
+        if matte is not None and frame.person is not None:
+            full = paint_where(frame.original, full, matte.finish(frame.person, frame.original), paint)
+        return replace(frame, image=full, original=None, work=None, person=None)
 
     return finish
 
@@ -127,9 +135,10 @@ def stylize_video(source: Path, target: Path, paint: WorkingSizePainter, width: 
         with bar, atomic_path(target) as tmp:
             try:
                 with VideoFileSink(tmp, info=src.info, codec=codec, crf=config.crf, audio_from=source, size=size) as sink:
-                    transform = _frame_transform(paint, size)
+                    matte = person_matte(config.run.paint)  # one per file: its smoothing follows one shot
+                    transform = _frame_transform(paint, size, matte)
                     times = run_pipeline(src, transform, sink.write, lambda _: bar.update(1), workers=workers,
-                                         finish=_finishing(make_smoother(config.smooth)))
+                                         finish=_finishing(make_smoother(config.smooth), matte, config.run.paint))
             except KeyboardInterrupt:
                 if config.keep_partial and tmp.exists():
                     os.replace(tmp, target.with_name(f"{target.stem}.partial{target.suffix}"))

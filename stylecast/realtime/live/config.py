@@ -16,6 +16,7 @@ class LiveConfig:
     smooth: str = "flow"
     strength: float = 1.0
     keep_colors: bool = False
+    paint: str = "all"  # all | background | person (switchable live)
     host: str = "127.0.0.1"
     port: int = 8765
     token: str | None = None  # HTTP sink: required beyond loopback (made at start when not given)

@@ -5,6 +5,8 @@ import math
 import threading
 from dataclasses import dataclass, field
 
+from stylecast.segment import PAINT_CHOICES
+
 
 @dataclass
 class LiveControls:
@@ -13,6 +15,7 @@ class LiveControls:
     strength: float = 1.0
     smoothing: bool = True
     keep_colors: bool = False
+    paint: str = "all"  # all | background | person: where the painting shows
     side_by_side: bool = False
     snapshot: bool = False
     quit: bool = False
@@ -66,6 +69,18 @@ class LiveControls:
         with self._lock:
             self.mix = {name: round(float(w), 3) for name, w in mix.items() if w > 0}
 
+    def set_paint(self, where: str) -> str:
+        if where not in PAINT_CHOICES:
+            raise ValueError(f"paint must be one of {', '.join(PAINT_CHOICES)}")
+        with self._lock:
+            self.paint = where
+            return where
+
+    def cycle_paint(self) -> str:
+        with self._lock:
+            self.paint = PAINT_CHOICES[(PAINT_CHOICES.index(self.paint) + 1) % len(PAINT_CHOICES)]
+            return self.paint
+
     def set_strength(self, value: float) -> float:
         with self._lock:
             self.strength = min(1.0, max(0.0, round(value, 3)))
@@ -74,4 +89,5 @@ class LiveControls:
     def state(self) -> dict:
         return {"style": self.style, "styles": list(self.styles), "strength": self.strength,
                 "smoothing": self.smoothing, "keep_colors": self.keep_colors, "painting": self.painting,
+                "paint": self.paint, "paints": list(PAINT_CHOICES),
                 "mix": dict(self.mix) if self.mix else None, "mixable": list(self.mixable)}

@@ -14,6 +14,7 @@ from stylecast.errors import StylecastError
 from stylecast.realtime.live.controls import LiveControls
 from stylecast.realtime.live.http_guard import Guard, is_loopback, new_token
 from stylecast.realtime.media.sources import Frame
+from stylecast.segment import PAINT_CHOICES
 
 log = logging.getLogger(__name__)
 BOUNDARY = "stylecastframe"
@@ -29,13 +30,14 @@ img{width:100vw;height:100vh;object-fit:contain;display:block}
 <div id="ui" style="display:UI">
 <select id="style"></select>
 <input id="strength" type="range" min="0" max="1" step="0.05">
+<select id="paint" title="where the painting shows"></select>
 <span id="painting"></span>
 <span id="mixer" hidden><br><select id="mixa"></select>
 <input id="blend" type="range" min="0" max="1" step="0.05" value="0.5"><select id="mixb"></select></span>
 </div>
 <script>
 const sel = document.getElementById('style'), str = document.getElementById('strength');
-const painting = document.getElementById('painting');
+const painting = document.getElementById('painting'), paint = document.getElementById('paint');
 // beyond loopback every request carries the token this page was opened with
 const token = new URLSearchParams(location.search).get('token');
 const q = token ? '?token=' + encodeURIComponent(token) : '';
@@ -45,6 +47,7 @@ async function load() {
   // options built as text, never as markup: a style's name is a file name a page must not run
   sel.replaceChildren(...s.styles.map(n => new Option(n, n, false, n === s.style)));
   str.value = s.strength;
+  paint.replaceChildren(...s.paints.map(n => new Option('paint ' + n, n, false, n === s.paint)));
   painting.textContent = s.painting;
   if (s.mixable.length > 1) {  // two paintings and a slider between them
     mixa.replaceChildren(...s.mixable.map((n, i) => new Option(n, n, false, i === 0)));
@@ -69,6 +72,7 @@ async function send(body) {
 }
 sel.onchange = () => send({style: sel.value});
 str.onchange = () => send({strength: parseFloat(str.value)});
+paint.onchange = () => send({paint: paint.value});
 load();
 </script></body></html>
 """
@@ -267,6 +271,8 @@ class HttpStreamSink:
         value = body.get("strength")
         if "strength" in body and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1):
             return self._refuse(400, "strength must be a number from 0 to 1")
+        if "paint" in body and body["paint"] not in PAINT_CHOICES:
+            return self._refuse(400, f"paint must be one of {', '.join(PAINT_CHOICES)}")
         if "mix" in body and "style" in body:
             return self._refuse(400, "send a style or a mix, not both")
         if "mix" in body and (problem := self.controls.mix_problem(body["mix"])) is not None:
@@ -277,6 +283,8 @@ class HttpStreamSink:
             self.controls.set_mix(body["mix"])
         if "strength" in body:
             self.controls.set_strength(float(value))
+        if "paint" in body:
+            self.controls.set_paint(body["paint"])
         return web.json_response(self.controls.state())
 
 

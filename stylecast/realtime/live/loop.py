@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stylecast.errors import StylecastError
-from stylecast.realtime.effects import apply_look
+from stylecast.realtime.effects import apply_look, paint_where
 from stylecast.realtime.hd.painter import Painted, WorkingSizePainter
 from stylecast.realtime.hd.upsample import GuidedUpsampler
 from stylecast.realtime.live.advice import SlowStyleNotice
@@ -28,6 +28,8 @@ from stylecast.realtime.media.sources import Frame
 from stylecast.realtime.runtimes.backends import backend_preference
 from stylecast.realtime.runtimes.mix import mix_vector
 from stylecast.realtime.temporal.smoothing import make_smoother
+from stylecast.segment.matte import PersonMatte
+from stylecast.segment.segmenter import PersonSegmenter
 from stylecast.styles import lighter_variants
 from stylecast.styles.mixes import multistyle_networks
 
@@ -130,7 +132,7 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
     """Run until the source ends, a sink asks to quit, or ``duration`` seconds pass."""
     bank = bank or StyleBank(config.styles, backend_preference(config.backend), config.streams)
     networks = multistyle_networks()
-    controls = LiveControls(styles=bank.names, strength=config.strength, keep_colors=config.keep_colors,
+    controls = LiveControls(styles=bank.names, strength=config.strength, keep_colors=config.keep_colors, paint=config.paint,
                             smoothing=config.smooth != "off", mixable=list(networks[0].card.styles) if networks else [])
     smoother = make_smoother(config.smooth if config.smooth != "off" else "flow")
     stats = LiveStats()
@@ -158,8 +160,9 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
         state = None
 
         fade = CrossFade()
+        matte = PersonMatte(PersonSegmenter())  # loads its network on the first frame that needs it
 
-        def paint(image: np.ndarray) -> tuple[str, tuple[Painted, float]]:
+        def paint(image: np.ndarray) -> tuple[str, tuple[Painted, float, np.ndarray | None]]:
             key, mix = bank.key_of(controls.style)  # every mix of a network shares its governor
             style = governors.ready_style(key)
             rung = governors.rung(style)
@@ -170,19 +173,26 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
                 stylize = stylize.with_mix(fade(stylize.backend, target))
             t = time.perf_counter()
             painted = WorkingSizePainter(stylize, rung.long_side)(image)
-            return style, (painted, time.perf_counter() - t)
+            # people are found in the working-size frame: less to shrink than the camera's
+            person = matte.segment(painted.small) if controls.paint != "all" else None
+            return style, (painted, time.perf_counter() - t, person)
 
         # Ctrl-C (or SIGTERM/SIGHUP, which the CLI turns into the same) is how a live session ends:
         # the sinks then close normally, so a recording is finished and kept, not thrown away.
         try:
-            for captured, style, (painted, paint_s) in Overlapped(latest, paint, config.streams):
+            for captured, style, (painted, paint_s, person) in Overlapped(latest, paint, config.streams):
                 finish_started = time.perf_counter()
                 original = captured.frame.image
                 if state != (style, controls.smoothing):
                     smoother.reset()
                     state = (style, controls.smoothing)
                 small = smoother(painted.small, painted.painting) if controls.smoothing else painted.painting
-                out = apply_look(original, upsample(small, painted.small, original), controls.strength, controls.keep_colors)
+                out = upsample(small, painted.small, original)
+                if person is None:
+                    matte.reset()  # a later switch to background starts from a fresh mask, not a stale one
+                else:
+                    out = paint_where(original, out, matte.finish(person, original), controls.paint)
+                out = apply_look(original, out, controls.strength, controls.keep_colors)
                 frame = Frame(out, captured.frame.index, original=original)
                 for sink in sinks:
                     sink.write(frame)

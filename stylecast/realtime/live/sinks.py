@@ -17,7 +17,7 @@ from stylecast.realtime.live.display import INSTEAD, window_problem
 from stylecast.realtime.media.sinks import VideoFileSink
 from stylecast.realtime.media.sources import Frame, VideoInfo
 
-HELP_LINE = "n/p style  s smooth  c colours  o original  +/- strength  space snapshot  q quit"
+HELP_LINE = "n/p style  s smooth  c colours  b paint where  o original  +/- strength  space snapshot  q quit"
 
 
 def handle_key(key: int, controls: LiveControls) -> str | None:
@@ -36,6 +36,8 @@ def handle_key(key: int, controls: LiveControls) -> str | None:
     if ch == "c":
         controls.keep_colors = not controls.keep_colors
         return f"original colours {'on' if controls.keep_colors else 'off'}"
+    if ch == "b":
+        return f"paint: {controls.cycle_paint()}"
     if ch == "o":
         controls.side_by_side = not controls.side_by_side
         return "side by side" if controls.side_by_side else "stylized only"

@@ -24,6 +24,7 @@ class Frame:
     time_base: Fraction | None = None
     original: np.ndarray | None = None  # the unstylized frame, for sinks that show both
     work: np.ndarray | None = None  # the frame at its working size, while its painting is that size
+    person: np.ndarray | None = None  # the person mask at its guide size, while it waits to be applied
 
 
 @dataclass(frozen=True)

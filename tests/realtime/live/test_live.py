@@ -128,6 +128,11 @@ def test_api_switches_known_styles_only(server):
     assert _post(api, b'{"strength": true}')[0] == 400
     assert _post(api, b"not json")[0] == 400
     assert controls.style == "wave" and controls.strength == 0.4  # bad requests changed nothing
+    code, state = _post(api, b'{"paint": "background"}')
+    assert code == 200 and state["paint"] == controls.paint == "background"
+    for bad in (b'{"paint": "face"}', b'{"paint": ["person"]}', b'{"paint": "person", "strength": 7}'):
+        assert _post(api, bad)[0] == 400
+    assert controls.paint == "background"
 
 
 def test_a_viewer_leaving_does_not_disturb_others(server):
@@ -198,6 +203,7 @@ def test_hotkeys_change_the_controls():
     handle_key(ord("s"), c), handle_key(ord("c"), c), handle_key(ord("o"), c)
     assert (c.smoothing, c.keep_colors, c.side_by_side) == (False, True, True)
     assert handle_key(-1, c) is None
+    assert [handle_key(ord("b"), c) for _ in range(3)] == ["paint: background", "paint: person", "paint: all"]
     handle_key(ord("q"), c)
     assert c.quit
 
@@ -487,6 +493,7 @@ def test_style_names_are_shown_as_text_never_run_as_markup(tmp_path):
     assert "&lt;img src=x" in dom, "the name is listed, escaped"
     assert "<img src=\"x\"" not in dom and "<img src=x" not in dom, "no element made from the name"
     assert "cafe at 640x360" in dom
+    assert '<option value="background">paint background</option>' in dom, "the page switches where the painting shows"
 
 
 def test_a_looping_source_that_cannot_be_reopened_ends_in_one_line(tmp_path, capsys):
@@ -562,3 +569,58 @@ def test_switching_to_a_new_style_keeps_painting_while_it_opens(tmp_path):
     assert gaps.max() < 0.5, f"the picture froze for {gaps.max():.1f} s while the new style opened"
     painted = [n for n, t in bank.calls if t > asked]
     assert painted[0] == "plain" and painted[-1] == "other", "the old style painted until the new one was ready"
+
+
+class InvertingBank(IdentityBank):
+    """Paints each frame as its negative: painted and unpainted pixels are told apart exactly."""
+
+    def __getitem__(self, name):
+        return lambda image: 255 - image
+
+
+def test_live_paints_only_the_background_and_switches_to_the_person(tmp_path, monkeypatch):
+    portrait = Path("/usr/share/doc/opencv-doc/opencv4/html/face_swapped.jpg")
+    if not portrait.exists():
+        pytest.skip("apt-get install opencv-doc")
+    import av
+    from fractions import Fraction
+
+    image = cv2.imread(str(portrait))
+    clip = tmp_path / "portrait.mkv"
+    with av.open(str(clip), "w") as out:
+        s = out.add_stream("ffv1", rate=20)
+        s.width, s.height, s.pix_fmt = 320, 320, "yuv444p"
+        for i in range(20):
+            f = av.VideoFrame.from_ndarray(image, format="bgr24")
+            f.pts, f.time_base = i, Fraction(1, 20)
+            out.mux(s.encode(f))
+        out.mux(s.encode(None))
+    face, room = (slice(90, 200), slice(120, 210)), (slice(0, 160), slice(0, 60))
+
+    class Switcher(ListSink):  # a viewer who presses b after the tenth frame
+        def __init__(self, controls_of):
+            super().__init__()
+            self.controls_of = controls_of
+
+        def write(self, frame):
+            super().write(frame)
+            if len(self.frames) == 10:
+                handle_key(ord("b"), self.controls_of())
+
+    import stylecast.realtime.live.loop as loop_module
+
+    made = []  # the loop's controls, as the window sink would hold them
+    monkeypatch.setattr(loop_module, "LiveControls", lambda **kw: made.append(LiveControls(**kw)) or made[-1])
+    sink = Switcher(lambda: made[-1])
+    run_live(LiveConfig(source=str(clip), sinks=(), smooth="off", paint="background", work_size=320, duration=3,
+                        loop=True), bank=InvertingBank(), sinks_override=[sink])
+    assert len(sink.frames) >= 14
+
+    def change(frame, region):
+        return float(np.abs(frame.image[region].astype(int) - frame.original[region]).mean())
+
+    before, after = sink.frames[:9], sink.frames[12:]
+    for f in before:  # background: the face as filmed, the room inverted
+        assert change(f, face) < 3 and change(f, room) > 20
+    for f in after:  # person: the reverse
+        assert change(f, face) > 50 and change(f, room) < 3
