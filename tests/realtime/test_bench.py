@@ -26,10 +26,13 @@ def test_json_output_and_video_mode(tiny_model, tmp_path, capsys):
     assert document["machine"]["cores"] >= 1 and "isa" in document["machine"]
     rows = document["timings"]
     assert rows[0]["backend"] == "cpu" and rows[0]["size"] == "32x32"
-    # the per-frame cost of --smooth is part of the table, so it can be checked against the frame budget
-    smoothing = {r["backend"]: r for r in rows[1:]}
-    assert set(smoothing) == {"smooth-ema", "smooth-flow"}
-    assert all(r["size"] == "32x32" and r["median_ms"] > 0 for r in smoothing.values())
+    # the per-frame costs of --smooth and of --paint background are part of the table, so they can be
+    # checked against the frame budget
+    extras = {r["backend"]: r for r in rows[1:]}
+    assert set(extras) == {"smooth-ema", "smooth-flow", "segment-person", "paint-background"}
+    assert all(r["size"] == "32x32" and r["median_ms"] > 0 for r in extras.values())
+    # the whole mask path includes the segmentation
+    assert extras["paint-background"]["median_ms"] > extras["segment-person"]["median_ms"]
     clip = make_clip(tmp_path / "c.mkv", frames=8, audio=None)
     assert main(["bench", "video", str(clip), "--model", str(tiny_model), "--backend", "cpu", "--json"]) == 0
     report = strict_json(capsys.readouterr().out)
