@@ -32,8 +32,21 @@ def cmd_video(args: argparse.Namespace) -> int:
                     stroke_scale=args.stroke_scale, paint=args.paint)
     config = VideoConfig(run=run, codec=args.codec, crf=args.crf, smooth=args.smooth, keep_partial=args.keep_partial,
                          streams=args.streams)
-    choice, results = stylize_videos(args.inputs, args.output, config, show_progress=not args.quiet)
-    print(f"backend: {choice.describe()}", file=sys.stderr)
+    if args.ray:
+        from stylecast.cluster.connect import ClusterConfig
+        from stylecast.cluster.run import stylize_videos_on_ray
+        from stylecast.errors import StylecastError
+
+        for flag, given in (("--streams", args.streams), ("--keep-partial", args.keep_partial)):
+            if given:
+                raise StylecastError(f"{flag} does not apply with --ray (each worker paints one frame at a time, "
+                                     f"and an interrupted run keeps nothing)")
+        describe, results = stylize_videos_on_ray(args.inputs, args.output, config,
+                                                  ClusterConfig(args.ray, args.segment_seconds), show_progress=not args.quiet)
+        print(f"backend on the workers: {describe}", file=sys.stderr)
+    else:
+        choice, results = stylize_videos(args.inputs, args.output, config, show_progress=not args.quiet)
+        print(f"backend: {choice.describe()}", file=sys.stderr)
     for r in results:
         t = r.times
         print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps (decode {t.decode:.1f}s, stylize {t.infer:.1f}s, encode {t.encode:.1f}s)")
@@ -80,6 +93,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--streams", type=options.positive_int, metavar="N",
                    help="frames stylized at once with OpenVINO (default 2 where there are 2 or more cores; 1: one frame at a time)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--ray", metavar="ADDRESS",
+                   help="paint on a Ray cluster (pip install 'stylecast[cluster]'): 'local' starts one on this machine, "
+                        "'auto' joins the one in RAY_ADDRESS, HOST:PORT joins that one. Each file is cut at keyframes into "
+                        "segments painted by one worker per CPU (or GPU) and joined with the original sound; inputs "
+                        "and outputs must be on a path every node sees")
+    p.add_argument("--segment-seconds", type=options.positive, default=10.0, metavar="S",
+                   help="with --ray: about how long each segment is (cut at the keyframe after S seconds; default 10)")
     options.add_stroke_scale(p)
     options.add_paint(p)
     options.add_backend(p)

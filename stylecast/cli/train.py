@@ -11,6 +11,12 @@ from stylecast.errors import StylecastError
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import os
+
+    several = args.add_style is not None or args.to is not None or (args.distill_from and "," in args.distill_from)
+    if several and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise StylecastError("under torchrun, train one painting (--style, or --distill-from ONE_STYLE); multi-style "
+                             "and --add-style training run in one process")
     if args.add_style is not None or args.to is not None:
         return _add_style(args)
     if args.distill_from and "," in args.distill_from:
@@ -42,6 +48,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     except TrainingInterrupted as e:
         print(e, file=sys.stderr)
         return 130
+    if result is None:  # another torchrun rank: rank 0 writes and reports
+        return 0
     losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items())
     print(f"wrote {result.onnx_path} ({losses})")
     return 0

@@ -70,7 +70,7 @@ def check_frame_size(path: Path, size: tuple[int, int], width: int) -> None:
                              f"add --max-side 1920 (or smaller) to downscale")
 
 
-def _frame_transform(paint: WorkingSizePainter, size: tuple[int, int], matte: PersonMatte | None = None) -> Callable[[Frame], Frame]:
+def frame_transform(paint: WorkingSizePainter, size: tuple[int, int], matte: PersonMatte | None = None) -> Callable[[Frame], Frame]:
     """resize (if asked) -> paint at the working size (and segment, with a ``matte``), one frame at
     a time; thread-safe when ``paint`` is."""
     def transform(frame: Frame) -> Frame:
@@ -84,7 +84,7 @@ def _frame_transform(paint: WorkingSizePainter, size: tuple[int, int], matte: Pe
     return transform
 
 
-def _finishing(smoother: Smoother, matte: PersonMatte | None = None, paint: str = "all") -> Callable[[Frame], Frame]:
+def finishing(smoother: Smoother, matte: PersonMatte | None = None, paint: str = "all") -> Callable[[Frame], Frame]:
     """Temporal smoothing at the working size (it needs the frames in order), then back to full
     size; with a ``matte``, the painting kept only where ``paint`` says (its mask smoothed in order too)."""
     upsample = GuidedUpsampler()
@@ -136,9 +136,9 @@ def stylize_video(source: Path, target: Path, paint: WorkingSizePainter, width: 
             try:
                 with VideoFileSink(tmp, info=src.info, codec=codec, crf=config.crf, audio_from=source, size=size) as sink:
                     matte = person_matte(config.run.paint)  # one per file: its smoothing follows one shot
-                    transform = _frame_transform(paint, size, matte)
+                    transform = frame_transform(paint, size, matte)
                     times = run_pipeline(src, transform, sink.write, lambda _: bar.update(1), workers=workers,
-                                         finish=_finishing(make_smoother(config.smooth), matte, config.run.paint))
+                                         finish=finishing(make_smoother(config.smooth), matte, config.run.paint))
             except KeyboardInterrupt:
                 if config.keep_partial and tmp.exists():
                     os.replace(tmp, target.with_name(f"{target.stem}.partial{target.suffix}"))

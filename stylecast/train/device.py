@@ -37,7 +37,8 @@ def cpu_has_bf16() -> bool:
         return False
 
 
-def choose_compute(device: str = "auto", precision: str = "auto") -> Compute:
+def choose_compute(device: str = "auto", precision: str = "auto", local_rank: int = 0) -> Compute:
+    """``local_rank``: under torchrun, this process's GPU on its machine."""
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
@@ -53,6 +54,9 @@ def choose_compute(device: str = "auto", precision: str = "auto") -> Compute:
         raise StylecastError(f"unknown precision {precision!r}: use auto, bf16, fp16 or fp32")
     if precision == "fp16" and device == "cpu":
         raise StylecastError("fp16 training is for CUDA; on CPU use bf16 or fp32")
+    if device == "cuda":
+        torch.cuda.set_device(local_rank)
+        return Compute(torch.device("cuda", local_rank), precision)
     return Compute(torch.device(device), precision)
 
 

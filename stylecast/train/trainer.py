@@ -22,6 +22,7 @@ from stylecast.models.vgg_weights import load_vgg16
 from stylecast.train.checkpoint import lineage_steps, load_checkpoint, save_checkpoint
 from stylecast.train.config import TrainConfig
 from stylecast.train.data import ImageFolder, read_rgb, to_tensor
+from stylecast.train import distributed
 from stylecast.train.device import Compute, choose_compute, describe_hardware
 from stylecast.train.distill import Teacher, adopt_ends, distill_loss, distill_plan, teacher_summary
 from stylecast.train.losses import LossWeights, PerceptualLoss, stability_loss
@@ -54,9 +55,21 @@ def load_style_image(path: Path, max_side: int) -> torch.Tensor:
     return to_tensor(image)[None]
 
 
-def _batches(loader: DataLoader) -> Iterator[torch.Tensor]:
+def _batches(loader) -> Iterator[torch.Tensor]:
     while True:
         yield from loader
+
+
+class _EpochLoader:
+    """A DataLoader over a DistributedSampler that reshuffles every pass, as one process's does."""
+
+    def __init__(self, loader: DataLoader, sampler) -> None:
+        self.loader, self.sampler, self.epoch = loader, sampler, 0
+
+    def __iter__(self):
+        self.sampler.set_epoch(self.epoch)
+        self.epoch += 1
+        return iter(self.loader)
 
 
 class Trainer:
@@ -66,7 +79,10 @@ class Trainer:
         self.checkpoint_path = self.out / CHECKPOINT_NAME
         if self.checkpoint_path.exists() and not resume:
             raise StylecastError(f"{self.checkpoint_path} exists: add --resume to continue it, or choose another --out")
-        self.compute: Compute = choose_compute(config.device, config.precision)
+        self.ranks = distributed.ranks_from_env()
+        self.compute: Compute = choose_compute(config.device, config.precision, self.ranks.local_rank)
+        distributed.start(self.ranks, self.compute.device)
+        self.local_batch = distributed.local_batch(config.batch, self.ranks)
         if self.compute.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # crops never change size: pick the fastest kernels once
         torch.manual_seed(config.seed)
@@ -97,6 +113,7 @@ class Trainer:
             self.parent_steps = int(self.teacher.card.training.get("steps", 0) or 0) + lineage_steps(self.teacher.card.training)
             if self.plan != "pixels":
                 adopt_ends(self.net, self.teacher.net)
+        distributed.same_start(self.net, self.ranks)
         self.samples = self._sample_batch()
 
     def _set_up_losses(self) -> None:
@@ -163,6 +180,13 @@ class Trainer:
         return torch.stack(crops)
 
     def save(self) -> None:
+        """Rank 0 writes the checkpoint (every rank holds the same weights); the others wait for it,
+        so none runs ahead of a checkpoint that a resume would start from."""
+        if self.ranks.main:
+            self._save()
+        distributed.barrier(self.ranks)
+
+    def _save(self) -> None:
         save_checkpoint(self.checkpoint_path, {
             "config": self.config.to_dict(),
             "step": self.step,
@@ -206,8 +230,9 @@ class Trainer:
     def _apply(self, terms: dict[str, torch.Tensor]) -> dict[str, float]:
         self.optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()
+        distributed.average_gradients(list(self.net.parameters()), self.ranks)
         self.optimizer.step()
-        return {k: float(v.detach()) for k, v in terms.items()}
+        return distributed.average_terms({k: float(v.detach()) for k, v in terms.items()}, self.ranks, self.compute.device)
 
     def write_samples(self) -> Path:
         """A grid with the content crops on top and their stylizations below."""
@@ -228,13 +253,11 @@ class Trainer:
         """Train up to ``config.steps``; returns the mean of the last logged losses."""
         cfg = self.config
         self.out.mkdir(parents=True, exist_ok=True)
-        loader = DataLoader(self.dataset, batch_size=cfg.batch, shuffle=True, drop_last=len(self.dataset) >= cfg.batch)
-        batches = _batches(loader)
-        pair_batches = None
-        if self.pairs is not None:
-            pair_batches = _batches(DataLoader(self.pairs, batch_size=cfg.batch, shuffle=True, drop_last=len(self.pairs) >= cfg.batch))
+        batches = _batches(self._loader(self.dataset))
+        pair_batches = _batches(self._loader(self.pairs)) if self.pairs is not None else None
         self.net.train()
-        bar = tqdm(total=cfg.steps, initial=self.step, disable=not progress, unit="step", dynamic_ncols=True)
+        bar = tqdm(total=cfg.steps, initial=self.step, disable=not progress or not self.ranks.main, unit="step",
+                   dynamic_ncols=True)
         started = time.perf_counter() - self.elapsed
         try:
             while self.step < cfg.steps:
@@ -246,14 +269,27 @@ class Trainer:
                 bar.set_postfix({k: f"{terms[k]:.3g}" for k in ("total", "content", "style", "distill", "blocks", "encoder", "decoder", "texture") if k in terms})
                 if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
                     self.save()
-                if self.step % cfg.sample_every == 0 or self.step == cfg.steps:
+                if (self.step % cfg.sample_every == 0 or self.step == cfg.steps) and self.ranks.main:
                     self.write_samples()
-        except KeyboardInterrupt:
-            self.save()
+        except KeyboardInterrupt:  # under torchrun every rank gets it: rank 0 saves, none waits for the others
+            if self.ranks.main:
+                self._save()
             raise TrainingInterrupted(f"interrupted at step {self.step}; saved {self.checkpoint_path}, continue with --resume") from None
         finally:
             bar.close()
         return self.recent_losses()
+
+    def _loader(self, dataset) -> DataLoader:
+        """Batches of ``--batch`` images; under torchrun each rank draws its share of them from its
+        own part of the data."""
+        drop_last = len(dataset) >= self.config.batch
+        if not self.ranks.distributed:
+            return DataLoader(dataset, batch_size=self.config.batch, shuffle=True, drop_last=drop_last)
+        from torch.utils.data.distributed import DistributedSampler
+
+        sampler = DistributedSampler(dataset, num_replicas=self.ranks.world, rank=self.ranks.rank, shuffle=True,
+                                     seed=self.config.seed, drop_last=drop_last)
+        return _EpochLoader(DataLoader(dataset, batch_size=self.local_batch, sampler=sampler, drop_last=drop_last), sampler)
 
     def recent_losses(self, last: int = 50) -> dict[str, float]:
         recent = self.history[-last:]
@@ -327,9 +363,15 @@ def write_card_files(card: StyleCard, folder: Path, style_image: Path) -> None:
             cv2.imwrite(str(tmp), cv2.cvtColor(thumb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
 
 
-def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> TrainResult:
+def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> TrainResult | None:
+    """Train and export; under torchrun only rank 0 exports and returns the result (the others None)."""
     trainer = Trainer(config, resume=resume)
-    trainer.run(progress=progress)
-    if trainer.unreadable_count:
-        print(f"warning: skipped {trainer.unreadable_count} unreadable image(s) under {config.data}")
-    return trainer.export()
+    try:
+        trainer.run(progress=progress)
+        if not trainer.ranks.main:
+            return None
+        if trainer.unreadable_count:
+            print(f"warning: skipped {trainer.unreadable_count} unreadable image(s) under {config.data}")
+        return trainer.export()
+    finally:
+        distributed.stop(trainer.ranks)

@@ -1,0 +1,46 @@
+"""Joining (or starting) a Ray cluster for ``--ray local|auto|HOST:PORT``."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from stylecast.errors import StylecastError
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    address: str  # local | auto | HOST:PORT
+    segment_seconds: float = 10.0
+    retries: int = 3  # attempts after the first for a segment whose worker died
+    local_cpus: int | None = None  # --ray local: worker slots (default: every core)
+
+
+def ray_module():
+    try:
+        import ray
+    except ImportError as e:
+        raise StylecastError("--ray needs Ray: pip install 'stylecast[cluster]'") from e
+    return ray
+
+
+def connect(cluster: ClusterConfig):
+    """Start or join the cluster; returns the ray module."""
+    ray = ray_module()
+    common = {"include_dashboard": False, "log_to_driver": False, "logging_level": "error"}
+    address = cluster.address
+    try:
+        if address == "local":
+            ray.init(address="local", num_cpus=cluster.local_cpus, **common)
+        elif address == "auto":
+            if not os.environ.get("RAY_ADDRESS"):
+                raise StylecastError("--ray auto joins the cluster in RAY_ADDRESS, which is not set: "
+                                     "export RAY_ADDRESS=HOST:PORT, or give --ray HOST:PORT, or --ray local")
+            ray.init(address="auto", **common)
+        else:
+            host, _, port = address.rpartition(":")
+            if not host or not port.isdigit():
+                raise StylecastError(f"--ray {address!r}: give local, auto or HOST:PORT of the cluster's head")
+            ray.init(address=address, **common)
+    except (ConnectionError, RuntimeError) as e:
+        raise StylecastError(f"cannot join the Ray cluster at {address}: {str(e).splitlines()[0][:200]}") from e
+    return ray

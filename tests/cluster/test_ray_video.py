@@ -1,0 +1,158 @@
+"""`stylecast video --ray local`: a real Ray instance on this machine (loopback only), checked
+against the single-process output of the same command on a real clip (opencv-doc Megamind.avi:
+B-frames, sound)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ray")
+av = pytest.importorskip("av")
+
+CLIP = Path("/usr/share/doc/opencv-doc/examples/data/Megamind.avi")  # 270 frames, 24 fps, keyframes 0, 1, 98, 154, 200
+COMMON = ["-s", "cafe_terrace_rt", "--crf", "0", "--max-side", "240", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def clip() -> Path:
+    if not CLIP.exists():
+        pytest.skip("apt-get install opencv-doc")
+    return CLIP
+
+
+def _video(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "stylecast", "video", *args], capture_output=True, text=True,
+                          timeout=300, **kw)
+
+
+def _frames(path: Path) -> tuple[list[int], list[np.ndarray]]:
+    with av.open(str(path)) as c:
+        decoded = [(f.pts, f.to_ndarray(format="bgr24")) for f in c.decode(video=0)]
+    return [p for p, _ in decoded], [f for _, f in decoded]
+
+
+def _audio_packets(path: Path) -> list[bytes]:
+    with av.open(str(path)) as c:
+        return [bytes(p) for p in c.demux(audio=0) if p.size]
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(255 ** 2 / mse)
+
+
+@pytest.fixture(scope="module")
+def single(clip, tmp_path_factory) -> dict[str, Path]:
+    """The single-process outputs (one frame at a time, as each Ray worker paints)."""
+    out = tmp_path_factory.mktemp("single")
+    paths = {}
+    for smooth in ("off", "flow"):
+        paths[smooth] = out / f"one-{smooth}.mkv"
+        r = _video(str(clip), *COMMON, "--streams", "1", "--smooth", smooth, "-o", str(paths[smooth]))
+        assert r.returncode == 0, r.stderr
+    return paths
+
+
+def test_ray_local_gives_the_single_process_output(clip, single, tmp_path):
+    target = tmp_path / "ray.mkv"
+    r = _video(str(clip), *COMMON, "--smooth", "off", "--ray", "local", "--segment-seconds", "2", "-o", str(target))
+    assert r.returncode == 0, r.stderr
+    assert not list(tmp_path.glob(".*")), "no parts or temporary files left"
+    pts_one, one = _frames(single["off"])
+    pts_ray, ray = _frames(target)
+    assert len(ray) == len(one) == 270 and pts_ray == pts_one
+    assert min(_psnr(a, b) for a, b in zip(one, ray)) >= 40
+    assert _audio_packets(target) == _audio_packets(clip) == _audio_packets(single["off"])
+
+
+def test_the_preroll_carries_flow_smoothing_across_segment_boundaries(clip, single, tmp_path, monkeypatch):
+    """Painted in segments from keyframes 98, 154 and 200 on, with --smooth flow: with the pre-roll
+    every frame is within 40 dB of one process's; without it the first frames of a segment start
+    the smoothing cold and show it."""
+    from stylecast.cluster import run as cluster_run
+    from stylecast.cluster.connect import ClusterConfig
+    from stylecast.realtime.config import RunConfig
+    from stylecast.realtime.video import VideoConfig
+
+    pts_one, one = _frames(single["flow"])
+    config = VideoConfig(run=RunConfig(style="cafe_terrace_rt", max_side=240), smooth="flow", crf=0)
+    starts = None
+    for preroll in (cluster_run.PREROLL_FRAMES, 0):
+        monkeypatch.setattr(cluster_run, "PREROLL_FRAMES", preroll)
+        target = tmp_path / f"ray-{preroll}.mkv"
+        cluster_run.stylize_videos_on_ray([clip], target, config, ClusterConfig("local", segment_seconds=2))
+        pts_ray, ray = _frames(target)
+        assert pts_ray == pts_one
+        psnr = [_psnr(a, b) for a, b in zip(one, ray)]
+        starts = [98, 154, 200]
+        if preroll:
+            assert min(psnr) >= 40
+            with_preroll = [psnr[s] for s in starts]
+        else:
+            without = [psnr[s] for s in starts]
+    assert all(w < p - 3 for w, p in zip(without, with_preroll)), (without, with_preroll)
+
+
+def _kill_one_worker_once(stop: threading.Event, killed: list[int]) -> None:
+    while not stop.is_set() and not killed:
+        found = subprocess.run(["pgrep", "-f", "ray::SegmentPainter.run"], capture_output=True, text=True).stdout.split()
+        if found:
+            os.kill(int(found[0]), signal.SIGKILL)
+            killed.append(int(found[0]))
+        time.sleep(0.02)
+
+
+def test_a_killed_worker_s_segment_is_painted_again(clip, single, tmp_path):
+    target = tmp_path / "ray.mkv"
+    stop, killed = threading.Event(), []
+    watcher = threading.Thread(target=_kill_one_worker_once, args=(stop, killed))
+    watcher.start()
+    try:
+        r = _video(str(clip), *COMMON, "--smooth", "off", "--ray", "local", "--segment-seconds", "2", "-o", str(target))
+    finally:
+        stop.set()
+        watcher.join()
+    assert killed, "no worker was seen painting"
+    assert r.returncode == 0, r.stderr
+    assert "a worker died painting segment" in r.stderr
+    pts_one, one = _frames(single["off"])
+    pts_ray, ray = _frames(target)
+    assert pts_ray == pts_one and min(_psnr(a, b) for a, b in zip(one, ray)) >= 40
+
+
+def test_ctrl_c_cancels_the_cluster_work_and_leaves_nothing(clip, tmp_path):
+    target = tmp_path / "ray.mkv"
+    proc = subprocess.Popen([sys.executable, "-m", "stylecast", "video", str(clip), "-s", "cafe_terrace_rt", "--smooth", "flow",
+                             "--ray", "local", "--segment-seconds", "2", "--quiet", "-o", str(target)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    parts = tmp_path / f".{target.name}.stylecast-parts"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (parts.exists() and any(parts.iterdir())):
+        time.sleep(0.05)  # a worker is writing its first part
+    assert parts.exists(), "the run never started painting"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert list(tmp_path.iterdir()) == [], "nothing under the final name, no parts"
+    time.sleep(1)
+    left = subprocess.run(["pgrep", "-f", "ray::SegmentPainter"], capture_output=True, text=True).stdout.split()
+    assert left == [], "the workers were stopped"
+
+
+def test_cluster_addresses_that_cannot_work_are_refused_in_one_line(clip, tmp_path, monkeypatch):
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    r = _video(str(clip), "--ray", "auto", "-o", str(tmp_path / "x.mp4"), env=env)
+    assert r.returncode == 2 and "RAY_ADDRESS" in r.stderr and "Traceback" not in r.stderr
+    r = _video(str(clip), "--ray", "nowhere", "-o", str(tmp_path / "x.mp4"))
+    assert r.returncode == 2 and "HOST:PORT" in r.stderr
+    r = _video(str(clip), "--ray", "local", "--streams", "2", "-o", str(tmp_path / "x.mp4"))
+    assert r.returncode == 2 and "--streams" in r.stderr
+    assert list(tmp_path.iterdir()) == []
