@@ -49,7 +49,10 @@ def cmd_video(args: argparse.Namespace) -> int:
         print(f"backend: {choice.describe()}", file=sys.stderr)
     for r in results:
         t = r.times
-        print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps (decode {t.decode:.1f}s, stylize {t.infer:.1f}s, encode {t.encode:.1f}s)")
+        if r.cluster:
+            print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps ({r.cluster})")
+        else:
+            print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps (decode {t.decode:.1f}s, stylize {t.infer:.1f}s, encode {t.encode:.1f}s)")
         if r.decode_errors:
             print(f"warning: {r.decode_errors} damaged packet(s) in the input were skipped", file=sys.stderr)
         if r.cut_short:

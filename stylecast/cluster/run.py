@@ -6,7 +6,7 @@ import shutil
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
@@ -45,10 +45,13 @@ class SegmentPainter:
     def describe(self) -> str:
         return self.choice.describe()
 
-    def run(self, timeline: Timeline, segment: Segment, part: Path) -> int:
+    def run(self, timeline: Timeline, segment: Segment, part: Path) -> float:
+        """Paint ``segment`` into ``part``; returns the seconds it took."""
         from stylecast.cluster.segment import paint_segment
 
-        return paint_segment(self.paint, self.config, timeline, segment, part)
+        started = time.perf_counter()
+        paint_segment(self.paint, self.config, timeline, segment, part)
+        return time.perf_counter() - started
 
 
 @dataclass
@@ -59,6 +62,7 @@ class _File:
     timeline: Timeline
     segments: list[Segment]
     done: set[int]
+    seconds: dict[int, float] = field(default_factory=dict)  # segment -> time its worker took
 
     def part(self, segment: Segment) -> Path:
         return self.parts_dir / f"part-{segment.number:05d}{self.target.suffix}"
@@ -115,7 +119,7 @@ def stylize_videos_on_ray(inputs: list[Path], output: Path, config: VideoConfig,
                 actor, f, segment = pending.pop(ready[0])
                 idle.append(actor)
                 try:
-                    ray.get(ready[0])
+                    seconds = ray.get(ready[0])
                 except ray.exceptions.RayTaskError as e:
                     if isinstance(_cause(e), StylecastError):
                         raise _cause(e) from None
@@ -132,10 +136,11 @@ def stylize_videos_on_ray(inputs: list[Path], output: Path, config: VideoConfig,
                     queue.appendleft((f, segment))
                     continue
                 f.done.add(segment.number)
+                f.seconds[segment.number] = seconds
                 bar.update(segment.frames)
                 bar.set_postfix_str(f"{bar.n / max(1e-6, time.perf_counter() - started):.1f} fps", refresh=False)
                 if len(f.done) == len(f.segments):
-                    results.append(_join(f, started))
+                    results.append(_join(f, started, slots))
         return describe, results
     finally:  # Ctrl-C, an error, or done: stop the workers (and what they paint), drop the parts
         for actor in actors:
@@ -145,12 +150,17 @@ def stylize_videos_on_ray(inputs: list[Path], output: Path, config: VideoConfig,
         ray.shutdown()
 
 
-def _join(f: _File, started: float) -> VideoResult:
+def _join(f: _File, started: float, slots: int) -> VideoResult:
     with VideoFileSource(f.source) as src:
         info = src.info
     parts = [f.part(s) for s in f.segments]
+    joining = time.perf_counter()
     with atomic_path(f.target) as tmp:
         frames, transcoded, dropped = join_parts(f.source, parts, tmp, info)
+    joined = time.perf_counter()
     shutil.rmtree(f.parts_dir, ignore_errors=True)
-    times = StageTimes(frames=frames, wall=time.perf_counter() - started)
-    return VideoResult(f.target, frames, 0, times, transcoded, dropped, claimed_frames=info.frames)
+    times = StageTimes(frames=frames, wall=joined - started)
+    busy = sum(f.seconds.values())
+    summary = (f"{len(f.segments)} segment(s) on {slots} worker(s), {frames / busy if busy else 0:.1f} fps per busy worker "
+               f"(pre-roll included), joined in {joined - joining:.1f} s")
+    return VideoResult(f.target, frames, 0, times, transcoded, dropped, claimed_frames=info.frames, cluster=summary)

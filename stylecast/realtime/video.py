@@ -54,6 +54,7 @@ class VideoResult:
     audio_transcoded: tuple[str, ...] = ()
     subtitles_dropped: tuple[str, ...] = ()
     claimed_frames: int = 0  # what the input's header lists; 0 when it does not say
+    cluster: str = ""  # with --ray: how the segments went, for the summary line
 
     @property
     def cut_short(self) -> bool:
