@@ -45,7 +45,8 @@ def cmd_video(args: argparse.Namespace) -> int:
                                                   ClusterConfig(args.ray, args.segment_seconds), show_progress=not args.quiet)
         print(f"backend on the workers: {describe}", file=sys.stderr)
     else:
-        choice, results = stylize_videos(args.inputs, args.output, config, show_progress=not args.quiet)
+        choice, results = stylize_videos(args.inputs, args.output, config, show_progress=not args.quiet,
+                                         tell=lambda note: print(f"note: {note}", file=sys.stderr))
         print(f"backend: {choice.describe()}", file=sys.stderr)
     for r in results:
         t = r.times

@@ -122,6 +122,22 @@ def plan_outputs(inputs: list[Path], output: Path, style: str, overwrite: bool) 
     return plan_targets(inputs, output, lambda src: f"{src.stem}-{style}.mp4", container_for, overwrite, to_folder=folder_given)
 
 
+def _forecast(jobs: list[tuple[Path, Path]], paint: WorkingSizePainter, workers: int, config: VideoConfig,
+              label: str) -> str | None:
+    from stylecast.realtime.forecast import forecast_note, seconds_per_frame
+    from stylecast.styles import lighter_variants
+
+    frames, size = 0, None
+    for source, _ in jobs:
+        with VideoFileSource(source) as src:  # a header's frame count: 0 where it does not say
+            frames += src.info.frames
+            size = size or fit_size(src.info.width, src.info.height, longest=config.run.max_side, even=True, minimum=2)
+    if not frames or size is None:
+        return None
+    per_frame = seconds_per_frame(paint, size)
+    return forecast_note(per_frame, frames, workers, label, lighter_variants(label))
+
+
 def stylize_video(source: Path, target: Path, paint: WorkingSizePainter, width: int, config: VideoConfig,
                   show_progress: bool = False, workers: int = 1) -> VideoResult:
     """Decode, stylize and encode one file; the output appears only when complete.
@@ -152,13 +168,16 @@ def stylize_video(source: Path, target: Path, paint: WorkingSizePainter, width: 
                        claimed_frames=src.info.frames)
 
 
-def stylize_videos(inputs: list[Path], output: Path, config: VideoConfig,
-                   show_progress: bool = False) -> tuple[Choice, list[VideoResult]]:
+def stylize_videos(inputs: list[Path], output: Path, config: VideoConfig, show_progress: bool = False,
+                   tell: Callable[[str], None] | None = None) -> tuple[Choice, list[VideoResult]]:
+    """``tell`` hears, before any work, how long a long job will take (and what paints faster)."""
     spec = parse_style(config.run.style)
     jobs = plan_outputs([Path(p) for p in inputs], Path(output), spec.label, config.run.overwrite)
     choice = open_backend(spec.model, config.run.prefer)
     workers = frames_in_flight(choice.backend, config.streams)
     paint = WorkingSizePainter(Stylizer(choice.backend, spec.mix), stroke_long_side(config.run.stroke_scale))
+    if tell is not None and (note := _forecast(jobs, paint, workers, config, spec.label)) is not None:
+        tell(note)
     results = []
     for source, target in jobs:
         results.append(stylize_video(source, target, paint, choice.network_width, config, show_progress, workers))

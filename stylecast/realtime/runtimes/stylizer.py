@@ -7,7 +7,7 @@ import numpy as np
 
 from stylecast.realtime.runtimes.backends import Backend
 from stylecast.realtime.runtimes.mix import mix_feeds
-from stylecast.realtime.runtimes.preprocess import pad_frame, postprocess, preprocess
+from stylecast.realtime.runtimes.preprocess import margin_for, pad_frame, postprocess, preprocess
 
 
 class Stylizer:
@@ -34,7 +34,8 @@ class Stylizer:
         contract = self.backend.contract
         # Without a mix of its own, the backend's default feeds (the call any Backend takes).
         extra = () if self.feeds is None else (self.feeds,)
+        m = margin_for(h, w)  # a reflected margin keeps the network's border artefacts out of the picture
         if self.backend.takes_frames:
-            painted = self.backend.run_frame(pad_frame(frame, contract.size_multiple), *extra)
-            return painted if painted.shape[:2] == (h, w) else np.ascontiguousarray(painted[:h, :w])
-        return postprocess(self.backend.run(preprocess(frame, contract), *extra), h, w, contract)
+            painted = self.backend.run_frame(pad_frame(frame, contract.size_multiple, m), *extra)
+            return painted if painted.shape[:2] == (h, w) else np.ascontiguousarray(painted[m:m + h, m:m + w])
+        return postprocess(self.backend.run(preprocess(frame, contract, m), *extra), h, w, contract, m)
