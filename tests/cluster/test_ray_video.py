@@ -156,3 +156,20 @@ def test_cluster_addresses_that_cannot_work_are_refused_in_one_line(clip, tmp_pa
     r = _video(str(clip), "--ray", "local", "--streams", "2", "-o", str(tmp_path / "x.mp4"))
     assert r.returncode == 2 and "--streams" in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_worker_that_cannot_read_the_input_says_so_by_name(tmp_path):
+    """Without a shared filesystem a node sees no input: the segment fails with one line naming the
+    node and the path, not a decoder traceback."""
+    from stylecast.cluster.plan import Segment, Timeline
+    from stylecast.cluster.segment import paint_segment
+    from stylecast.errors import StylecastError
+    from stylecast.realtime.config import RunConfig
+    from stylecast.realtime.video import VideoConfig
+
+    missing = tmp_path / "on-another-node.mp4"
+    segment = Segment(missing, 0, 0, 10, 0)
+    with pytest.raises(StylecastError, match="cannot read .*on-another-node.mp4.*shared filesystem"):
+        paint_segment(lambda frame: frame, VideoConfig(run=RunConfig(style="x")), Timeline((0,), (0,), 1), segment,
+                      tmp_path / "part.mp4")
+    assert not (tmp_path / "part.mp4").exists()
