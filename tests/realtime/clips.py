@@ -105,3 +105,21 @@ def decoded_frames(path: Path) -> list[np.ndarray]:
 
     with av.open(str(path)) as container:
         return [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+
+
+def pan_clip(path: Path, image: np.ndarray, *, frames: int, fps: int, size: tuple[int, int], step: int = 0) -> Path:
+    """A lossless (FFV1) clip of ``image``'s top-left ``size`` (w, h) window moving ``step`` px down
+    and right each frame: a real picture as a camera would pan over it."""
+    import av
+
+    w, h = size
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("ffv1", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv444p"
+        for i in range(frames):
+            window = np.ascontiguousarray(image[i * step:i * step + h, i * step:i * step + w])
+            frame = av.VideoFrame.from_ndarray(window, format="bgr24")
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path

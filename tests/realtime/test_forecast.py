@@ -1,8 +1,6 @@
 """`stylecast video` says up front how long a long job takes, and what paints the same picture faster."""
 import time
 
-import numpy as np
-import pytest
 
 from stylecast.realtime import forecast
 from stylecast.realtime.forecast import forecast_note, seconds_per_frame

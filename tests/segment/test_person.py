@@ -141,18 +141,10 @@ def test_paint_person_paints_the_face_and_leaves_the_room(painted):
 def test_paint_background_on_a_video_file(portrait, tmp_path):
     """A clip of the portrait panning slowly: every frame keeps the face and paints the room."""
     import av
-    from fractions import Fraction
 
-    image = cv2.imread(str(portrait))
-    clip = tmp_path / "pan.mkv"
-    with av.open(str(clip), "w") as out:
-        s = out.add_stream("ffv1", rate=10)
-        s.width, s.height, s.pix_fmt = 300, 300, "yuv444p"
-        for i in range(12):
-            f = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[i:i + 300, i:i + 300]), format="bgr24")
-            f.pts, f.time_base = i, Fraction(1, 10)
-            out.mux(s.encode(f))
-        out.mux(s.encode(None))
+    from tests.realtime.clips import pan_clip
+
+    clip = pan_clip(tmp_path / "pan.mkv", cv2.imread(str(portrait)), frames=12, fps=10, size=(300, 300), step=1)
     target = tmp_path / "pan-bg.mkv"
     r = _cli("video", str(clip), "-s", "cafe_terrace_rt", "--paint", "background", "--smooth", "flow",
              "--crf", "0", "--quiet", "-o", str(target))

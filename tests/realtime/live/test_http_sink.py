@@ -174,15 +174,21 @@ def test_many_viewers_and_stalled_ones_do_not_slow_a_normal_viewer():
             s.close()
 
 
+def _watch(sink: HttpStreamSink) -> socket.socket:
+    """A viewer's connection, once the server counts it."""
+    viewer = socket.create_connection(("127.0.0.1", sink.port))
+    viewer.sendall(f"GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1:{sink.port}\r\n\r\n".encode())
+    deadline = time.time() + 5
+    while sink.viewers < 1 and time.time() < deadline:
+        time.sleep(0.05)
+    return viewer
+
+
 def test_viewers_are_capped(served):
     controls = LiveControls(styles=["cafe"])
     with HttpStreamSink(controls=controls, port=0, max_viewers=1) as sink:
         sink.write(Frame(np.zeros((24, 32, 3), np.uint8), 0))
-        first = socket.create_connection(("127.0.0.1", sink.port))
-        first.sendall(f"GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1:{sink.port}\r\n\r\n".encode())
-        deadline = time.time() + 5
-        while sink.viewers < 1 and time.time() < deadline:
-            time.sleep(0.05)
+        first = _watch(sink)
         status, body = request(sink.port, "GET", "/stream.mjpg")
         assert status == 503 and b"1 viewers already" in body
         first.close()
@@ -228,11 +234,7 @@ def test_a_flood_of_idle_connections_neither_exhausts_descriptors_nor_locks_the_
     controls = LiveControls(styles=["cafe"])
     with caplog.at_level(logging.INFO), HttpStreamSink(controls=controls, port=0, max_connections=32) as sink:
         sink.write(Frame(np.zeros((24, 32, 3), np.uint8), 0))
-        viewer = socket.create_connection(("127.0.0.1", sink.port))
-        viewer.sendall(f"GET /stream.mjpg HTTP/1.1\r\nHost: 127.0.0.1:{sink.port}\r\n\r\n".encode())
-        deadline = time.time() + 5
-        while sink.viewers < 1 and time.time() < deadline:
-            time.sleep(0.05)
+        viewer = _watch(sink)
         before = _open_fds()
         flood = [socket.create_connection(("127.0.0.1", sink.port)) for _ in range(300)]
         try:

@@ -25,7 +25,7 @@ from stylecast.realtime.live.loop import run_live  # noqa: E402
 from stylecast.realtime.live.sinks import VirtualCameraSink, WindowSink, handle_key  # noqa: E402
 from stylecast.realtime.live.capture import CameraSource, LatestFrame  # noqa: E402
 from stylecast.realtime.media.sources import Frame  # noqa: E402
-from tests.realtime.clips import video_facts  # noqa: E402
+from tests.realtime.clips import pan_clip, video_facts  # noqa: E402
 
 
 def _free_port() -> int:
@@ -582,19 +582,7 @@ def test_live_paints_only_the_background_and_switches_to_the_person(tmp_path, mo
     portrait = Path("/usr/share/doc/opencv-doc/opencv4/html/face_swapped.jpg")
     if not portrait.exists():
         pytest.skip("apt-get install opencv-doc")
-    import av
-    from fractions import Fraction
-
-    image = cv2.imread(str(portrait))
-    clip = tmp_path / "portrait.mkv"
-    with av.open(str(clip), "w") as out:
-        s = out.add_stream("ffv1", rate=20)
-        s.width, s.height, s.pix_fmt = 320, 320, "yuv444p"
-        for i in range(20):
-            f = av.VideoFrame.from_ndarray(image, format="bgr24")
-            f.pts, f.time_base = i, Fraction(1, 20)
-            out.mux(s.encode(f))
-        out.mux(s.encode(None))
+    clip = pan_clip(tmp_path / "portrait.mkv", cv2.imread(str(portrait)), frames=20, fps=20, size=(320, 320))
     face, room = (slice(90, 200), slice(120, 210)), (slice(0, 160), slice(0, 60))
 
     class Switcher(ListSink):  # a viewer who presses b after the tenth frame
