@@ -1,7 +1,6 @@
 """`stylecast video` says up front how long a long job takes, and what paints the same picture faster."""
 import time
 
-
 from stylecast.realtime import forecast
 from stylecast.realtime.forecast import forecast_note, seconds_per_frame
 from stylecast.styles import lighter_variants
