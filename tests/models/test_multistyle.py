@@ -72,6 +72,7 @@ def test_export_takes_the_weights_as_an_input_and_every_runtime_mixes(two_painti
     from stylecast.contract import StyleCard
     from stylecast.export.onnx import export_multistyle_onnx
     from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, OpenVinoBackend, psnr
+    from stylecast.realtime.runtimes.preprocess import margin_for, pad_frame
     from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.sizing import cover_crop
 
@@ -81,7 +82,9 @@ def test_export_takes_the_weights_as_an_input_and_every_runtime_mixes(two_painti
     report = export_multistyle_onnx(net, path, StyleCard(name="two", width=8, design="shuffle", styles=("a", "b")), image)
     assert report.max_abs_error < 0.5
     frame = cover_crop(photo_bgr, (160, 120))
-    x = torch.from_numpy(np.ascontiguousarray(frame[:, :, ::-1].transpose(2, 0, 1)))[None].float()
+    m = margin_for(120, 160)  # the Stylizer paints from a reflected margin: the reference does too
+    padded = pad_frame(frame, 4, m)
+    x = torch.from_numpy(np.ascontiguousarray(padded[:, :, ::-1].transpose(2, 0, 1)))[None].float()
     backends = [OnnxRuntimeBackend(path)]
     try:
         backends.append(OpenVinoBackend(path, precision="f32"))
@@ -92,7 +95,8 @@ def test_export_takes_the_weights_as_an_input_and_every_runtime_mixes(two_painti
         for mix in ({"a": 1.0}, {"b": 1.0}, {"a": 0.3, "b": 0.7}):
             w = torch.tensor([mix.get("a", 0.0), mix.get("b", 0.0)])
             with torch.no_grad():
-                want = net(x, w).clamp(0, 255)[0].numpy().transpose(1, 2, 0)[:, :, ::-1].round().astype(np.uint8)
+                want = net(x, w).clamp(0, 255)[0].numpy().transpose(1, 2, 0)[m:m + 120, m:m + 160, ::-1]
+                want = want.round().astype(np.uint8)
             assert psnr(Stylizer(backend, mix)(frame), want) > 40, (backend.name, mix)
 
 
