@@ -86,6 +86,29 @@ def check_paints() -> Check:
                  f"{list(choice.backend.providers)}", basic=True)
 
 
+def check_person() -> Check:
+    """The bundled person segmentation network (``--paint background|person``) runs on a test frame."""
+    import numpy as np
+
+    from stylecast.errors import StylecastError
+    from stylecast.segment.segmenter import PersonSegmenter, model_for
+
+    segmenter = PersonSegmenter()
+    try:
+        mask = segmenter(np.full((48, 64, 3), 128, np.uint8))
+    except StylecastError as e:
+        return Check("person", False, str(e), "reinstall stylecast")
+    runtime = segmenter.session(model_for(64, 48)).runtime
+    return Check("person", mask.ndim == 2, f"the segmentation network runs on {runtime}: --paint background|person works")
+
+
+def check_cluster() -> Check:
+    version = _version("ray")
+    if version is None:
+        return Check("cluster", False, "ray is not installed: stylecast video --ray needs it", "pip install 'stylecast[cluster]'")
+    return Check("cluster", True, f"ray {version}: stylecast video --ray local|auto|HOST:PORT works")
+
+
 def check_cpu(isa_limit: str | None = None) -> Check:
     info = cpu_info()
     meaning = {
@@ -168,8 +191,8 @@ def check_port(port: int = DEFAULT_HTTP_PORT) -> Check:
 
 
 def run_checks(isa_limit: str | None = None) -> list[Check]:
-    return [check_python(), check_packages(), check_runtimes(), check_paints(), check_cpu(isa_limit), check_cuda(),
-            check_cameras(), check_virtual_camera(), check_display(), check_port()]
+    return [check_python(), check_packages(), check_runtimes(), check_paints(), check_person(), check_cpu(isa_limit),
+            check_cuda(), check_cameras(), check_virtual_camera(), check_display(), check_port(), check_cluster()]
 
 
 def report(checks: list[Check]) -> dict:

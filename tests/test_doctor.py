@@ -12,6 +12,7 @@ def test_doctor_runs_here_and_names_the_cpu(capsys):
     assert "ok    python" in out and "ok    painting" in out
     cpu = next(line for line in out.splitlines() if line.startswith("ok    cpu"))
     assert "AVX2" in cpu and "class" in cpu, "this CPU's instruction sets are named"
+    assert "ok    person           the segmentation network runs on" in out  # --paint's network loads and runs
     assert out.rstrip().endswith("the basics work: stylecast can paint here")
 
 
@@ -56,3 +57,11 @@ def test_a_taken_port_is_named():
         check = doctor.check_port(port)
     assert not check.ok and f"127.0.0.1:{port} is taken" in check.detail and "--port" in check.fix
     assert doctor.check_port(port).ok
+
+
+def test_the_cluster_line_says_whether_ray_is_there(monkeypatch):
+    monkeypatch.setattr(doctor, "_version", lambda dist: None if dist == "ray" else "1.0")
+    missing = doctor.check_cluster()
+    assert not missing.ok and not missing.basic and "stylecast[cluster]" in missing.fix
+    monkeypatch.setattr(doctor, "_version", lambda dist: "2.60.0")
+    assert doctor.check_cluster().ok and "ray 2.60.0" in doctor.check_cluster().detail
