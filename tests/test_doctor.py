@@ -21,8 +21,8 @@ def test_doctor_json_is_one_strict_document(capsys):
     document = json.loads(capsys.readouterr().out, parse_constant=lambda c: 1 / 0)
     assert document["ok"] is True
     names = [c["name"] for c in document["checks"]]
-    assert names == ["python", "packages", "runtimes", "painting", "cpu", "cuda", "cameras", "virtual camera", "display",
-                     "http port"]
+    assert names == ["python", "packages", "runtimes", "painting", "person", "cpu", "cuda", "cameras", "virtual camera",
+                     "display", "http port", "cluster"]
 
 
 def test_two_onnxruntime_builds_fail_with_the_fix(monkeypatch, capsys):
