@@ -3,10 +3,11 @@ data split across ranks, gradients averaged every step, the loss logged and chec
 by rank 0 alone.
 
 torchrun sets WORLD_SIZE, RANK and LOCAL_RANK; without them (a plain ``stylecast train``) there is
-one rank and nothing here does anything. Gradients are averaged with one all-reduce per step over
-a flat copy of them, as DistributedDataParallel's reducer does; the DDP wrapper itself expects one
-forward pass per backward, and distillation and the temporal and stability losses run the network
-several times per step.
+one rank and nothing here does anything. The perceptual training step runs the network once and
+trains through DistributedDataParallel. Distillation and the temporal and stability losses run the
+network several times per step, which DDP's reducer does not take (it expects one forward pass per
+backward): those average their gradients with one all-reduce per step over a flat copy of them, as
+the reducer would.
 """
 from __future__ import annotations
 
@@ -68,6 +69,13 @@ def same_start(module: torch.nn.Module, ranks: Ranks) -> None:
     if ranks.distributed:
         for tensor in module.state_dict().values():
             torch.distributed.broadcast(tensor, src=0)
+
+
+def wrap(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``module`` in DistributedDataParallel (which also starts every rank from rank 0's weights)."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
 
 
 def average_gradients(parameters: list[torch.nn.Parameter], ranks: Ranks) -> None:

@@ -114,6 +114,12 @@ class Trainer:
             if self.plan != "pixels":
                 adopt_ends(self.net, self.teacher.net)
         distributed.same_start(self.net, self.ranks)
+        # Under torchrun the perceptual path (one forward pass a step) trains through
+        # DistributedDataParallel; the paths that run the network several times a step average
+        # their gradients themselves (see stylecast.train.distributed).
+        self.model = self.net
+        if self.ranks.distributed and self.teacher is None and config.stability_weight == 0 and config.temporal_weight == 0:
+            self.model = distributed.wrap(self.net, self.compute.device)
         self.samples = self._sample_batch()
 
     def _set_up_losses(self) -> None:
@@ -212,7 +218,7 @@ class Trainer:
             shared = frames.shape[0]  # stylized once, for both the perceptual and the temporal terms
         with self.compute.autocast():
             content_features = self.loss.content_target(x)
-            y = self.net(x)
+            y = self.model(x)
             terms = self.loss(y, content_features=content_features)
             if self.config.stability_weight > 0:
                 terms["stability"] = self.config.stability_weight * stability_loss(self.net, x, y, mode=self.config.stability_mode)
@@ -230,7 +236,8 @@ class Trainer:
     def _apply(self, terms: dict[str, torch.Tensor]) -> dict[str, float]:
         self.optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()
-        distributed.average_gradients(list(self.net.parameters()), self.ranks)
+        if self.model is self.net:  # DistributedDataParallel averaged them during backward
+            distributed.average_gradients(list(self.net.parameters()), self.ranks)
         self.optimizer.step()
         return distributed.average_terms({k: float(v.detach()) for k, v in terms.items()}, self.ranks, self.compute.device)
 

@@ -74,3 +74,17 @@ def test_an_uneven_batch_is_refused_in_one_line(photos, tmp_path):
     assert r.returncode != 0
     assert "stylecast: error: --batch 3 does not split over 2 processes: give a multiple of 2" in r.stderr
     assert not (tmp_path / "odd").exists()
+
+
+def test_distillation_which_runs_the_network_several_times_a_step_trains_on_two_ranks(photos, tmp_path):
+    """Not through the DDP wrapper (one forward pass per backward): its gradients are averaged by an
+    all-reduce of their own; both ranks finish, rank 0 reports and exports once."""
+    out = tmp_path / "distilled"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "stylecast", "train",
+               "--distill-from", "cafe_terrace_rt", "--width", "8", "--design", "shuffle", "--data", str(photos),
+               "--out", str(out), "--steps", "10", "--batch", "4", "--size", "96", "--precision", "fp32", "--quiet",
+               "--sample-every", "1000"]
+    r = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("wrote ") == 1
+    assert [h["step"] for h in _history(out)] == list(range(1, 11))
