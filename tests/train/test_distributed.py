@@ -30,7 +30,7 @@ def photos(tmp_path_factory) -> Path:
 
 def _train(photos: Path, out: Path, steps: int, ranks: int, *extra: str) -> subprocess.CompletedProcess:
     args = ["train", "--style", str(OPENCV_DATA / "starry_night.jpg"), "--data", str(photos), "--out", str(out),
-            "--steps", str(steps), "--batch", "4", "--size", "96", "--width", "8", "--precision", "fp32", "--quiet",
+            "--steps", str(steps), "--batch", "4", "--size", "64", "--width", "8", "--precision", "fp32", "--quiet",
             "--checkpoint-every", "10", "--sample-every", "1000", *extra]
     if ranks == 1:
         command = [sys.executable, "-m", "stylecast", *args]
@@ -60,13 +60,13 @@ def test_two_gloo_ranks_train_as_one_process_does(photos, tmp_path):
 
 def test_a_two_rank_checkpoint_resumes_in_one_process(photos, tmp_path):
     out = tmp_path / "run"
-    r = _train(photos, out, 20, 2)
+    r = _train(photos, out, 10, 2)
     assert r.returncode == 0, r.stderr
-    assert len(_history(out)) == 20
-    r = _train(photos, out, 30, 1, "--resume")
+    assert len(_history(out)) == 10
+    r = _train(photos, out, 15, 1, "--resume")
     assert r.returncode == 0, r.stderr
     history = _history(out)
-    assert [h["step"] for h in history] == list(range(1, 31))
+    assert [h["step"] for h in history] == list(range(1, 16))
 
 
 def test_an_uneven_batch_is_refused_in_one_line(photos, tmp_path):
@@ -82,7 +82,7 @@ def test_distillation_which_runs_the_network_several_times_a_step_trains_on_two_
     out = tmp_path / "distilled"
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "stylecast", "train",
                "--distill-from", "cafe_terrace_rt", "--width", "8", "--design", "shuffle", "--data", str(photos),
-               "--out", str(out), "--steps", "10", "--batch", "4", "--size", "96", "--precision", "fp32", "--quiet",
+               "--out", str(out), "--steps", "10", "--batch", "4", "--size", "64", "--precision", "fp32", "--quiet",
                "--sample-every", "1000"]
     r = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert r.returncode == 0, r.stderr
