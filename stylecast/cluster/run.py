@@ -18,7 +18,7 @@ from stylecast.cluster.plan import Segment, Timeline, plan_segments, read_timeli
 from stylecast.errors import StylecastError
 from stylecast.realtime.media.outputs import ensure_writable
 from stylecast.realtime.media.pipeline import StageTimes
-from stylecast.realtime.media.sources import VideoFileSource
+from stylecast.realtime.media.sources import VideoFileSource, VideoInfo
 from stylecast.realtime.video import VideoConfig, VideoResult, plan_outputs
 from stylecast.styles.mixes import parse_style
 
@@ -50,7 +50,7 @@ class SegmentPainter:
         from stylecast.cluster.segment import paint_segment
 
         started = time.perf_counter()
-        paint_segment(self.paint, self.config, timeline, segment, part)
+        paint_segment(self.paint, self.config, timeline, segment, part, self.choice.network_width)
         return time.perf_counter() - started
 
 
@@ -58,6 +58,7 @@ class SegmentPainter:
 class _File:
     source: Path
     target: Path
+    info: VideoInfo
     parts_dir: Path
     timeline: Timeline
     segments: list[Segment]
@@ -70,15 +71,15 @@ class _File:
 
 def _plan(source: Path, target: Path, config: VideoConfig, cluster: ClusterConfig) -> _File:
     with VideoFileSource(source) as src:
-        fps = float(src.info.fps)
+        info = src.info
     timeline = read_timeline(source)
     preroll = PREROLL_FRAMES if config.smooth != "off" or config.run.paint != "all" else 0
     ensure_writable(target.parent)
     parts_dir = target.with_name(f".{target.name}.stylecast-parts")
     shutil.rmtree(parts_dir, ignore_errors=True)  # a run killed before its clean-up
     parts_dir.mkdir()
-    return _File(source, target, parts_dir, timeline, plan_segments(source, timeline, fps, cluster.segment_seconds, preroll),
-                 set())
+    return _File(source, target, info, parts_dir, timeline,
+                 plan_segments(source, timeline, float(info.fps), cluster.segment_seconds, preroll), set())
 
 
 def _cause(error: BaseException) -> BaseException:
@@ -151,16 +152,14 @@ def stylize_videos_on_ray(inputs: list[Path], output: Path, config: VideoConfig,
 
 
 def _join(f: _File, started: float, slots: int) -> VideoResult:
-    with VideoFileSource(f.source) as src:
-        info = src.info
     parts = [f.part(s) for s in f.segments]
     joining = time.perf_counter()
     with atomic_path(f.target) as tmp:
-        frames, transcoded, dropped = join_parts(f.source, parts, tmp, info)
+        frames, transcoded, dropped = join_parts(f.source, parts, tmp, f.info)
     joined = time.perf_counter()
     shutil.rmtree(f.parts_dir, ignore_errors=True)
     times = StageTimes(frames=frames, wall=joined - started)
     busy = sum(f.seconds.values())
     summary = (f"{len(f.segments)} segment(s) on {slots} worker(s), {frames / busy if busy else 0:.1f} fps per busy worker "
                f"(pre-roll included), joined in {joined - joining:.1f} s")
-    return VideoResult(f.target, frames, 0, times, transcoded, dropped, claimed_frames=info.frames, cluster=summary)
+    return VideoResult(f.target, frames, 0, times, transcoded, dropped, claimed_frames=f.info.frames, cluster=summary)

@@ -14,7 +14,7 @@ from stylecast.cluster.plan import Segment, Timeline
 from stylecast.errors import StylecastError
 from stylecast.realtime.hd.painter import WorkingSizePainter
 from stylecast.realtime.media.pipeline import run_pipeline
-from stylecast.realtime.media.sinks import VideoFileSink
+from stylecast.realtime.media.sinks import VideoFileSink, default_codec
 from stylecast.realtime.media.sources import Frame, VideoFileSource
 from stylecast.realtime.temporal.smoothing import make_smoother
 from stylecast.realtime.video import VideoConfig, check_frame_size, finishing, frame_transform
@@ -26,14 +26,13 @@ def segment_frames(source: VideoFileSource, timeline: Timeline, segment: Segment
     """Frames ``segment.preroll`` to ``segment.end`` in display order, labelled with the file's
     timestamps, decoded from the keyframe before the pre-roll."""
     key = timeline.keyframe_at_or_before(segment.preroll)
-    container, stream = source._container, source.stream
     if key:
-        container.seek(timeline.pts[key], stream=stream, backward=True, any_frame=False)
+        source.seek(timeline.pts[key])
     # The decoder hands frames on in display order from the keyframe, so counting gives each one's
     # place; their own labels are not used, as some containers (AVI) label frames with decode times
     # (the single-process path sorts those labels, which is what ``timeline.pts`` holds).
     index = key - 1
-    for frame in _decoded(container, stream, source):
+    for frame in source.decoded():
         index += 1
         if index < segment.preroll:
             continue
@@ -42,26 +41,18 @@ def segment_frames(source: VideoFileSource, timeline: Timeline, segment: Segment
         yield Frame(frame.to_ndarray(format="bgr24"), index, timeline.pts[index], timeline.time_base)
 
 
-def _decoded(container, stream, source: VideoFileSource) -> Iterator:
-    import av
-
-    for packet in container.demux(stream):  # ends with the demuxer's flush packet, which drains the decoder
-        try:
-            yield from packet.decode()
-        except av.error.FFmpegError:
-            source.decode_errors += 1
-
-
-def paint_segment(paint: WorkingSizePainter, config: VideoConfig, timeline: Timeline, segment: Segment, part: Path) -> int:
-    """Paint ``segment`` into ``part`` (renamed into place only when complete); returns frames written."""
+def paint_segment(paint: WorkingSizePainter, config: VideoConfig, timeline: Timeline, segment: Segment, part: Path,
+                  width: int) -> int:
+    """Paint ``segment`` into ``part`` (renamed into place only when complete) with a network
+    ``width`` channels wide; returns frames written."""
     if not segment.source.is_file():
         raise StylecastError(f"{socket.gethostname()} cannot read {segment.source}: with --ray, inputs and outputs must be "
                              f"on a path every node sees (a shared filesystem)")
     with VideoFileSource(segment.source) as src:
         size = fit_size(src.info.width, src.info.height, longest=config.run.max_side, even=True, minimum=2)
-        check_frame_size(segment.source, size, 32)
+        check_frame_size(segment.source, size, width)
         matte = person_matte(config.run.paint)
-        codec = config.codec or ("vp9" if part.suffix == ".webm" else "h264")
+        codec = config.codec or default_codec(part)
         with atomic_path(part) as tmp, VideoFileSink(tmp, info=src.info, codec=codec, crf=config.crf, size=size) as sink:
             def write(frame: Frame) -> None:
                 if frame.index >= segment.start:

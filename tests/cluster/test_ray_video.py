@@ -171,5 +171,5 @@ def test_a_worker_that_cannot_read_the_input_says_so_by_name(tmp_path):
     segment = Segment(missing, 0, 0, 10, 0)
     with pytest.raises(StylecastError, match="cannot read .*on-another-node.mp4.*shared filesystem"):
         paint_segment(lambda frame: frame, VideoConfig(run=RunConfig(style="x")), Timeline((0,), (0,), 1), segment,
-                      tmp_path / "part.mp4")
+                      tmp_path / "part.mp4", 8)
     assert not (tmp_path / "part.mp4").exists()

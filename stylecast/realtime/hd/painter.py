@@ -57,6 +57,6 @@ class FullSizePainter:
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         painted = self.painter(frame)
         full = self.upsample(painted.painting, painted.small, frame)
-        if self.matte is None or self.paint == "all":
+        if self.matte is None:
             return full
         return paint_where(frame, full, self.matte(frame, painted.small), self.paint)

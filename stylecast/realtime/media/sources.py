@@ -102,7 +102,12 @@ class VideoFileSource:
             self._container.close()
             self._container = None
 
-    def _decoded(self) -> Iterator:
+    def seek(self, pts: int) -> None:
+        """Decode on from the keyframe at or before ``pts`` (in the stream's time base)."""
+        self._container.seek(pts, stream=self.stream, backward=True, any_frame=False)
+
+    def decoded(self) -> Iterator:
+        """The decoder's frames as they come (display order), damaged packets counted and skipped."""
         import av
 
         for packet in self._container.demux(self.stream):
@@ -123,7 +128,7 @@ class VideoFileSource:
         window: deque = deque()
         labels: list[int] = []
         index = 0
-        for frame in self._decoded():
+        for frame in self.decoded():
             if frame.pts is not None:
                 heapq.heappush(labels, frame.pts)
             window.append(frame)
