@@ -3,37 +3,26 @@
 #
 #   here, once, in the project's venv:   bash benchmarks/gpu_check.sh --prepare
 #   device tool:  run(command="bash benchmarks/gpu_check.sh", carry=[".whl", ".gpudata"], timeout_s=540)
-#   here, after:  bash benchmarks/gpu_check.sh --restore   (where --prepare moved int8 copies aside)
 #
 # The device budget is 15 minutes in all, starts included, so there is no second try: the steps run
 # in order of importance and each has its own limit.
 #
-# --prepare fetches the wheels the device image lacks (onnxconverter-common, for the fp16 rewrite)
-# into .whl and puts 16 training photos at 256 px into .gpudata, both ignored by git. The whole
-# working tree travels too and the limit is 64 MiB, so nothing larger fits: onnxruntime-gpu
-# (255 MB) cannot be carried. The shipped styles come near that limit on their own; where the tree
-# is over it, --prepare moves the styles' int8 copies (OpenVINO's, for CPUs: no GPU step reads
-# them) into the ignored .gpuaside, and --restore puts them back once the device call is done.
+# --prepare fetches the wheels the device image may lack (onnx, which unpacks the bundled styles'
+# float networks; onnxconverter-common, for the fp16 rewrite) into .whl and puts 16 training photos
+# at 256 px into .gpudata, both ignored by git. The whole working tree travels too and the limit is
+# 64 MiB, so nothing larger fits: onnxruntime-gpu (255 MB) cannot be carried.
 # The image's own onnxruntime decides whether the CUDA rows run; its providers are the first thing
 # printed. SIZES=320x240 STEPS=5 make a quick dry run on a CPU.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-if [ "${1:-}" = --restore ]; then
-  if [ -d .gpuaside ]; then
-    mv -n .gpuaside/*.int8.onnx stylecast/styles/ && rmdir .gpuaside || exit 1
-  fi
-  git status --short stylecast/styles
-  exit 0
-fi
-
 if [ "${1:-}" = --prepare ]; then
   mkdir -p .git/info
-  for ignored in /.whl/ /.gpudata/ /.gpuaside/; do
+  for ignored in /.whl/ /.gpudata/; do
     grep -qsx "$ignored" .git/info/exclude || echo "$ignored" >> .git/info/exclude
   done
   python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d .whl onnxconverter-common || exit 1
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d .whl onnx onnxconverter-common || exit 1
   mkdir -p .gpudata
   python3 - <<'EOF' || exit 1
 import cv2
@@ -49,19 +38,13 @@ EOF
   du -sh .whl .gpudata
   # What the device tool sends: tracked and untracked-but-not-ignored files, plus the carry.
   # Over its 64 MiB the call would fail on the device, after the start-up time is spent.
-  tree_size() {  # files git lists that are there: a tracked file moved aside does not travel
+  tree_size() {  # the files git lists
     git ls-files -co --exclude-standard -z | while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done \
       | du -cb --files0-from=- | tail -1 | cut -f1
   }
   tree=$(tree_size)
   carry=$(du -cb .whl .gpudata | tail -1 | cut -f1)
   limit=$((64 * 1024 * 1024))
-  if [ $((tree + carry)) -gt "$limit" ] && ls stylecast/styles/*.int8.onnx > /dev/null 2>&1; then
-    mkdir -p .gpuaside && mv stylecast/styles/*.int8.onnx .gpuaside/ || exit 1
-    echo "moved the styles' int8 copies into .gpuaside to fit; after the device call:"
-    echo "  bash benchmarks/gpu_check.sh --restore"
-    tree=$(tree_size)
-  fi
   echo "to send: $((tree + carry)) bytes (tree $tree, carry $carry) of $limit"
   if [ $((tree + carry)) -gt "$limit" ]; then
     echo "too big for the device tool: carry fewer photos or styles" >&2
@@ -98,8 +81,8 @@ step bench_cuda 300 python3 -m stylecast bench --model starry_night --backends c
   --sizes "640x480,$sizes" --runs 20
 step tests_cuda 120 python3 -m pytest -q -p no:cacheprovider tests/realtime/runtimes/test_backends.py tests/realtime/runtimes/test_frame_graph.py \
   tests/realtime/runtimes/test_torch_backend.py
-step gpu_speed_starry_night 180 python3 benchmarks/gpu_speed.py stylecast/styles/starry_night.onnx --sizes "$sizes" --runs 30
+step gpu_speed_starry_night 180 python3 benchmarks/gpu_speed.py "$(python3 -c 'from stylecast.styles import resolve_style as r; print(r("starry_night"))')" --sizes "$sizes" --runs 30
 # Distillation on the GPU: the teacher is a torch module on the training device (never run on CUDA before).
 step distill_cuda 120 python3 -m stylecast train --distill-from starry_night --data .gpudata --bottleneck 64 \
   --design shuffle --out "$(mktemp -d)/gpu_distill" --steps "${STEPS:-200}" --quiet
-step gpu_speed_starry_night_lite 150 python3 benchmarks/gpu_speed.py stylecast/styles/starry_night_lite.onnx --sizes "$sizes" --runs 30
+step gpu_speed_starry_night_lite 150 python3 benchmarks/gpu_speed.py "$(python3 -c 'from stylecast.styles import resolve_style as r; print(r("starry_night_lite"))')" --sizes "$sizes" --runs 30

@@ -5,7 +5,7 @@
 #   stylecast data gcompris data/gcompris      # the training photos, once
 #   bash scripts/distill_multistyle.sh          # -> runs/multistyle/paintings_rt (about 1 hour on 2 cores)
 #   python scripts/ship_multistyle.py runs/multistyle/paintings_rt --eval-data /usr/share/backgrounds/mate/nature
-#   stylecast quantize paintings_rt --data data/gcompris/photos
+#     (it quantizes on data/gcompris/photos: the package keeps the int8 copy only)
 #
 # Stage a: pixels only (0.15 s a step), from cafe_terrace_rt's weights in every row; the teachers'
 # paintings of the photos are made once (4 minutes) and kept in its folder.

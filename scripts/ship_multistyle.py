@@ -1,6 +1,7 @@
 """Score a multi-style run painting by painting against its teachers, and put it into the package.
 
     python scripts/ship_multistyle.py runs/paintings_rt --eval-data /usr/share/backgrounds/mate/nature [--dry-run]
+        [--calibrate data/gcompris/photos]
 
 Each painting is taken out of the network as a plain net (the same output as its one-hot weights)
 and scored as `ship_style.py` scores a distilled style: PSNR against the teacher on held-out photos
@@ -71,6 +72,8 @@ def main() -> None:
     parser.add_argument("--eval-data", required=True, type=Path, help="held-out photos, not used in training")
     parser.add_argument("--limit", type=int, default=12)
     parser.add_argument("--dry-run", action="store_true", help="score only; put nothing into the package")
+    parser.add_argument("--calibrate", type=Path, default=Path("data/gcompris/photos"),
+                        help="photos the int8 copy is calibrated on (training photos, not --eval-data)")
     args = parser.parse_args()
     scores = score(args.run, args.eval_data, args.limit)
     if args.dry_run:
@@ -79,7 +82,8 @@ def main() -> None:
     card = StyleCard.from_json((args.run / f"{name}.json").read_text())
     evaluation = {"paintings": scores, "held_out_photos": str(args.eval_data), "images": args.limit, "size": 256,
                   "command": f"python scripts/ship_multistyle.py {args.run} --eval-data {args.eval_data} --dry-run"}
-    install(args.run / f"{name}.onnx", StyleCard(**{**card.__dict__, "evaluation": evaluation}), args.run / f"{name}.jpg")
+    install(args.run / f"{name}.onnx", StyleCard(**{**card.__dict__, "evaluation": evaluation}), args.run / f"{name}.jpg",
+            args.calibrate)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
-from onnx import TensorProto, helper, numpy_helper
+from onnx import numpy_helper
 from torch import nn
 
 from stylecast.atomic import atomic_path
 from stylecast.contract import (DEFAULT_CONTRACT, METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelContract, StyleCard,
                                 parse_metadata)
 from stylecast.errors import StylecastError
+from stylecast.export.fp16 import compress_weights_fp16
 from stylecast.models.inference import inference_form
 from stylecast.models.transformer import TransformerNet
 
@@ -68,27 +69,6 @@ def _add_metadata(model: onnx.ModelProto, contract: ModelContract, card: StyleCa
     for key, value in ((METADATA_CONTRACT_KEY, contract.to_json()), (METADATA_CARD_KEY, card.to_json())):
         model.metadata_props.add(key=key, value=value)
     model.producer_name = "stylecast"
-
-
-def compress_weights_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Store float weights as fp16 with a Cast back to fp32: half the file, same fp32 compute.
-
-    Every runtime can execute it (CPU kernels stay fp32), unlike a model computing in fp16.
-    """
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
-    graph = out.graph
-    casts = []
-    for init in graph.initializer:
-        if init.data_type != TensorProto.FLOAT or len(init.dims) == 0 or np.prod(init.dims) < 16:
-            continue
-        half = numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), init.name + "_fp16")
-        init.CopyFrom(half)
-        casts.append(helper.make_node("Cast", [init.name], [init.name[: -len("_fp16")]], to=TensorProto.FLOAT))
-    nodes = casts + list(graph.node)
-    del graph.node[:]
-    graph.node.extend(nodes)
-    return out
 
 
 def _compare(path: Path, net: TransformerNet, image: np.ndarray, contract: ModelContract) -> tuple[float, float]:
@@ -244,8 +224,11 @@ def load_onnx_style(path: Path) -> tuple[TransformerNet, StyleCard, ModelContrac
         raise StylecastError(f"{path} is not the network its card describes (width {card.width} {card.design}): "
                              f"{str(e).splitlines()[0][:200]}") from e
     net = training_form(fast, template)
-    for name, value in inference_form(net).state_dict().items():  # the round trip must give the file's weights back
-        if not torch.allclose(value, weights[name], atol=2e-3 * float(weights[name].abs().max())):  # fp16 storage
+    # The round trip must give the file's weights back, to within storage: the bundled styles are rebuilt
+    # from int8 copies (half a step of 127 per channel, then fp16). Biases are not compared: int8
+    # calibration corrects each output channel's bias on its own, also the copies a fast layer repeats.
+    for name, value in inference_form(net).state_dict().items():
+        if name.endswith(".weight") and not torch.allclose(value, weights[name], atol=6e-3 * float(weights[name].abs().max())):
             raise StylecastError(f"cannot recover the trainable form of {path}: {name} does not round-trip")
     contract, _ = parse_metadata(props)
     return net, card, contract

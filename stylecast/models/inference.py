@@ -132,7 +132,8 @@ def training_form(fast: nn.Module, template: TransformerNet) -> TransformerNet:
                 out = plain.conv.out_channels
                 k = plain.conv.kernel_size[0]
                 weight = rewritten.conv.weight.detach().reshape(out, 2, 2, -1, k + 1, k + 1)[:, 0, 0, :, :k, :k]
-                _set(plain.conv, weight, rewritten.conv.bias.detach()[::4])
+                # the four copies of each bias may differ a little (int8 bias correction): their mean
+                _set(plain.conv, weight, rewritten.conv.bias.detach().reshape(out, 4).mean(1))
             elif isinstance(rewritten, nn.Sequential) and isinstance(rewritten[0], UpsampleConvTransposed):
                 _set(plain[1].conv, _upsample_conv_weight(rewritten[0].conv.weight), rewritten[0].conv.bias.detach())
                 for a, b in zip(list(plain)[2:], list(rewritten)[1:]):

@@ -1,16 +1,26 @@
-"""The trained styles that ship with stylecast: NAME.onnx, NAME.json (card), NAME.jpg (style image),
-and NAME.int8.onnx (the int8 copy OpenVINO uses on CPUs with int8 dot products)."""
+"""The trained styles that ship with stylecast: NAME.int8.onnx (the int8 network), NAME.json (card)
+and NAME.jpg (style image). They are read from the folder `styles_dir()` unpacks them into, where each
+also has its float network NAME.onnx (see ``unpack``)."""
 from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from stylecast.contract import INT8_SUFFIX, StyleCard
 from stylecast.errors import StylecastError
 
-STYLES_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@cache
+def styles_dir() -> Path:
+    """The bundled styles, unpacked: NAME.onnx, NAME.int8.onnx, NAME.json and NAME.jpg for each."""
+    from stylecast.styles.unpack import unpacked
+
+    return unpacked(PACKAGE_DIR)
 
 
 @dataclass(frozen=True)
@@ -21,7 +31,8 @@ class BundledStyle:
     thumbnail: Path | None
 
 
-def bundled_styles(folder: Path = STYLES_DIR) -> list[BundledStyle]:
+def bundled_styles(folder: Path | None = None) -> list[BundledStyle]:
+    folder = folder or styles_dir()
     styles = []
     for model in sorted(folder.glob("*.onnx")):
         if model.name.endswith(INT8_SUFFIX):
@@ -38,7 +49,7 @@ def bundled_styles(folder: Path = STYLES_DIR) -> list[BundledStyle]:
 STILL_DEFAULT = "starry_night"
 
 
-def default_style(folder: Path = STYLES_DIR) -> Path:
+def default_style(folder: Path | None = None) -> Path:
     styles = bundled_styles(folder)
     if not styles:
         raise StylecastError("no bundled styles found: pass a model with --model PATH.onnx")
@@ -56,7 +67,7 @@ def lighter_variants(name: str, among: Sequence[BundledStyle] | None = None) -> 
             if s.card.style_source == this.card.style_source and s.card.cost_rank < this.card.cost_rank]
 
 
-def resolve_style(spec: str, folder: Path = STYLES_DIR) -> Path:
+def resolve_style(spec: str, folder: Path | None = None) -> Path:
     """A bundled style name or a path to an .onnx file -> the model path."""
     path = Path(spec)
     if path.suffix.lower() == ".onnx" or path.exists():
@@ -65,6 +76,7 @@ def resolve_style(spec: str, folder: Path = STYLES_DIR) -> Path:
         if path.suffix.lower() != ".onnx":
             raise StylecastError(_not_a_model(path))
         return path
+    folder = folder or styles_dir()
     names = [s.name for s in bundled_styles(folder)]
     if spec in names:
         return folder / f"{spec}.onnx"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stylecast.errors import StylecastError
-from stylecast.styles import STYLES_DIR, BundledStyle, bundled_styles, resolve_style
+from stylecast.styles import BundledStyle, bundled_styles, resolve_style
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def network_for(names: list[str], among: list[BundledStyle] | None = None) -> Bu
                          f"paintings that mix are {', '.join(known)}")
 
 
-def parse_style(spec: str, folder: Path = STYLES_DIR) -> StyleSpec:
+def parse_style(spec: str, folder: Path | None = None) -> StyleSpec:
     """A ``-s`` value -> the model to open and the mix to feed it."""
     if not is_mix(spec):
         return StyleSpec(resolve_style(spec, folder))

