@@ -77,3 +77,11 @@ def photo_folder(tmp_path_factory, photo_path) -> Path:
         if (OPENCV_DATA / name).is_file():
             shutil.copy(OPENCV_DATA / name, folder / name)
     return folder
+
+
+def ctrl_c_as_at_a_terminal() -> None:
+    """``preexec_fn`` for a child that a test stops with SIGINT: where pytest itself was started with
+    SIGINT ignored (``cmd &`` in a script), the child would inherit that and never see the Ctrl-C."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import OPENCV_DATA
+from tests.conftest import OPENCV_DATA, ctrl_c_as_at_a_terminal
 from tests.realtime.clips import video_facts
 
 pytest.importorskip("av")
@@ -16,7 +16,7 @@ pytest.importorskip("av")
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "stylecast", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_as_at_a_terminal)
 
 
 def _wait_for(predicate, timeout: float = 60) -> bool:
@@ -63,3 +63,28 @@ def test_a_killed_video_leaves_no_partial_file(tmp_path, sig, code):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code and "interrupted" in err and "Traceback" not in err
     assert not out.exists() and not _partials(tmp_path)
+
+
+_SWALLOWED = """
+import os, signal, sys, time
+from stylecast import cli
+from stylecast.cli import info
+
+
+def a_library_that_turns_ctrl_c_into_its_own_error(args):
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(10)
+    except KeyboardInterrupt:
+        raise ValueError("Invalid argument")  # what PyAV raised when Ctrl-C came while it was muxing
+
+
+info.cmd_styles = a_library_that_turns_ctrl_c_into_its_own_error
+sys.exit(cli.main(["styles"]))
+"""
+
+
+def test_ctrl_c_that_a_library_turns_into_an_error_still_ends_as_interrupted(tmp_path):
+    r = subprocess.run([sys.executable, "-c", _SWALLOWED], capture_output=True, text=True, timeout=60,
+                       preexec_fn=ctrl_c_as_at_a_terminal)
+    assert r.returncode == 130 and r.stderr == "stylecast: interrupted\n", r.stderr

@@ -29,22 +29,42 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+# Signals received, in order: a library may turn the KeyboardInterrupt raised inside its own C code
+# into an error of its own (PyAV, muxing: "Invalid argument"), and the run must still end as interrupted.
+_RECEIVED: list[int] = []
+
+
 def _signals_like_ctrl_c() -> None:
     """``kill PID`` (a script) and a closed terminal end a run as Ctrl-C does: a video in progress
     leaves no hidden partial file, a live recording is finished and kept."""
     import signal
 
     def interrupt(signum, _frame):
-        raise Terminated(signum)
+        _RECEIVED.append(signum)
+        raise KeyboardInterrupt if signum == signal.SIGINT else Terminated(signum)
 
+    # Ctrl-C only where Python would have handled it: a run started with it ignored (nohup, `cmd &`
+    # in a script) keeps ignoring it.
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, interrupt)
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), interrupt)
 
 
+def _interrupted(signum: int) -> int:
+    import signal
+
+    print("stylecast: interrupted", file=sys.stderr)
+    return 130 if signum == signal.SIGINT else 128 + signum
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import signal
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    _RECEIVED.clear()
     _signals_like_ctrl_c()
     if args.verbose:
         import logging
@@ -53,12 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", module="torch.onnx")
     try:
         return args.func(args)
-    except StylecastError as e:
-        print(f"stylecast: error: {e}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt as e:
-        print("stylecast: interrupted", file=sys.stderr)
-        return 128 + e.signum if isinstance(e, Terminated) else 130
+        return _interrupted(e.signum if isinstance(e, Terminated) else signal.SIGINT)
     except BrokenPipeError:
         # the reader went away (`stylecast styles | head`): stop quietly, as a tool ended by SIGPIPE does;
         # stdout goes to devnull so the interpreter's final flush does not raise the same error again
@@ -66,6 +82,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except Exception as e:
+        if _RECEIVED:  # the interrupt came back as another error (see _RECEIVED)
+            return _interrupted(_RECEIVED[0])
+        if isinstance(e, StylecastError):
+            print(f"stylecast: error: {e}", file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":

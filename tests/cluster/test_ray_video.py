@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import ctrl_c_as_at_a_terminal
+
 pytest.importorskip("ray")
 av = pytest.importorskip("av")
 
@@ -132,7 +134,7 @@ def test_ctrl_c_cancels_the_cluster_work_and_leaves_nothing(clip, tmp_path):
     target = tmp_path / "ray.mkv"
     proc = subprocess.Popen([sys.executable, "-m", "stylecast", "video", str(clip), "-s", "cafe_terrace_rt", "--smooth", "flow",
                              "--ray", "local", "--segment-seconds", "2", "--quiet", "-o", str(target)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_as_at_a_terminal)
     parts = tmp_path / f".{target.name}.stylecast-parts"
     deadline = time.time() + 120
     while time.time() < deadline and not (parts.exists() and any(parts.iterdir())):
