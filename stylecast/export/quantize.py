@@ -61,6 +61,19 @@ def _psnr_int8(fp32_model: Path, int8_model: Path, frames: list[np.ndarray]) -> 
     return float(np.mean(scores))
 
 
+# A multi-style network scales and shifts each instance norm's output by the mix (MatMul of the
+# weights and the tables, then Mul and Add). Left to itself NNCF quantizes the inputs of those Mul and
+# Add too: two more quantize passes over every normed activation, where a single-style network's
+# constant affine is part of the norm. Kept in float, the convolutions still get int8 inputs.
+MIX_FLOAT_OPS = ("MatMul", "Mul", "Add", "ReduceSum", "Div")
+
+
+def _float_ops(contract):
+    import nncf
+
+    return nncf.IgnoredScope(types=list(MIX_FLOAT_OPS), validate=False) if contract.styles else None
+
+
 def quantize_model(model: Path, data: Path, out: Path | None = None, limit: int = 32, check: int = 6,
                    overwrite: bool = False) -> QuantizeReport:
     """Write an int8 copy of ``model`` calibrated on photos under ``data``; refuse one below 35 dB PSNR.
@@ -103,7 +116,7 @@ def quantize_model(model: Path, data: Path, out: Path | None = None, limit: int 
     # NNCF logs an INFO line per step on top of its progress bars; the summary line is stylecast's.
     logging.getLogger("nncf").setLevel(logging.ERROR)
     quantized = nncf.quantize(graph, nncf.Dataset(samples), preset=nncf.QuantizationPreset.PERFORMANCE,
-                              subset_size=len(samples))
+                              subset_size=len(samples), ignored_scope=_float_ops(contract))
     del quantized.metadata_props[:]
     quantized.metadata_props.extend(graph.metadata_props)
     quantized.producer_name = "stylecast"

@@ -153,3 +153,32 @@ def test_a_float_network_rebuilt_from_the_int8_copy_paints_as_the_float_one(quan
     int8_painting = Stylizer(OnnxRuntimeBackend(quantized.path))(frame)
     assert psnr(back, original) >= 40 and psnr(back, original) > psnr(int8_painting, original)
     assert OnnxRuntimeBackend(path).card.name == "cafe_terrace_rt"  # metadata kept
+
+
+def test_a_multi_style_network_keeps_its_mix_in_float_and_its_convolutions_in_int8(photos, tmp_path):
+    """The mix's per-channel scale and shift stay float (quantizing their inputs cost two extra passes
+    over every normed activation); each convolution still reads int8."""
+    pytest.importorskip("nncf")
+    import onnx
+
+    from stylecast.export.quantize import quantize_model
+    from stylecast.styles import resolve_style
+
+    model = tmp_path / "paintings_rt.onnx"
+    shutil.copy(resolve_style("paintings_rt"), model)
+    report = quantize_model(model, photos, limit=2, check=2)
+    assert report.psnr_db >= 35
+    graph = onnx.load(str(report.path)).graph
+    producer = {name: node for node in graph.node for name in node.output}
+    quantized_from = {producer[n.input[0]].op_type for n in graph.node
+                      if n.op_type == "QuantizeLinear" and n.input[0] in producer}
+    assert not quantized_from & {"Mul", "MatMul", "InstanceNormalization", "Div", "ReduceSum"}
+    convs = [n for n in graph.node if n.op_type in ("Conv", "ConvTranspose")]
+    assert len(convs) >= 10
+
+    def source(node):  # through pads and reshapes (the shuffle ends), which move int8 as well as float
+        while (node := producer[node.input[0]]).op_type in ("Pad", "Reshape", "Transpose", "Squeeze", "Unsqueeze"):
+            pass
+        return node.op_type
+
+    assert all(source(n) == "DequantizeLinear" for n in convs)
