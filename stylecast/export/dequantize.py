@@ -4,7 +4,7 @@ activations left in float (W8A32).
 The bundled styles ship as their int8 copies only; their float networks are rebuilt from them with
 this. Per-channel int8 weights lose little: on held-out photos the rebuilt networks paint within
 46-53 dB PSNR of the float originals, where the int8 graph itself, with its activations rounded too,
-is 35-47 dB away (docs/styles.md). Needs onnx, not torch.
+is 35-48 dB away (docs/styles.md). Needs onnx, not torch.
 """
 from __future__ import annotations
 
