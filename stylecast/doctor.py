@@ -74,7 +74,10 @@ def check_paints() -> Check:
     from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.styles import bundled_styles
 
-    styles = sorted((s for s in bundled_styles() if s.card), key=lambda s: s.card.cost_rank)
+    try:
+        styles = sorted((s for s in bundled_styles() if s.card), key=lambda s: s.card.cost_rank)
+    except StylecastError as e:  # the styles could not be unpacked
+        return Check("painting", False, str(e), "set STYLECAST_CACHE", basic=True)
     if not styles:
         return Check("painting", False, "no bundled styles found", "reinstall stylecast", basic=True)
     try:
@@ -83,7 +86,8 @@ def check_paints() -> Check:
     except StylecastError as e:
         return Check("painting", False, str(e), "see the runtimes line", basic=True)
     return Check("painting", out.shape == (48, 64, 3), f"{styles[0].name} painted a test frame with {choice.backend.name} "
-                 f"{list(choice.backend.providers)}", basic=True)
+                 f"{list(choice.backend.providers)}; {len(styles)} styles unpacked in {styles[0].model.parent}",
+                 basic=True)
 
 
 def check_person() -> Check:

@@ -77,3 +77,16 @@ def test_an_unwritable_cache_falls_back_to_the_temp_folder(package, tmp_path, mo
     (tmp_path / "tmp").mkdir()
     folder = unpacked(package)
     assert folder.is_relative_to(tmp_path / "tmp") and (folder / "paintings_rt.onnx").is_file()
+
+
+def test_a_cache_that_cannot_be_written_at_all_is_one_clear_error(package, tmp_path, monkeypatch):
+    from stylecast.errors import StylecastError
+    from stylecast.styles import unpack
+
+    def full_disk(files, folder):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(unpack, "_unpack", full_disk)
+    with pytest.raises(StylecastError, match="No space left on device.*STYLECAST_CACHE"):
+        unpacked(package)
+    assert not list((tmp_path / "cache" / "styles").iterdir()), "nothing half-made left"

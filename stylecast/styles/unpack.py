@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from stylecast.contract import INT8_SUFFIX
+from stylecast.errors import StylecastError
 
 # Bump when the unpacked form changes, so old caches are not reused.
 FORMAT = 1
@@ -83,18 +84,22 @@ def unpacked(package: Path) -> Path:
     folder = root / _key(files)
     if folder.is_dir():
         return folder
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=root))
     try:
-        work.chmod(0o755)  # mkdtemp's 0700 would hide a shared $STYLECAST_CACHE from other users
-        _unpack(files, work)
+        root.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=root))
         try:
-            os.rename(work, folder)
-        except OSError:  # another process finished first: its folder is as good
-            if not folder.is_dir():
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+            work.chmod(0o755)  # mkdtemp's 0700 would hide a shared $STYLECAST_CACHE from other users
+            _unpack(files, work)
+            try:
+                os.rename(work, folder)
+            except OSError:  # another process finished first: its folder is as good
+                if not folder.is_dir():
+                    raise
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    except OSError as e:  # a full disk, most likely
+        raise StylecastError(f"could not unpack the bundled styles into {root}: {e.strerror or e}; point "
+                             "STYLECAST_CACHE at a writable folder with 50 MB free") from e
     _forget_stale(root, keep=folder)
     return folder
 
