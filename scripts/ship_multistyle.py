@@ -41,7 +41,8 @@ PAINTINGS = {
 def score(run: Path, eval_data: Path, limit: int) -> dict[str, dict]:
     ckpt = load_checkpoint(run / "checkpoint.pt")
     config = ckpt["config"]
-    net = MultiStyleNet(config["styles"], config["width"], config["residual_blocks"], config["design"])
+    net = MultiStyleNet(config["styles"], config["width"], config["residual_blocks"], config["design"],
+                        config.get("bottleneck", 0))
     net.load_state_dict(ckpt["model"])
     net.eval()
     scores = {}

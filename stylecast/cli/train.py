@@ -71,8 +71,8 @@ def _train_multistyle(args: argparse.Namespace) -> int:
     teachers_from = earlier if earlier and (earlier / "teacher_styles.txt").is_file() else None
     lr = args.lr or 1e-3
     config = MultiStyleConfig(
-        styles=styles, data=args.data, out=args.out, width=args.width, design=args.design, init_from=init_from,
-        steps=args.steps, batch=args.batch, size=args.size, lr=lr, final_lr=lr / 10, texture_weight=args.texture_weight,
+        styles=styles, data=args.data, out=args.out, width=args.width, design=args.design, bottleneck=args.bottleneck,
+        init_from=init_from, steps=args.steps, batch=args.batch, size=args.size, lr=lr, final_lr=lr / 10, texture_weight=args.texture_weight,
         teachers_from=teachers_from, save_every=args.checkpoint_every, seed=args.seed, precision=args.precision,
         quiet=args.quiet)
     trainer = MultiStyleTrainer(config, resume=args.resume)

@@ -34,6 +34,7 @@ class MultiStyleConfig:
     width: int = 8
     design: str = "shuffle"
     residual_blocks: int = 5
+    bottleneck: int = 0  # residual blocks squeezed to this many channels (0: plain), as the _lite_rt nets
     # a bundled single-style net of the same design seeds every row, or a run's checkpoint.pt continues it
     init_from: str | None = "cafe_terrace_rt"
     steps: int = 4000
@@ -82,7 +83,7 @@ class MultiStyleTrainer:
         self.compute = choose_compute("cpu" if not torch.cuda.is_available() else "auto", config.precision)
         torch.manual_seed(config.seed)
         self.rng = random.Random(config.seed)
-        self.net = MultiStyleNet(config.styles, config.width, config.residual_blocks, config.design)
+        self.net = MultiStyleNet(config.styles, config.width, config.residual_blocks, config.design, config.bottleneck)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
         self.step, self.elapsed, self.history = 0, 0.0, []
         if resume and self.checkpoint_path.exists():
@@ -94,9 +95,9 @@ class MultiStyleTrainer:
             from stylecast.styles import resolve_style
 
             single, card = load_onnx_net(resolve_style(config.init_from))
-            if (card.width, card.design) != (config.width, config.design):
-                raise StylecastError(f"--init-from {config.init_from} is a width-{card.width} {card.design} network, "
-                                     f"not width {config.width} {config.design}")
+            if (card.width, card.design, card.bottleneck) != (config.width, config.design, config.bottleneck):
+                raise StylecastError(f"--init-from {config.init_from} is a {_describe(card.width, card.design, card.bottleneck)} "
+                                     f"network, not {_describe(config.width, config.design, config.bottleneck)}")
             self.net.adopt(single)
         self.layout = self.compute.memory_format  # NHWC for oneDNN's bf16 kernels: VGG's passes take 40% less
         self.net.to(self.compute.device, memory_format=self.layout)
@@ -106,8 +107,10 @@ class MultiStyleTrainer:
     def _same_net(self, ckpt: dict, what: str, advice: str) -> dict:
         """The checkpoint's config, once its network is this run's (same paintings, same width)."""
         saved = ckpt["config"]
-        if tuple(saved["styles"]) != self.config.styles or saved["width"] != self.config.width:
-            raise StylecastError(f"{what} is a width-{saved['width']} net of {', '.join(saved['styles'])}: {advice}")
+        if (tuple(saved["styles"]) != self.config.styles or saved["width"] != self.config.width
+                or saved.get("bottleneck", 0) != self.config.bottleneck):
+            raise StylecastError(f"{what} is a {_describe(saved['width'], saved['design'], saved.get('bottleneck', 0))} "
+                                 f"net of {', '.join(saved['styles'])}: {advice}")
         return saved
 
     def _continue(self, ckpt: dict) -> None:
@@ -197,6 +200,10 @@ class MultiStyleTrainer:
         return describe_hardware(self.compute)
 
 
+def _describe(width: int, design: str, bottleneck: int) -> str:
+    return f"width-{width} {design}" + (f" bottleneck-{bottleneck}" if bottleneck else "")
+
+
 def _list_state(state: tuple) -> list:
     return [state[0], list(state[1]), state[2]]
 
@@ -218,7 +225,7 @@ def _card(trainer: "MultiStyleTrainer", name: str) -> StyleCard:
                               "style_license": card.style_license}
     recent = trainer.history[-1] if trainer.history else {}
     return StyleCard(
-        name=name, width=c.width, design=c.design, styles=tuple(c.styles),
+        name=name, width=c.width, design=c.design, bottleneck=c.bottleneck, styles=tuple(c.styles),
         style_image=f"{name}.jpg", style_source="; ".join(t["style_source"] for t in teachers.values()),
         style_license="Public domain" if all(t["style_license"] == "Public domain" for t in teachers.values()) else "",
         training={"steps": trainer.step, "parent_steps": c.extra.get("parent_steps", 0), "distilled_from": teachers, "init_from": c.init_from, "batch": c.batch,
@@ -254,7 +261,8 @@ def export_multistyle_run(trainer: "MultiStyleTrainer", name: str | None = None)
 
     name = name or trainer.out.name
     card = _card(trainer, name)
-    net = MultiStyleNet(trainer.config.styles, trainer.config.width, trainer.config.residual_blocks, trainer.config.design)
+    net = MultiStyleNet(trainer.config.styles, trainer.config.width, trainer.config.residual_blocks, trainer.config.design,
+                        trainer.config.bottleneck)
     net.load_state_dict({k: v.float().cpu() for k, v in trainer.net.state_dict().items()})
     verify = np.ascontiguousarray(trainer.teachers.photos[0][0][:256, :256])
     path = trainer.out / f"{name}.onnx"

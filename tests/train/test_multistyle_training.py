@@ -68,3 +68,28 @@ def test_unknown_or_repeated_paintings_are_refused_before_any_work(photo_folder,
         code = main(["train", "--distill-from", spec, "--data", str(photo_folder), "--out", str(tmp_path / "x"), "--quiet"])
         assert code == 2
     assert not (tmp_path / "x").exists()
+
+
+def test_a_bottleneck_network_starts_from_a_lite_rt_one_and_a_start_of_another_design_is_refused(photo_folder, tmp_path,
+                                                                                                  photo_bgr, capsys):
+    from stylecast.cli import main
+    from stylecast.contract import StyleCard
+    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.stylizer import Stylizer
+    from stylecast.sizing import cover_crop
+    from stylecast.styles import resolve_style
+
+    common = ["train", "--distill-from", "cafe_terrace_rt,starry_night_lite_rt", "--width", "32", "--design", "shuffle",
+              "--bottleneck", "64", "--data", str(photo_folder), "--steps", "1", "--batch", "2", "--size", "64",
+              "--lr", "1e-6", "--quiet"]
+    assert main([*common, "--out", str(tmp_path / "no"), "--init-from", "cafe_terrace_rt"]) == 2
+    assert "bottleneck-64" in capsys.readouterr().err
+    out = tmp_path / "wide"
+    assert main([*common, "--out", str(out), "--init-from", "starry_night_lite_rt"]) == 0
+    card = StyleCard.from_json((out / "wide.json").read_text())
+    assert (card.width, card.design, card.bottleneck) == (32, "shuffle", 64)
+    # every row started as starry_night_lite_rt, and one tiny step later still paints as it does
+    frame = cover_crop(photo_bgr, (128, 96))
+    wide = Stylizer(OnnxRuntimeBackend(out / "wide.onnx"), {"starry_night_lite_rt": 1})(frame)
+    alone = Stylizer(OnnxRuntimeBackend(resolve_style("starry_night_lite_rt")))(frame)
+    assert psnr(wide, alone) > 35 and psnr(wide, frame) < 20
