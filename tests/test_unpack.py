@@ -90,3 +90,16 @@ def test_a_cache_that_cannot_be_written_at_all_is_one_clear_error(package, tmp_p
     with pytest.raises(StylecastError, match="No space left on device.*STYLECAST_CACHE"):
         unpacked(package)
     assert not list((tmp_path / "cache" / "styles").iterdir()), "nothing half-made left"
+
+
+def test_folders_of_other_versions_go_once_a_day_old(package, tmp_path):
+    import time
+
+    styles = tmp_path / "cache" / "styles"
+    old, young = styles / "0123456789abcdef", styles / "fedcba9876543210"
+    for folder in (old, young):
+        folder.mkdir(parents=True)
+    day_ago = time.time() - 2 * 86400
+    os.utime(old, (day_ago, day_ago))
+    folder = unpacked(package)
+    assert folder.is_dir() and young.is_dir() and not old.exists()

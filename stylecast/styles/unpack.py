@@ -109,5 +109,9 @@ def _forget_stale(root: Path, keep: Path, days: float = 1.0) -> None:
     process of another install may still be reading a younger one."""
     now = time.time()
     for old in root.iterdir():
-        if old != keep and now - old.stat().st_mtime > days * 86400:
+        try:
+            stale = old != keep and now - old.stat().st_mtime > days * 86400
+        except OSError:  # another process removed it meanwhile
+            continue
+        if stale:
             shutil.rmtree(old, ignore_errors=True)
