@@ -19,6 +19,7 @@ import numpy as np
 
 from stylecast.contract import int8_path
 from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+from stylecast.realtime.runtimes.mix import each_painting
 from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.sizing import cover_crop
 from stylecast.styles import PACKAGE_DIR, bundled_styles
@@ -34,8 +35,7 @@ def _original(commit: str, name: str, folder: Path) -> Path:
 
 def _paint(model: Path, frames: list[np.ndarray]) -> list[np.ndarray]:
     backend = OnnxRuntimeBackend(model)
-    mixes = [{painting: 1.0} for painting in backend.contract.styles] or [None]
-    return [Stylizer(backend, mix)(frame) for mix in mixes for frame in frames]
+    return [Stylizer(backend, mix)(frame) for mix in each_painting(backend.contract) for frame in frames]
 
 
 def main() -> None:

@@ -3,6 +3,7 @@ of commands registers its own parsers (media, live, bench, info, train)."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -37,8 +38,6 @@ _RECEIVED: list[int] = []
 def _signals_like_ctrl_c() -> None:
     """``kill PID`` (a script) and a closed terminal end a run as Ctrl-C does: a video in progress
     leaves no hidden partial file, a live recording is finished and kept."""
-    import signal
-
     def interrupt(signum, _frame):
         _RECEIVED.append(signum)
         raise KeyboardInterrupt if signum == signal.SIGINT else Terminated(signum)
@@ -53,15 +52,11 @@ def _signals_like_ctrl_c() -> None:
 
 
 def _interrupted(signum: int) -> int:
-    import signal
-
     print("stylecast: interrupted", file=sys.stderr)
     return 130 if signum == signal.SIGINT else 128 + signum
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import signal
-
     parser = build_parser()
     args = parser.parse_args(argv)
     _RECEIVED.clear()

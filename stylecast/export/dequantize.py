@@ -13,14 +13,7 @@ import onnx
 from onnx import numpy_helper
 
 from stylecast.errors import StylecastError
-
-
-def _constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
-    values = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
-    for node in graph.node:
-        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
-            values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
-    return values
+from stylecast.export.graph import constant_values
 
 
 def _dequantized(node: onnx.NodeProto, values: dict[str, np.ndarray]) -> np.ndarray:
@@ -40,7 +33,7 @@ def float_from_int8(model: onnx.ModelProto) -> onnx.ModelProto:
     out = onnx.ModelProto()
     out.CopyFrom(model)
     graph = out.graph
-    values = _constants(graph)
+    values = constant_values(graph)
     producer = {name: node for node in graph.node for name in node.output}
     rename: dict[str, str] = {}
     dropped: set[int] = set()

@@ -21,6 +21,7 @@ from stylecast.contract import (DEFAULT_CONTRACT, METADATA_CARD_KEY, METADATA_CO
                                 parse_metadata)
 from stylecast.errors import StylecastError
 from stylecast.export.fp16 import compress_weights_fp16
+from stylecast.export.graph import constant_values
 from stylecast.models.inference import inference_form
 from stylecast.models.transformer import TransformerNet
 
@@ -169,12 +170,10 @@ def _onnx_weights(model: onnx.ModelProto) -> dict[str, torch.Tensor]:
     The exporter may store a weight as a Constant node or share one between equal layers (untrained
     norms are all ones), so initializer names alone do not say which layer owns it; the node that reads it does.
     """
-    values = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
+    values = constant_values(model.graph)  # initializers and folded (Constant) weights
     for node in model.graph.node:
         if node.op_type in ("Cast", "Identity") and node.input and node.input[0] in values:  # fp16 casts, shared weights
             values[node.output[0]] = values[node.input[0]]
-        elif node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":  # folded weights
-            values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
     weights = {}
     for node in model.graph.node:
         if node.op_type not in _WEIGHTED_OPS:

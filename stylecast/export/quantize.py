@@ -12,13 +12,17 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from stylecast.atomic import atomic_path
-from stylecast.contract import int8_path
+from stylecast.contract import ModelContract, int8_path
 from stylecast.errors import StylecastError
 from stylecast.sizing import cover_crop
+
+if TYPE_CHECKING:
+    import nncf
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +56,13 @@ def calibration_frames(data: Path, limit: int, size: tuple[int, int] = CALIBRATI
 def _psnr_int8(fp32_model: Path, int8_model: Path, frames: list[np.ndarray]) -> float:
     """Mean PSNR of the int8 graph against the fp32 one, both through OpenVINO as stylecast runs them."""
     from stylecast.realtime.runtimes.backends import OpenVinoBackend, psnr
+    from stylecast.realtime.runtimes.mix import each_painting
     from stylecast.realtime.runtimes.stylizer import Stylizer
 
     # A QDQ graph runs its convolutions in int8 whatever the hint; f32 keeps the rest exact.
     full, low = (OpenVinoBackend(path, precision="f32") for path in (fp32_model, int8_model))
-    mixes = [{name: 1.0} for name in full.contract.styles] or [None]  # each painting of a multi-style network
-    scores = [psnr(Stylizer(low, mix)(frame), Stylizer(full, mix)(frame)) for mix in mixes for frame in frames]
+    scores = [psnr(Stylizer(low, mix)(frame), Stylizer(full, mix)(frame)) for mix in each_painting(full.contract)
+              for frame in frames]
     return float(np.mean(scores))
 
 
@@ -68,7 +73,7 @@ def _psnr_int8(fp32_model: Path, int8_model: Path, frames: list[np.ndarray]) -> 
 MIX_FLOAT_OPS = ("MatMul", "Mul", "Add", "ReduceSum", "Div")
 
 
-def _float_ops(contract):
+def _float_ops(contract: ModelContract) -> nncf.IgnoredScope | None:
     import nncf
 
     return nncf.IgnoredScope(types=list(MIX_FLOAT_OPS), validate=False) if contract.styles else None

@@ -30,6 +30,11 @@ def mix_vector(contract: ModelContract, mix: Mapping[str, float] | None = None) 
     return w / w.sum()
 
 
+def each_painting(contract: ModelContract) -> list[dict[str, float] | None]:
+    """One mix per painting a network paints: each painting alone, or [None] for a single-style network."""
+    return [{name: 1.0} for name in contract.styles] or [None]
+
+
 def mix_feeds(contract: ModelContract, mix: Mapping[str, float] | np.ndarray | None = None) -> dict[str, np.ndarray]:
     """What a backend passes beside each frame: nothing for a single style, the weights for a multi-style one."""
     if not contract.styles:
