@@ -13,3 +13,13 @@ def constant_values(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
         if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
             values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
     return values
+
+
+def weight_values(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
+    """``constant_values`` plus the names a Cast or Identity passes a constant on under (fp16-stored
+    weights, weights shared between equal layers): every name a layer may read a weight by."""
+    values = constant_values(graph)
+    for node in graph.node:
+        if node.op_type in ("Cast", "Identity") and node.input and node.input[0] in values:
+            values[node.output[0]] = values[node.input[0]]
+    return values

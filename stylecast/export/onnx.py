@@ -20,8 +20,8 @@ from stylecast.atomic import atomic_path
 from stylecast.contract import (DEFAULT_CONTRACT, METADATA_CARD_KEY, METADATA_CONTRACT_KEY, ModelContract, StyleCard,
                                 parse_metadata)
 from stylecast.errors import StylecastError
-from stylecast.export.fp16 import compress_weights_fp16
-from stylecast.export.graph import constant_values
+from stylecast.export.fp16 import compress_weights_fp16, restore_fp32_weights
+from stylecast.export.graph import weight_values
 from stylecast.models.inference import inference_form
 from stylecast.models.transformer import TransformerNet
 
@@ -170,10 +170,7 @@ def _onnx_weights(model: onnx.ModelProto) -> dict[str, torch.Tensor]:
     The exporter may store a weight as a Constant node or share one between equal layers (untrained
     norms are all ones), so initializer names alone do not say which layer owns it; the node that reads it does.
     """
-    values = constant_values(model.graph)  # initializers and folded (Constant) weights
-    for node in model.graph.node:
-        if node.op_type in ("Cast", "Identity") and node.input and node.input[0] in values:  # fp16 casts, shared weights
-            values[node.output[0]] = values[node.input[0]]
+    values = weight_values(model.graph)  # initializers, folded (Constant) weights, fp16 casts, shared weights
     weights = {}
     for node in model.graph.node:
         if node.op_type not in _WEIGHTED_OPS:
@@ -284,6 +281,19 @@ def export_multistyle_onnx(net, path: Path, card: StyleCard, verify_image: np.nd
     return ExportReport(path, max_err, mean_err)
 
 
+def _multistyle_weights(model: onnx.ModelProto) -> dict[str, torch.Tensor]:
+    """The inference-form MultiStyleNet's parameters, by name, from an exported file or one rebuilt from
+    its int8 copy (fp16-stored weights behind Casts; convolution weights renamed by the dequantizer)."""
+    values = weight_values(model.graph)
+    weights = {name.removeprefix("net."): value for name, value in values.items() if name.startswith("net.net.")}
+    for node in model.graph.node:
+        if node.op_type in ("Conv", "ConvTranspose"):  # the layer reading a weight names it, whatever its tensor is called
+            for suffix, name in zip(("weight", "bias"), node.input[1:3]):
+                if name in values:
+                    weights[f"net.{_module_path(node.name)}.{suffix}"] = values[name]
+    return {name: torch.from_numpy(value.astype(np.float32)) for name, value in weights.items()}
+
+
 def load_multistyle(path: Path):
     """A multi-style network file back as a trainable MultiStyleNet (exact), with its card.
 
@@ -302,13 +312,12 @@ def load_multistyle(path: Path):
     contract, card = parse_metadata(props)
     if not contract.styles or card is None:
         raise StylecastError(f"{path} is not a multi-style network (no paintings in its contract)")
-    weights = {init.name.removeprefix("net."): torch.from_numpy(numpy_helper.to_array(init).astype(np.float32))
-               for init in model.graph.initializer if init.name.startswith("net.net.")}
+    weights = _multistyle_weights(model)
     blocks = len({k.split(".")[2] for k in weights if k.startswith("net.residuals.")})
     template = MultiStyleNet(contract.styles, card.width, blocks, card.design, card.bottleneck)
     fast = template.inference_copy()
-    try:
-        fast.load_state_dict(weights)
+    try:  # by the names the network has: a rebuilt file also holds each fp16 original beside its cast
+        fast.load_state_dict({name: value for name, value in weights.items() if name in fast.state_dict()})
     except RuntimeError as e:
         raise StylecastError(f"{path} is not the network its card describes: {str(e).splitlines()[0][:200]}") from e
     template.net = training_form(fast.net, template.net)
@@ -321,7 +330,8 @@ def grow_multistyle_onnx(source: Path, path: Path, net, card: StyleCard, verify_
     Everything else is the source graph as it was (every weight the same bytes), so its paintings
     paint exactly as before; the new rows are checked against ``net`` on ``verify_image`` (RGB).
     """
-    model = onnx.load(str(source))
+    # fp32 tables to append to (a bundled network stores fp16 behind Casts: restoring them is exact)
+    model = restore_fp32_weights(onnx.load(str(source)))
     contract, _ = parse_metadata({p.key: p.value for p in model.metadata_props})
     grown = ModelContract(**{**contract.__dict__, "styles": tuple(net.styles)})
     # named as the file names them: after models.inference's rewrites (a decoder norm moves up one place)
@@ -337,6 +347,7 @@ def grow_multistyle_onnx(source: Path, path: Path, net, card: StyleCard, verify_
     for value in model.graph.input:
         if value.name == contract.weights_name:
             value.type.tensor_type.shape.dim[-1].dim_value = len(net.styles)
+    del model.graph.value_info[:]  # shapes inferred for the old painting count (int8 rebuilds carry them)
     _add_metadata(model, grown, card)
     path = Path(path)
     with atomic_path(path) as tmp:

@@ -91,8 +91,8 @@ def quantize_model(model: Path, data: Path, out: Path | None = None, limit: int 
     except ImportError as e:
         raise StylecastError("quantizing needs NNCF and onnx: pip install 'stylecast[int8]'") from e
     from stylecast.contract import parse_metadata
+    from stylecast.export.fp16 import restore_fp32_weights
     from stylecast.realtime.runtimes.backends import MIN_PSNR_DB, OnnxRuntimeBackend
-    from stylecast.realtime.runtimes.gpu_model import restore_fp32_weights
     from stylecast.realtime.runtimes.preprocess import preprocess
 
     model = Path(model)

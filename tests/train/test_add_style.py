@@ -60,6 +60,25 @@ def test_a_painting_is_added_and_the_old_ones_paint_exactly_as_before(network, p
     assert card.styles == ("a", "b", "starry_night") and card.training["added"]["starry_night"]["steps"] == 3
 
 
+def test_a_painting_is_added_to_the_bundled_network_rebuilt_from_its_int8_copy(photo_folder, painting_path, photo_bgr, tmp_path):
+    """The package ships paintings_rt as int8; its unpacked float file (fp16 weights behind casts,
+    dequantized convolutions under new names) is what --add-style --to paintings_rt grows."""
+    from stylecast.styles import resolve_style
+    from stylecast.train.add_style import AddStyleConfig, AddStyleTrainer
+
+    bundled = resolve_style("paintings_rt")
+    config = AddStyleConfig(style=painting_path, network="paintings_rt", data=photo_folder, out=tmp_path / "more",
+                            name="starry_again", steps=2, batch=2, size=64, style_size=128, quiet=True)
+    trainer = AddStyleTrainer(config)
+    trainer.run()
+    grown = trainer.export()
+    n = len(trainer.net.styles)
+    x = np.ascontiguousarray(photo_bgr[:96, :128, ::-1].transpose(2, 0, 1)[None]).astype(np.float32)
+    for i in (0, n - 2):
+        assert np.array_equal(_paint(bundled, np.eye(n - 1)[i], x), _paint(grown, np.eye(n)[i], x)), "old paintings unchanged"
+    assert np.abs(_paint(grown, np.eye(n)[n - 1], x) - _paint(grown, np.eye(n)[0], x)).mean() > 1
+
+
 def test_adding_resumes_and_refuses_a_name_already_painted(network, photo_folder, painting_path, tmp_path):
     from stylecast.train.add_style import AddStyleConfig, AddStyleTrainer
 

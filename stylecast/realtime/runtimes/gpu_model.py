@@ -11,27 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from stylecast.errors import StylecastError
+from stylecast.export.fp16 import restore_fp32_weights
 from stylecast.realtime.runtimes.frame_graph import with_frame_io
-
-
-def restore_fp32_weights(model):
-    """Undo ``compress_weights_fp16``: fp16 initializers read through a Cast become fp32 initializers."""
-    import numpy as np
-    from onnx import TensorProto, numpy_helper
-
-    graph = model.graph
-    inits = {t.name: t for t in graph.initializer}
-    keep = []
-    for node in graph.node:
-        src = node.input[0] if node.op_type == "Cast" and node.input else None
-        if src in inits and inits[src].data_type == TensorProto.FLOAT16:
-            array = numpy_helper.to_array(inits[src]).astype(np.float32)
-            inits[src].CopyFrom(numpy_helper.from_array(array, node.output[0]))
-            continue
-        keep.append(node)
-    del graph.node[:]
-    graph.node.extend(keep)
-    return model
 
 
 def _fp16_compute(path: Path):
