@@ -10,7 +10,7 @@ from stylecast.contract import ModelContract, StyleCard
 from stylecast.errors import StylecastError
 from stylecast.realtime.runtimes.mix import mix_feeds, mix_vector
 from stylecast.styles import BundledStyle
-from stylecast.styles.mixes import is_mix, network_for, parse_weights
+from stylecast.styles.mixes import is_mix, network_for, parse_style, parse_weights
 
 
 def test_weights_parse_with_defaults_of_one():
@@ -29,6 +29,18 @@ def test_bad_mixes_are_refused_with_the_reason(spec, message):
 def test_a_mix_is_told_apart_from_names_and_paths():
     assert is_mix("a=1") and is_mix("a,b")
     assert not is_mix("starry_night") and not is_mix("runs/x=1/model.onnx")
+
+
+def test_a_network_file_of_ones_own_takes_a_mix_after_a_colon(tmp_path):
+    model = tmp_path / "grown.onnx"
+    model.write_bytes(b"")  # opened later, by the runtime; the spec only has to find it
+    spec = parse_style(f"{model}:starry_again=0.6,the_scream")
+    assert is_mix(f"{model}:starry_again") and spec.model == model and spec.mix == {"starry_again": 0.6, "the_scream": 1.0}
+    assert parse_style(f"{model}:starry_again").mix == {"starry_again": 1.0}
+    with pytest.raises(StylecastError, match="not found"):
+        parse_style(f"{tmp_path / 'missing.onnx'}:a")
+    with pytest.raises(StylecastError, match="NAME=WEIGHT"):
+        parse_style(f"{model}:")
 
 
 def _network(name: str, styles: tuple[str, ...], width: int) -> BundledStyle:

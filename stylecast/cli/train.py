@@ -104,7 +104,12 @@ def _add_style(args: argparse.Namespace) -> int:
                             tv_weight=args.tv_weight, save_every=args.checkpoint_every, seed=args.seed,
                             precision=args.precision, quiet=args.quiet)
     trainer = AddStyleTrainer(config, resume=args.resume)
-    return _run_then(trainer, lambda: f"wrote {trainer.export()} (paints {', '.join(trainer.net.styles)})")
+    def done() -> str:
+        path = trainer.export()
+        return (f"wrote {path} (paints {', '.join(trainer.net.styles)}); paint the new one with "
+                f"-s {path}:{trainer.name}")
+
+    return _run_then(trainer, done)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -160,12 +165,13 @@ def cmd_eval_style(args: argparse.Namespace) -> int:
     from stylecast.train.evaluate import evaluate_image, evaluate_model
 
     if args.target.suffix.lower() == ".onnx" or not args.target.exists():
-        from stylecast.styles import resolve_style
+        from stylecast.styles.mixes import parse_style
 
         if args.data is None:
             raise StylecastError("scoring a model needs --data DIR of held-out photos")
-        scores = evaluate_model(resolve_style(str(args.target)), args.style, args.data, args.size, args.limit,
-                                args.backend, args.content_layer)
+        spec = parse_style(str(args.target))
+        scores = evaluate_model(spec.model, args.style, args.data, args.size, args.limit,
+                                args.backend, args.content_layer, mix=spec.mix)
     else:
         if args.content is None:
             raise StylecastError("scoring an image needs --content PHOTO (the photo it was made from)")
@@ -313,7 +319,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval-style", help="score a style model (or a painted image) on content and style loss",
                        description="Mean content and style loss on held-out photos, so styles compare by numbers. "
                                    "Given an image instead of a model, score that one image against --content.")
-    p.add_argument("target", type=Path, metavar="MODEL_OR_IMAGE", help="style name, .onnx model, or a stylized image")
+    p.add_argument("target", type=Path, metavar="MODEL_OR_IMAGE", help="style name, .onnx model, a mix (starry_night=0.6,the_scream=0.4; a network file of your own: NETWORK.onnx:PAINTING), or a stylized image")
     p.add_argument("--style", required=True, type=Path, help="the style image the model was trained on")
     p.add_argument("--data", type=Path, help="folder of held-out photos (for a model)")
     p.add_argument("--content", type=Path, help="the content photo (for an image)")

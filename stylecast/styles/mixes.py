@@ -1,8 +1,9 @@
 """`-s "starry_night=0.6,the_scream=0.4"`: a mix of paintings, painted by a multi-style network.
 
 A spec with ``=`` or ``,`` names paintings (with weights, 1 where left out); the bundled network that
-paints all of them runs with their weights as its second input. Anything else is a style name or a
-model path, as before (``resolve_style``).
+paints all of them runs with their weights as its second input. ``NETWORK.onnx:MIX`` mixes the
+paintings of a network file of one's own (one ``--add-style`` grew, say). Anything else is a style
+name or a model path, as before (``resolve_style``).
 """
 from __future__ import annotations
 
@@ -29,8 +30,11 @@ class StyleSpec:
         return "+".join(name for name, w in self.mix.items() if w > 0)
 
 
+FILE_MIX = ".onnx:"  # between a network file and the mix it paints
+
+
 def is_mix(spec: str) -> bool:
-    return ("=" in spec or "," in spec) and not spec.lower().endswith(".onnx")
+    return FILE_MIX in spec.lower() or (("=" in spec or "," in spec) and not spec.lower().endswith(".onnx"))
 
 
 def parse_weights(spec: str) -> dict[str, float]:
@@ -80,6 +84,10 @@ def parse_style(spec: str, folder: Path | None = None) -> StyleSpec:
     """A ``-s`` value -> the model to open and the mix to feed it."""
     if not is_mix(spec):
         return StyleSpec(resolve_style(spec, folder))
+    cut = spec.lower().rfind(FILE_MIX)
+    if cut >= 0:  # a file's own paintings: the file says which it paints (checked when it opens)
+        end = cut + len(".onnx")
+        return StyleSpec(resolve_style(spec[:end], folder), parse_weights(spec[end + 1:]))
     mix = parse_weights(spec)
     network = network_for(list(mix), bundled_styles(folder))
     return StyleSpec(network.model, mix)

@@ -43,12 +43,12 @@ def square_crop(rgb: np.ndarray, size: int) -> np.ndarray:
     return cover_crop(rgb, (size, size))
 
 
-def _stylizer(model: Path, backend: str):
+def _stylizer(model: Path, backend: str, mix: dict[str, float] | None = None):
     from stylecast.realtime.runtimes.backends import open_backend
     from stylecast.realtime.runtimes.stylizer import Stylizer
 
     choice = open_backend(model, ("cpu",) if backend == "auto" else (backend,))
-    stylize = Stylizer(choice.backend)
+    stylize = Stylizer(choice.backend, mix)
     return lambda rgb: cv2.cvtColor(stylize(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)), cv2.COLOR_BGR2RGB)
 
 
@@ -72,9 +72,11 @@ def score_pairs(pairs: list[tuple[np.ndarray, np.ndarray]], style: torch.Tensor,
 
 
 def evaluate_model(model: Path, style: Path, data: Path, size: int = 256, limit: int = 50, backend: str = "auto",
-                   content_layer: str = "relu2_2", vgg: VGGFeatures | None = None) -> StyleScores:
-    """Stylize held-out photos with an ONNX model and score them against the style image."""
-    stylize = _stylizer(Path(model), backend)
+                   content_layer: str = "relu2_2", vgg: VGGFeatures | None = None,
+                   mix: dict[str, float] | None = None) -> StyleScores:
+    """Stylize held-out photos with an ONNX model (a multi-style one painting ``mix``) and score them
+    against the style image."""
+    stylize = _stylizer(Path(model), backend, mix)
     photos = [read_rgb(p) for p in list_images(data)[:limit]]
     pairs = [(square_crop(p, size), None) for p in photos if p is not None]
     if not pairs:

@@ -77,6 +77,19 @@ def test_a_painting_is_added_to_the_bundled_network_rebuilt_from_its_int8_copy(p
     for i in (0, n - 2):
         assert np.array_equal(_paint(bundled, np.eye(n - 1)[i], x), _paint(grown, np.eye(n)[i], x)), "old paintings unchanged"
     assert np.abs(_paint(grown, np.eye(n)[n - 1], x) - _paint(grown, np.eye(n)[0], x)).mean() > 1
+    # and a user paints it by name: -s FILE.onnx:PAINTING
+    import cv2
+
+    from stylecast.cli import main
+
+    photo = tmp_path / "photo.png"
+    cv2.imwrite(str(photo), photo_bgr[:96, :128])
+    outs = {}
+    for spec in (f"{grown}:starry_again", str(grown), f"{grown}:cafe_terrace"):
+        outs[spec] = tmp_path / f"out{len(outs)}.png"
+        assert main(["image", str(photo), "-s", spec, "-o", str(outs[spec]), "--backend", "cpu"]) == 0
+    new, first, named_first = (cv2.imread(str(p)).astype(float) for p in outs.values())
+    assert np.array_equal(first, named_first) and np.abs(new - first).mean() > 1
 
 
 def test_adding_resumes_and_refuses_a_name_already_painted(network, photo_folder, painting_path, tmp_path):
