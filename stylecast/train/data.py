@@ -18,7 +18,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 def list_images(root: Path) -> list[Path]:
     root = Path(root)
     if not root.is_dir():
-        raise StylecastError(f"training data folder not found: {root}")
+        raise StylecastError(f"photo folder not found: {root}")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise StylecastError(f"no images (jpg/png/webp/bmp) under {root}")

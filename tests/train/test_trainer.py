@@ -100,7 +100,7 @@ def test_unreadable_images_are_counted_not_fatal(config):
 def test_bad_inputs_are_clear_errors(config, tmp_path):
     from dataclasses import replace
 
-    with pytest.raises(StylecastError, match="training data folder not found"):
+    with pytest.raises(StylecastError, match="photo folder not found"):
         Trainer(replace(config, data=tmp_path / "nothing"))
     with pytest.raises(StylecastError, match="style image not found"):
         Trainer(replace(config, style=tmp_path / "nothing.jpg"))
