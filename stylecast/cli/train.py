@@ -36,7 +36,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = TrainConfig(
         style=style, data=args.data, out=args.out, width=args.width, design=args.design, bottleneck=args.bottleneck,
         distill_from=distill_from, texture_weight=args.texture_weight, input_blur=args.input_blur, steps=args.steps, batch=args.batch,
-        size=args.size, style_size=args.style_size, content_weight=args.content_weight, style_weight=args.style_weight,
+        size=args.size, style_size=args.style_size, content_weight=args.content_weight,
+        style_weight=TrainConfig.style_weight if args.style_weight is None else args.style_weight,
         tv_weight=args.tv_weight, stability_weight=args.stability_weight, stability_mode=args.stability_mode,
         temporal_weight=args.temporal_weight, temporal_luma=args.temporal_luma, video_pairs=args.video_pairs, content_layer=args.content_layer, lr=args.lr or 1e-3, seed=args.seed,
         checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, device=args.device,
@@ -100,7 +101,8 @@ def _add_style(args: argparse.Namespace) -> int:
         raise StylecastError(f"painting not found: {args.add_style}")
     config = AddStyleConfig(style=args.add_style, network=args.to, data=args.data, out=args.out, name=args.name or "",
                             steps=args.steps, batch=args.batch, size=args.size, style_size=args.style_size,
-                            lr=args.lr or 2e-2, content_weight=args.content_weight, style_weight=args.style_weight,
+                            lr=args.lr or 2e-2, content_weight=args.content_weight,
+                            style_weight=AddStyleConfig.style_weight if args.style_weight is None else args.style_weight,
                             tv_weight=args.tv_weight, save_every=args.checkpoint_every, seed=args.seed,
                             precision=args.precision, quiet=args.quiet)
     trainer = AddStyleTrainer(config, resume=args.resume)
@@ -227,9 +229,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=options.positive_int, default=256, help="training crop size (multiple of 4)")
     p.add_argument("--style-size", type=options.positive_int, default=512, help="longest side of the style image for Gram targets")
     p.add_argument("--content-weight", type=options.non_negative, default=1.0, help="weight of the VGG content loss (default 1)")
-    p.add_argument("--style-weight", type=options.non_negative, default=5e-5,
+    p.add_argument("--style-weight", type=options.non_negative,
                    help="weight of the Gram style loss (default 5e-5, which balances content 1 on Caffe-scale VGG "
-                        "features); raise it for more paint, lower it for more photo")
+                        "features; 2e-4 with --add-style, where one norm row must carry the texture); raise it for "
+                        "more paint, lower it for more photo")
     p.add_argument("--tv-weight", type=options.non_negative, default=1.0, help="weight of total variation: smooths pixel noise (default 1)")
     p.add_argument("--stability-weight", type=options.non_negative, default=0.0,
                    help="temporal stability loss weight (e.g. 300): steadier video, slower training")
