@@ -43,6 +43,9 @@ class GovernorSettings:
     high: float = 0.9  # a window's median load above this: too slow
     low: float = 0.7  # below this for ``raise_after_s``: room for a bigger rung
     fit: float = 0.8  # the load a new rung is chosen to reach
+    # the load a rung timed alone before capture must reach: in the loop it shares the cores with
+    # decoding, smoothing and the sinks, and starting too high costs dropped frames until it moves
+    settle_fit: float = 0.7
     window_s: float = 1.0
     raise_after_s: float = 3.0
     remember_s: float = 30.0  # how long a rung measured too slow is not tried again
@@ -166,10 +169,10 @@ class Governor:
             load = load_of(self.rungs[i])
             rate = self._rate(load, i)
             self._measured[i] = (load, self.clock(), rate)
-            if load <= self.settings.fit:
+            if load <= self.settings.settle_fit:
                 break
             same = [j for j in range(i + 1, len(self.rungs)) if self.rungs[j].network == self.rungs[i].network]
-            scaled = [j for j in same if rate * self._cost(j) + fixed <= self.settings.fit]
+            scaled = [j for j in same if rate * self._cost(j) + fixed <= self.settings.settle_fit]
             if scaled:
                 i = scaled[0]
                 continue

@@ -2,6 +2,7 @@
 networks it names), and the background preparation of a style the viewer switches to."""
 from __future__ import annotations
 
+import statistics
 import sys
 import threading
 import time
@@ -16,6 +17,11 @@ from stylecast.realtime.live.bank import StyleBank
 from stylecast.realtime.live.config import LiveConfig
 from stylecast.styles import bundled_styles, lighter_variants
 from stylecast.styles.mixes import painting_row
+
+# One timed paint is at the mercy of a hiccup (the other core busy, a page fault), and a rung
+# settled on too low is kept until its memory fades (GovernorSettings.remember_s): the median of a
+# few decides (two suffice where both are plainly too slow, so a slow network costs one paint more).
+TIMED_PAINTS = 3
 
 
 def painting_networks(style: str, governed: bool) -> list[str]:
@@ -138,15 +144,20 @@ class Governors:
         return governor
 
     def _timed_load(self, rung: Rung) -> float:
-        """A rung's load measured before the camera starts: one painting of a blank frame at its working
-        size (after one that compiles it), plus the upsampling to the frame's size."""
+        """A rung's load measured before the camera starts: the median of a few paintings of a blank
+        frame at its working size (after one that compiles it), plus the upsampling to the frame's size."""
         stylize = self.bank[rung.network]
         blank = self.warmer.blank(rung)
         stylize(blank)
-        t = time.perf_counter()
-        stylize(blank)
-        paint_s = (time.perf_counter() - t) / self.config.streams
-        return (paint_s + self.upsample_s) * self.settings.fps
+        loads: list[float] = []
+        for _ in range(TIMED_PAINTS):
+            t = time.perf_counter()
+            stylize(blank)
+            paint_s = (time.perf_counter() - t) / self.config.streams
+            loads.append((paint_s + self.upsample_s) * self.settings.fps)
+            if sum(load > 2 * self.settings.fit for load in loads) >= 2:  # plainly too slow, twice: no need to ask again
+                break
+        return statistics.median(loads)
 
     def observe(self, style: str, paint_s: float, rest_s: float) -> str | None:
         """Feed one frame's cost (painting, and the rest of the loop); moves to a ready rung; returns
@@ -176,13 +187,17 @@ class Governors:
 
 
 def _time_upsampling(frame_size: tuple[int, int], work: tuple[int, int]) -> float:
-    """Seconds a guided upsampling from ``work`` to ``frame_size`` takes here (second call: buffers warm)."""
+    """Seconds a guided upsampling from ``work`` to ``frame_size`` takes here (median of a few, after
+    one that warms the buffers)."""
     if work == frame_size:
         return 0.0
     upsample = GuidedUpsampler()
     frame = np.zeros((frame_size[1], frame_size[0], 3), np.uint8)
     small = np.zeros((work[1], work[0], 3), np.uint8)
     upsample(small, small, frame)
-    t = time.perf_counter()
-    upsample(small, small, frame)
-    return time.perf_counter() - t
+    times = []
+    for _ in range(TIMED_PAINTS):
+        t = time.perf_counter()
+        upsample(small, small, frame)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)

@@ -93,9 +93,14 @@ def test_settle_starts_on_the_best_rung_measured_to_fit():
         return machine.paint_s(rung) * FPS
 
     governor.settle(load_of)
-    assert governor.rung.network == "lite" and machine.paint_s(governor.rung) * FPS <= 0.8
+    settled = governor.rung
+    assert settled.network == "lite" and machine.paint_s(settled) * FPS <= governor.settings.settle_fit
     assert len(measured) <= 5, "a few timed paints, not the whole ladder"
-    assert not run(governor, machine, 20), "nothing left to correct"
+    # settled with a margin for the rest of the loop; on this machine with nothing else to do, at
+    # most one climb into the room left, never a drop
+    changes = run(governor, machine, 20)
+    assert len(changes) <= 1 and all(rung.long_side > settled.long_side for _, rung in changes), changes
+    assert machine.paint_s(governor.rung) * FPS <= governor.settings.fit
 
 
 def test_a_proposal_waits_until_committed():

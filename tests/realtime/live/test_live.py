@@ -310,10 +310,12 @@ def test_the_backend_is_warmed_up_at_the_frame_size_before_capture_starts(tmp_pa
     assert len(bank.calls) == stats.frames + 1, "one extra call: the warm-up"
     assert bank.calls[0][0] == (24, 32, 3), "compiled for the granted size, not the file's 64x48"
     assert all(shape == (24, 32, 3) for shape, _ in bank.calls)
-    # governed: the warm-up that compiles, then one timed paint that picks the working size
+    # governed: the warm-up that compiles, then the timed paints that pick the working size
+    from stylecast.realtime.live.governed import TIMED_PAINTS
+
     bank = RecordingBank()
     stats = run_live(LiveConfig(source=str(clip), sinks=(), smooth="off", duration=3, size=(32, 24)), bank=bank, sinks_override=[])
-    assert len(bank.calls) == stats.frames + 2
+    assert len(bank.calls) == stats.frames + 1 + TIMED_PAINTS
     assert all(shape == (24, 32, 3) for shape, _ in bank.calls)
 
 
@@ -612,3 +614,28 @@ def test_live_paints_only_the_background_and_switches_to_the_person(tmp_path, mo
         assert change(f, face) < 3 and change(f, room) > 20
     for f in after:  # person: the reverse
         assert change(f, face) > 50 and change(f, room) < 3
+
+
+def test_one_slow_timed_paint_does_not_settle_the_governor_on_a_small_size():
+    """The other core busy for a moment while the governor times its first rung: one paint of twelve
+    times the budget among quick ones. It still starts at the full working size."""
+    from stylecast.realtime.live.governed import Governors
+
+    class HiccupBank:
+        def __init__(self):
+            self.calls = 0
+
+        def add(self, name):
+            pass
+
+        def __getitem__(self, name):
+            def stylize(image):
+                self.calls += 1
+                time.sleep(0.4 if self.calls == 2 else 0.002)  # call 1 compiles, call 2 is the first timed one
+                return image.copy()
+            return stylize
+
+    config = LiveConfig(source="0", sinks=(), smooth="off", size=(640, 480), source_fps=30)
+    governors = Governors(config, HiccupBank(), (640, 480), fps=30)
+    assert governors.start("plain").rung.long_side == config.top_side
+    assert governors.describe("plain") == "plain at 640x480"
