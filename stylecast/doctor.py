@@ -117,9 +117,12 @@ def check_cpu(isa_limit: str | None = None) -> Check:
     info = cpu_info()
     meaning = {
         "AMX": "every style is live at 640x480, every painting at HD (governed)",
-        "AVX-512 VNNI": "int8 is fast: _rt, _lite_rt and _fast styles are live at 640x480",
+        # measured: _lite_rt and _fast at 18-35 fps on 2-core Zen 4 EPYCs, by chip (docs/speed.md)
+        "AVX-512 VNNI": ("int8 is fast: cafe_terrace_rt and paintings_rt (every painting) are live at 640x480, "
+                         "_lite_rt and _fast styles nearly so; every painting at HD (governed)"),
         "AVX-512": "_rt styles are live; others governed to a smaller working size",
-        "AVX2": "cafe_terrace_rt is live at 640x480; other paintings are governed to a smaller working size (bolder strokes)",
+        "AVX2": ("cafe_terrace_rt and paintings_rt (every painting) are live at 640x480; other networks are governed "
+                 "to a smaller working size (bolder strokes)"),
         "pre-AVX2": "expect a few frames per second; use --size 320x240",
     }[info.machine_class]
     return Check("cpu", True, f"{info.line(isa_limit).removeprefix('cpu: ')}: {meaning}")
