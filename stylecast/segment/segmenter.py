@@ -40,8 +40,9 @@ class _Session:
         except ImportError:
             ov = None
         if ov is not None:
-            compiled = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_NUM_THREADS": 1,
-                                                                  "INFERENCE_PRECISION_HINT": "f32"})
+            # unpinned as the style networks are (runtimes/backends.py UNPINNED): the first compile sets it
+            compiled = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_NUM_THREADS": 1, "INFERENCE_PRECISION_HINT": "f32",
+                                                                  "ENABLE_CPU_PINNING": False})
             local = threading.local()
 
             def run(frame: np.ndarray) -> np.ndarray:

@@ -183,6 +183,14 @@ class OnnxRuntimeBackend:
         return 1  # its threads already share each frame; io_binding reuses one output buffer
 
 
+# A frame painted on every core beside a decoder on one of them (a 1080p MJPEG webcam): CPU threads
+# pinned to the cores wait at every layer for the one the decoder holds, where unpinned ones are
+# moved (benchmarks/pinning.py: paintings_rt at 432x244 beside a 1080p MJPEG decoder 14 ms against
+# 19-20 pinned, the same alone). The first network compiled in a process sets it for all of them,
+# so every compile here asks for it, the segmentation network's too.
+UNPINNED = {"ENABLE_CPU_PINNING": False}
+
+
 class OpenVinoBackend:
     """OpenVINO on the CPU: f32, bf16 where the CPU computes bf16 natively (AVX512-BF16/AMX), or the
     style's int8 copy (``NAME.int8.onnx`` from `stylecast quantize`)."""
@@ -248,7 +256,7 @@ class OpenVinoBackend:
     def _compile(self, shape: tuple[int, ...]):
         model = self.model.clone()
         model.reshape({self.contract.input_name: list(shape)})
-        config = {"INFERENCE_PRECISION_HINT": self.hint, "PERFORMANCE_HINT": "LATENCY"}
+        config = {"INFERENCE_PRECISION_HINT": self.hint, "PERFORMANCE_HINT": "LATENCY", **UNPINNED}
         if self.streams > 1:
             config.update(PERFORMANCE_HINT="THROUGHPUT", NUM_STREAMS=self.streams)
         try:

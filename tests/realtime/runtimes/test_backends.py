@@ -88,6 +88,17 @@ def test_openvino_agrees_with_onnxruntime(tiny_model, photo_bgr):
     assert np.abs(cpu.astype(int) - auto).mean() < 2.0  # bf16 where the CPU has it
 
 
+def test_openvino_leaves_its_threads_unpinned_one_stream_or_several(tiny_model, photo_bgr):
+    """Pinned threads wait for the core a camera's decoder holds (benchmarks/pinning.py)."""
+    pytest.importorskip("openvino")
+    backend = backends.OpenVinoBackend(tiny_model, precision="f32")
+    for streams in (1, 2):
+        backend.use_streams(streams)
+        Stylizer(backend)(photo_bgr[:64, :96])
+        compiled = list(backend._compiled.values())
+        assert len(compiled) == 1 and compiled[0].get_property("ENABLE_CPU_PINNING") is False
+
+
 def test_openvino_streams_paint_frames_from_two_threads_as_one_stream_does(photo_bgr):
     from concurrent.futures import ThreadPoolExecutor
 
