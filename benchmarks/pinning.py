@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import statistics
 import subprocess
 import sys
 import threading
@@ -33,6 +32,8 @@ def _decode_forever(clip: Path, stop: threading.Event) -> None:
 def _paint_ms(backend, size: tuple[int, int], clip: Path | None, runs: int = 60) -> tuple[float, float]:
     import numpy as np
 
+    from stylecast.realtime.bench import time_calls
+
     batch = np.zeros((1, 3, size[1], size[0]), np.float32)
     for _ in range(5):  # compiles the size, warms the caches
         backend.run(batch)
@@ -41,15 +42,12 @@ def _paint_ms(backend, size: tuple[int, int], clip: Path | None, runs: int = 60)
     if busy:
         busy.start()
         time.sleep(0.3)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        backend.run(batch)
-        times.append((time.perf_counter() - t) * 1000)
-    stop.set()
-    if busy:
-        busy.join()
-    return statistics.median(times), sorted(times)[int(0.9 * len(times))]
+    try:
+        return time_calls(lambda: backend.run(batch), runs, warmup=0)
+    finally:
+        stop.set()
+        if busy:
+            busy.join()
 
 
 def main() -> None:
@@ -68,6 +66,7 @@ def main() -> None:
     if args.avx2:
         sys.path.insert(0, str(Path(__file__).parent))
         importlib.import_module("as_avx2")  # sets the limits before OpenVINO loads
+    from stylecast.realtime.bench import parse_sizes
     from stylecast.realtime.runtimes.backends import OpenVinoBackend
     from stylecast.styles import bundled_styles
 
@@ -78,10 +77,10 @@ def main() -> None:
     def compile_model(model, device, config):
         return original(model, device, {**config, "ENABLE_CPU_PINNING": args.pinned == "yes"})
     backend.core.compile_model = compile_model
-    for text in args.sizes.split(","):
-        size = tuple(int(v) for v in text.split("x"))
+    for size in parse_sizes(args.sizes):
         alone = _paint_ms(backend, size, None)
         beside = _paint_ms(backend, size, args.clip)
+        text = f"{size[0]}x{size[1]}"
         print(f"{'pinned' if args.pinned == 'yes' else 'unpinned':9} {text:>9}: alone {alone[0]:5.1f} / {alone[1]:5.1f}   "
               f"beside the decoder {beside[0]:5.1f} / {beside[1]:5.1f}", flush=True)
 

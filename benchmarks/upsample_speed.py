@@ -9,15 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import statistics
 import sys
-import time
 from pathlib import Path
-
-
-def _size(text: str) -> tuple[int, int]:
-    w, h = (int(v) for v in text.split("x"))
-    return w, h
 
 
 def main() -> None:
@@ -32,6 +25,7 @@ def main() -> None:
         importlib.import_module("as_avx2")  # sets the limits before OpenCV loads
     import cv2
 
+    from stylecast.realtime.bench import parse_sizes, time_calls
     from stylecast.realtime.hd.painter import shrink
     from stylecast.realtime.hd.upsample import GuidedUpsampler
 
@@ -39,18 +33,14 @@ def main() -> None:
     if photo is None:
         sys.exit(f"cannot read {args.photo}")
     for pair in args.pairs.split(","):
-        work, shown = (_size(t) for t in pair.split(":"))
+        work, shown = parse_sizes(pair.replace(":", ","))
         frame = cv2.resize(photo, shown, interpolation=cv2.INTER_AREA)
         small = shrink(frame, work)
         painting = cv2.GaussianBlur(small, (5, 5), 0)
         upsample = GuidedUpsampler()
-        upsample(painting, small, frame)  # buffers allocated
-        times = []
-        for _ in range(args.calls):
-            t = time.perf_counter()
-            upsample(painting, small, frame)
-            times.append((time.perf_counter() - t) * 1000)
-        print(f"{pair}: median {statistics.median(times):.2f} ms, p90 {sorted(times)[int(0.9 * len(times))]:.2f} ms")
+        # the first call allocates the full-size buffers
+        median, p90 = time_calls(lambda: upsample(painting, small, frame), args.calls, warmup=1)
+        print(f"{pair}: median {median:.2f} ms, p90 {p90:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import numpy as np
 
 from stylecast.errors import StylecastError
 from stylecast.realtime.hd.painter import shrink
+from stylecast.realtime.runtimes.backends import UNPINNED
 from stylecast.segment import HERE
 
 # MediaPipe's two selfie models: the landscape one is cheaper and made for 16:9 calls, the general
@@ -40,9 +41,9 @@ class _Session:
         except ImportError:
             ov = None
         if ov is not None:
-            # unpinned as the style networks are (runtimes/backends.py UNPINNED): the first compile sets it
+            # unpinned as the style networks are: the first compile in a process sets it for all
             compiled = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_NUM_THREADS": 1, "INFERENCE_PRECISION_HINT": "f32",
-                                                                  "ENABLE_CPU_PINNING": False})
+                                                                  **UNPINNED})
             local = threading.local()
 
             def run(frame: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 # changes count as noise, not edges: ~5 grey levels of standard deviation.
 RADIUS = 2
 EPS = 25.0
-SLOPE_ONE = 256  # fixed-point scale of the slopes at full size: steps of 1/256, outputs within 2 grey levels of float
+SLOPE_ONE = 256  # fixed-point scale of the slopes at full size: steps of 1/256, outputs within 3 grey levels of float
 
 
 def fit_slopes(painting: np.ndarray, guide_luma: np.ndarray, radius: int = RADIUS, eps: float = EPS) -> np.ndarray:
