@@ -103,20 +103,25 @@ class PacedFileSource:
     def __iter__(self) -> Iterator[Frame]:
         index = 0
         started = time.perf_counter()
-        while True:
-            with VideoFileSource(self.path) as src:
-                for frame in src:
+        with VideoFileSource(self.path) as src:
+            while True:
+                played = index
+                # The decoder's own frames, not the timestamp-ordered stream of ``iter(src)``: that
+                # one holds back REORDER_WINDOW frames, and refilling it at each loop's start took
+                # about 100 ms of decoding at 1080p, a frame or three lost every time round.
+                for decoded in src.decoded():
+                    image = decoded.to_ndarray(format="bgr24")
+                    if self.size and image.shape[1::-1] != self.size:
+                        image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
                     due = index / self.granted.fps  # one timeline across loops: no burst at each restart
                     delay = due - (time.perf_counter() - started)
                     if delay > 0:
                         time.sleep(delay)
-                    image = frame.image
-                    if self.size and image.shape[1::-1] != self.size:
-                        image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
                     yield Frame(image, index, pts=None, time_base=None)
                     index += 1
-            if not self.loop:
-                return
+                if not self.loop or index == played:  # played once, or nothing decodable: done
+                    return
+                src.rewind()
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,10 @@ class VideoFileSource:
         """Decode on from the keyframe at or before ``pts`` (in the stream's time base)."""
         self._container.seek(pts, stream=self.stream, backward=True, any_frame=False)
 
+    def rewind(self) -> None:
+        """Back to the first frame, without reopening the file (a looping clip restarts at once)."""
+        self.seek(self.stream.start_time or 0)
+
     def decoded(self) -> Iterator:
         """The decoder's frames as they come (display order), damaged packets counted and skipped."""
         import av

@@ -23,9 +23,9 @@ from stylecast.realtime.live.bank import StyleBank  # noqa: E402
 from stylecast.realtime.live.config import LiveConfig  # noqa: E402
 from stylecast.realtime.live.loop import run_live  # noqa: E402
 from stylecast.realtime.live.sinks import VirtualCameraSink, WindowSink, handle_key  # noqa: E402
-from stylecast.realtime.live.capture import CameraSource, LatestFrame  # noqa: E402
+from stylecast.realtime.live.capture import CameraSource, LatestFrame, PacedFileSource  # noqa: E402
 from stylecast.realtime.media.sources import Frame  # noqa: E402
-from tests.realtime.clips import pan_clip, video_facts  # noqa: E402
+from tests.realtime.clips import make_clip, pan_clip, video_facts  # noqa: E402
 
 
 def _free_port() -> int:
@@ -342,6 +342,28 @@ def test_a_style_slower_than_the_camera_is_named_with_its_lighter_variant(tmp_pa
     said = [line for line in capsys.readouterr().err.splitlines() if "paints" in line]
     assert len(said) == 1 and said[0].startswith("starry_night paints") and "source gives 30" in said[0]
     assert "starry_night_lite_rt" in said[0]
+
+
+def test_a_looping_file_plays_every_frame_in_order_each_time_round_from_one_opening(tmp_path, monkeypatch):
+    """H.264 with B-frames, so the decoder reorders: each pass round the loop gives the frames of
+    one plain pass, and the clip is rewound rather than opened again at each restart (reopening,
+    with its reorder window refilled, cost a frame or more of a 1080p stream every time round)."""
+    import itertools
+
+    from stylecast.realtime.media import sources
+
+    clip = make_clip(tmp_path / "b.mp4", frames=10, fps=100, audio=None)
+    with sources.VideoFileSource(clip) as one_pass:
+        reference = [f.image for f in one_pass]
+    opened = []
+    real_open = sources._open_input
+    monkeypatch.setattr(sources, "_open_input", lambda path: (opened.append(path), real_open(path))[1])
+    with PacedFileSource(clip, loop=True, fps=1000) as paced:
+        frames = list(itertools.islice(iter(paced), 3 * len(reference) + 2))
+    assert [f.index for f in frames] == list(range(len(frames)))
+    for i, frame in enumerate(frames):
+        assert np.array_equal(frame.image, reference[i % len(reference)]), i
+    assert len(opened) == 2  # the check on entering, then one opening for all three passes
 
 
 class ListSink:
