@@ -103,25 +103,38 @@ class PacedFileSource:
     def __iter__(self) -> Iterator[Frame]:
         index = 0
         started = time.perf_counter()
-        with VideoFileSource(self.path) as src:
-            while True:
-                played = index
-                # The decoder's own frames, not the timestamp-ordered stream of ``iter(src)``: that
-                # one holds back REORDER_WINDOW frames, and refilling it at each loop's start took
-                # about 100 ms of decoding at 1080p, a frame or three lost every time round.
-                for decoded in src.decoded():
-                    image = decoded.to_ndarray(format="bgr24")
-                    if self.size and image.shape[1::-1] != self.size:
-                        image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
-                    due = index / self.granted.fps  # one timeline across loops: no burst at each restart
-                    delay = due - (time.perf_counter() - started)
-                    if delay > 0:
-                        time.sleep(delay)
-                    yield Frame(image, index, pts=None, time_base=None)
-                    index += 1
-                if not self.loop or index == played:  # played once, or nothing decodable: done
-                    return
-                src.rewind()
+        while True:
+            with VideoFileSource(self.path) as src:
+                opened = _identity(self.path)
+                while True:
+                    played = index
+                    # The decoder's own frames, not the timestamp-ordered stream of ``iter(src)``:
+                    # that one holds back REORDER_WINDOW frames, and refilling it at each loop's
+                    # start took about 100 ms of decoding at 1080p, a frame or more lost each time round.
+                    for decoded in src.decoded():
+                        image = decoded.to_ndarray(format="bgr24")
+                        if self.size and image.shape[1::-1] != self.size:
+                            image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
+                        due = index / self.granted.fps  # one timeline across loops: no burst at each restart
+                        delay = due - (time.perf_counter() - started)
+                        if delay > 0:
+                            time.sleep(delay)
+                        yield Frame(image, index, pts=None, time_base=None)
+                        index += 1
+                    if not self.loop or index == played:  # played once, or nothing decodable: done
+                        return
+                    if _identity(self.path) != opened:
+                        break  # replaced or deleted meanwhile: opened again, which says if it is gone
+                    src.rewind()
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """What tells a file from the one that was at its path before (None: nothing there now)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 @dataclass(frozen=True)

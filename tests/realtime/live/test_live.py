@@ -366,6 +366,29 @@ def test_a_looping_file_plays_every_frame_in_order_each_time_round_from_one_open
     assert len(opened) == 2  # the check on entering, then one opening for all three passes
 
 
+def test_a_looping_file_replaced_while_it_plays_is_opened_again(tmp_path):
+    """Rewinding keeps the file that was opened; a clip re-rendered in place is played from the next
+    time round."""
+    import os
+
+    clip = _counting_clip(tmp_path / "clip.mkv", frames=5, fps=20)
+    newer = make_clip(tmp_path / "newer.mkv", frames=4, size=(64, 48), fps=20, audio=None, codec="ffv1")
+    from stylecast.realtime.media.sources import VideoFileSource
+
+    with VideoFileSource(clip) as src:
+        original = [f.image for f in src]
+    with VideoFileSource(newer) as src:
+        replacement = [f.image for f in src]
+    with PacedFileSource(clip, loop=True, fps=1000) as paced:
+        frames = iter(paced)
+        first = [next(frames).image for _ in range(5)]
+        os.replace(newer, clip)
+        second = [next(frames).image for _ in range(4)]
+    assert all(np.array_equal(a, b) for a, b in zip(first, original))
+    assert all(np.array_equal(a, b) for a, b in zip(second, replacement))
+    assert not np.array_equal(second[0], original[0])
+
+
 class ListSink:
     def __init__(self):
         self.frames: list[Frame] = []
