@@ -85,11 +85,14 @@ class RungWarmer:
 class Governors:
     """One governor per style the viewer paints with (each has its own networks and costs)."""
 
-    def __init__(self, config: LiveConfig, bank: StyleBank, frame_size: tuple[int, int], fps: float) -> None:
+    def __init__(self, config: LiveConfig, bank: StyleBank, frame_size: tuple[int, int], fps: float,
+                 source_s: float = 0.0) -> None:
         self.config, self.bank, self.frame_size = config, bank, frame_size
         self.settings = GovernorSettings(fps=fps or 30.0)
         self.warmer = RungWarmer(bank, frame_size)
-        self.upsample_s = _time_upsampling(frame_size, working_size(*frame_size, config.top_side))
+        # Work that does not shrink with the working size, for settling: the upsampling in the loop,
+        # and the source's frames (a 1080p MJPEG stream's decoding takes the painting's cores)
+        self.fixed_s = _time_upsampling(frame_size, working_size(*frame_size, config.top_side)) + source_s
         self._by_style: dict[str, Governor] = {}
         self._told: set[str] = set()
         self._lock = threading.Lock()  # with streams, two workers may meet a new style at once
@@ -137,7 +140,7 @@ class Governors:
         governor = Governor(build_ladder(networks, self.config.top_side) if self.config.governed
                             else [Rung(style, self.config.top_side)], self.settings)
         if self.config.governed:
-            governor.settle(self._timed_load, self.upsample_s * self.settings.fps)
+            governor.settle(self._timed_load, self.fixed_s * self.settings.fps)
         else:  # compile the one working size before the clock starts
             self.bank[style](self.warmer.blank(governor.rung))
         self.warmer.mark_ready(governor.rung)
@@ -145,7 +148,8 @@ class Governors:
 
     def _timed_load(self, rung: Rung) -> float:
         """A rung's load measured before the camera starts: the median of a few paintings of a blank
-        frame at its working size (after one that compiles it), plus the upsampling to the frame's size."""
+        frame at its working size (after one that compiles it), plus the upsampling to the frame's
+        size and the source's own work on a frame."""
         stylize = self.bank[rung.network]
         blank = self.warmer.blank(rung)
         stylize(blank)
@@ -154,7 +158,7 @@ class Governors:
             t = time.perf_counter()
             stylize(blank)
             paint_s = (time.perf_counter() - t) / self.config.streams
-            loads.append((paint_s + self.upsample_s) * self.settings.fps)
+            loads.append((paint_s + self.fixed_s) * self.settings.fps)
             if sum(load > 2 * self.settings.fit for load in loads) >= 2:  # plainly too slow, twice: no need to ask again
                 break
         return statistics.median(loads)

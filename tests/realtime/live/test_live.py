@@ -684,3 +684,33 @@ def test_one_slow_timed_paint_does_not_settle_the_governor_on_a_small_size():
     governors = Governors(config, HiccupBank(), (640, 480), fps=30)
     assert governors.start("plain").rung.long_side == config.top_side
     assert governors.describe("plain") == "plain at 640x480"
+
+
+def test_the_governor_settles_lower_where_the_source_itself_takes_a_share_of_the_cores():
+    """A 1080p MJPEG camera's decoding runs beside the painting: a paint that fits the frame period
+    alone does not fit beside it, so the governor starts lower by what the source costs."""
+    from stylecast.realtime.live.governed import Governors
+
+    class PixelBank:  # 15 ms at 640x480: load 0.45 of a 30 fps period alone
+        def add(self, name):
+            pass
+
+        def __getitem__(self, name):
+            return lambda image: (time.sleep(0.015 * image.shape[0] * image.shape[1] / (640 * 480)), image.copy())[1]
+
+    config = LiveConfig(source="0", sinks=(), smooth="off", size=(640, 480), source_fps=30)
+    alone = Governors(config, PixelBank(), (640, 480), fps=30).start("plain")
+    beside = Governors(config, PixelBank(), (640, 480), fps=30, source_s=0.012).start("plain")
+    assert alone.rung.long_side == config.top_side
+    assert beside.rung.long_side < config.top_side
+    w = beside.rung.long_side
+    assert (0.015 * (w / 640) ** 2 + 0.012) * 30 <= beside.settings.settle_fit + 0.05
+
+
+def test_a_file_source_measures_what_its_frames_cost_to_decode(tmp_path):
+    """What the governor adds for the source: the CPU a frame takes, more for a bigger frame."""
+    small = make_clip(tmp_path / "small.mkv", frames=8, size=(64, 48), fps=30, audio=None, codec="ffv1")
+    big = make_clip(tmp_path / "big.mkv", frames=8, size=(1280, 720), fps=30, audio=None, codec="ffv1")
+    with PacedFileSource(small) as s, PacedFileSource(big) as b, PacedFileSource(small, size=(1280, 720)) as grown:
+        assert 0 < s.granted.frame_cost_s < b.granted.frame_cost_s / 3
+        assert grown.granted.frame_cost_s > s.granted.frame_cost_s  # enlarging to the asked size is counted
