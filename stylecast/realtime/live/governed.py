@@ -22,6 +22,9 @@ from stylecast.styles.mixes import painting_row
 # settled on too low is kept until its memory fades (GovernorSettings.remember_s): the median of a
 # few decides (two suffice where both are plainly too slow, so a slow network costs one paint more).
 TIMED_PAINTS = 3
+# How long the end of a session waits for a network that is still compiling in the background
+# (a full network's first 1080p paint compiles in a second or two here); a stuck one is left.
+WAIT_S = 20.0
 
 
 def painting_networks(style: str, governed: bool) -> list[str]:
@@ -44,6 +47,7 @@ class RungWarmer:
         self._ready: set[tuple[str, tuple[int, int]]] = set()
         self._busy: set[tuple[str, tuple[int, int]]] = set()
         self._lock = threading.Lock()
+        self.threads: list[threading.Thread] = []  # warming now or done: waited for before the process ends
 
     def size(self, rung: Rung) -> tuple[int, int]:
         """(w, h) the rung paints the camera's frames at."""
@@ -70,7 +74,7 @@ class RungWarmer:
             if key in self._busy:
                 return False
             self._busy.add(key)
-        threading.Thread(target=self._warm, args=(rung,), daemon=True).start()
+            _start(self.threads, self._warm, rung)
         return False
 
     def _warm(self, rung: Rung) -> None:
@@ -98,6 +102,7 @@ class Governors:
         self._lock = threading.Lock()  # with streams, two workers may meet a new style at once
         self._preparing: set[str] = set()
         self._preparing_lock = threading.Lock()  # never held while a network opens
+        self._threads: list[threading.Thread] = []
         self.shown = ""  # the style painting now
 
     def rung(self, style: str) -> Rung:
@@ -124,8 +129,16 @@ class Governors:
         with self._preparing_lock:
             if asked not in self._preparing:
                 self._preparing.add(asked)
-                threading.Thread(target=self._prepare, args=(asked,), daemon=True).start()
+                _start(self._threads, self._prepare, asked)
         return self.shown
+
+    def wait(self, timeout_s: float = WAIT_S) -> None:
+        """Let networks still opening or compiling in the background finish: a process that exits
+        while OpenVINO compiles in another thread aborts ("terminate called without an active
+        exception", exit status 134), after a session that had ended well."""
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads + self.warmer.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _prepare(self, style: str) -> None:
         try:
@@ -188,6 +201,14 @@ class Governors:
         r = self.rung(style)
         w, h = self.warmer.size(r)
         return f"{r.network} at {w}x{h}"
+
+
+def _start(threads: list[threading.Thread], target, arg) -> None:
+    """``target(arg)`` in a daemon thread, kept in ``threads`` (finished ones are dropped)."""
+    threads[:] = [t for t in threads if t.is_alive()]
+    thread = threading.Thread(target=target, args=(arg,), daemon=True)
+    threads.append(thread)
+    thread.start()
 
 
 def _time_upsampling(frame_size: tuple[int, int], work: tuple[int, int]) -> float:

@@ -148,6 +148,7 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
         # Settle on a working size (and network) and compile it before capture and the clock start:
         # OpenVINO compiles per shape, which would otherwise freeze the first live frames.
         governors = Governors(config, bank, frame_size, granted.fps, granted.frame_cost_s)
+        stack.callback(governors.wait)
         governors.start(first)
         governors.shown = first
         latest = stack.enter_context(LatestFrame(iter(source)))

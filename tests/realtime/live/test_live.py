@@ -714,3 +714,35 @@ def test_a_file_source_measures_what_its_frames_cost_to_decode(tmp_path):
     with PacedFileSource(small) as s, PacedFileSource(big) as b, PacedFileSource(small, size=(1280, 720)) as grown:
         assert 0 < s.granted.frame_cost_s < b.granted.frame_cost_s / 3
         assert grown.granted.frame_cost_s > s.granted.frame_cost_s  # enlarging to the asked size is counted
+
+
+def test_the_end_of_a_session_waits_for_networks_still_compiling_in_the_background():
+    """A climb's rung and a style switched to are prepared in background threads; a process that
+    ended while OpenVINO compiled in one aborted (exit status 134) after a session that had gone well."""
+    from stylecast.realtime.hd.governor import Rung
+    from stylecast.realtime.live.governed import Governors
+
+    class SlowToOpenBank:
+        def __init__(self):
+            self.finished = []
+
+        def add(self, name):
+            pass
+
+        def __getitem__(self, name):
+            def stylize(image):
+                if name != "plain":
+                    time.sleep(0.5)  # opening and compiling another network
+                self.finished.append((name, image.shape[:2]))
+                return image.copy()
+            return stylize
+
+    bank = SlowToOpenBank()
+    config = LiveConfig(source="0", sinks=(), smooth="off", size=(640, 480), source_fps=30, governor=False)
+    governors = Governors(config, bank, (640, 480), fps=30)
+    governors.start("plain")
+    assert not governors.warmer.ready(Rung("lighter", 320))
+    assert governors.ready_style("other") == ""  # shown until "other" is ready
+    governors.wait()
+    assert ("lighter", (240, 320)) in bank.finished and ("other", (480, 640)) in bank.finished
+    assert governors.warmer.ready(Rung("lighter", 320)) and "other" in governors._by_style
