@@ -20,7 +20,7 @@ def test_weights_parse_with_defaults_of_one():
 
 
 @pytest.mark.parametrize("spec, message", [("a=-1,b=1", "0 or more"), ("a=0,b=0", "weight 0"), ("a=x", "not a number"),
-                                           ("a=1,a=2", "twice"), ("=1", "NAME=WEIGHT"), ("a=nan", "0 or more")])
+                                           ("a=1,a=2", "twice"), ("=1", "NAME=WEIGHT"), ("a=nan", "0 or more"), ("a=inf", "finite")])
 def test_bad_mixes_are_refused_with_the_reason(spec, message):
     with pytest.raises(StylecastError, match=message):
         parse_weights(spec)

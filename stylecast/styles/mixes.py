@@ -50,7 +50,7 @@ def parse_weights(spec: str) -> dict[str, float]:
         except ValueError:
             raise StylecastError(f"the weight of '{name}' in '{spec}' is not a number: {value!r}") from None
         if not math.isfinite(weight) or weight < 0:
-            raise StylecastError(f"the weight of '{name}' in '{spec}' must be 0 or more, not {value}")
+            raise StylecastError(f"the weight of '{name}' in '{spec}' must be a finite number, 0 or more, not {value}")
         if name in mix:
             raise StylecastError(f"'{name}' appears twice in '{spec}'")
         mix[name] = weight

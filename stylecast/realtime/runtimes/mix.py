@@ -23,7 +23,7 @@ def mix_vector(contract: ModelContract, mix: Mapping[str, float] | None = None) 
         if name not in contract.styles:
             raise StylecastError(f"this network does not paint '{name}': it paints {', '.join(contract.styles)}")
         if not np.isfinite(weight) or weight < 0:
-            raise StylecastError(f"the weight of '{name}' must be 0 or more, not {weight}")
+            raise StylecastError(f"the weight of '{name}' must be a finite number, 0 or more, not {weight}")
         w[contract.styles.index(name)] = weight
     if w.sum() <= 0:
         raise StylecastError("a mix needs at least one painting with a weight above 0")
