@@ -92,8 +92,11 @@ class CameraSource:
         if self.fps:
             cap.set(cv2.CAP_PROP_FPS, self.fps)
         self._cap = cap
+        # A local camera delivers or fails within a frame period or its driver's timeout; a network
+        # stream may stall for as long as it likes, so its frames are not waited for here.
+        local = isinstance(self.device, int) or str(self.device).startswith("/dev/")
         self.granted = Granted(int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
-                               float(cap.get(cv2.CAP_PROP_FPS) or 0), cpu_per_frame(self._images()))
+                               float(cap.get(cv2.CAP_PROP_FPS) or 0), cpu_per_frame(self._images()) if local else 0.0)
         return self
 
     def __exit__(self, *exc) -> None:
