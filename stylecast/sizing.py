@@ -32,6 +32,22 @@ def cover_crop(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return image[y : y + h, x : x + w]
 
 
+def crop_to_aspect(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The centre of ``image`` with the aspect ratio of ``size`` (w, h), uncopied: what a camera asked
+    for another shape than its sensor's shows, where a resize alone would squeeze the picture."""
+    w, h = size
+    ih, iw = image.shape[:2]
+    if iw * h > ih * w:  # wider than asked: keep the middle columns
+        keep = max(1, round(ih * w / h))
+        x = (iw - keep) // 2
+        return image[:, x : x + keep]
+    if iw * h < ih * w:
+        keep = max(1, round(iw * h / w))
+        y = (ih - keep) // 2
+        return image[y : y + keep]
+    return image
+
+
 def fit_image(image: np.ndarray, **rule) -> np.ndarray:
     """``image`` resized by :func:`fit_size`'s rule: area averaging to shrink, bicubic to grow."""
     h, w = image.shape[:2]

@@ -746,3 +746,17 @@ def test_the_end_of_a_session_waits_for_networks_still_compiling_in_the_backgrou
     governors.wait()
     assert ("lighter", (240, 320)) in bank.finished and ("other", (480, 640)) in bank.finished
     assert governors.warmer.ready(Rung("lighter", 320)) and "other" in governors._by_style
+
+
+def test_a_file_played_at_another_shape_is_cropped_like_a_camera_not_squeezed(tmp_path):
+    """A 4:3 clip asked for as a square camera shows its middle, at the clip's own scale."""
+    clip = make_clip(tmp_path / "c.mkv", frames=3, size=(64, 48), fps=30, audio=None, codec="ffv1")
+    from stylecast.realtime.media.sources import VideoFileSource
+
+    with VideoFileSource(clip) as src:
+        reference = [f.image for f in src]
+    with PacedFileSource(clip, size=(48, 48), fps=1000) as square, PacedFileSource(clip, size=(64, 24), fps=1000) as wide:
+        squares, wides = [f.image for f in square], [f.image for f in wide]
+    assert all(np.array_equal(a, b[:, 8:56]) for a, b in zip(squares, reference))
+    assert all(a.shape == (24, 64, 3) for a in wides)
+    assert all(np.array_equal(a, b[12:36]) for a, b in zip(wides, reference))
