@@ -118,7 +118,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                                          "A video file is played like a camera at --fps.")
     v.add_argument("source", metavar="SOURCE", help="camera index, /dev/videoN, URL or video file")
     v.add_argument("--seconds", type=options.positive, default=20.0, help="how long to run (default 20)")
-    v.add_argument("--size", default="640x480", metavar="WxH", help="frame size (default 640x480)")
+    v.add_argument("--size", default="640x480", metavar="WxH",
+                   help="frame size (default 640x480; a file of another shape is cropped at the centre, like a camera)")
     v.add_argument("--fps", type=options.positive, default=30.0, help="source frame rate (default 30, like a webcam)")
     v.add_argument("--smooth", choices=("off", "ema", "flow"), default="flow",
                    help="temporal smoothing, as stylecast live --smooth (default flow)")

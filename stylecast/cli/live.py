@@ -35,7 +35,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                                                        "(default: all bundled)")
     p.add_argument("--sink", action="append", choices=("window", "virtualcam", "http", "file"),
                    help="where frames go; repeat for several (default window)")
-    p.add_argument("--size", metavar="WxH", help="requested capture size, e.g. 640x480")
+    p.add_argument("--size", metavar="WxH", help="requested capture size, e.g. 1280x720 (a file of another shape is cropped at the centre, like a camera)")
     p.add_argument("--smooth", choices=("off", "ema", "flow"), default="flow", help="temporal smoothing (default flow)")
     p.add_argument("--strength", type=options.strength, default=1.0, help="style strength 0-1 (blend with the original)")
     p.add_argument("--keep-colors", action="store_true", help="keep the camera's colours, transfer texture only")
