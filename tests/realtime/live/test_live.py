@@ -760,3 +760,30 @@ def test_a_file_played_at_another_shape_is_cropped_like_a_camera_not_squeezed(tm
     assert all(np.array_equal(a, b[:, 8:56]) for a, b in zip(squares, reference))
     assert all(a.shape == (24, 64, 3) for a in wides)
     assert all(np.array_equal(a, b[12:36]) for a, b in zip(wides, reference))
+
+
+def test_the_ladders_last_rung_is_opened_before_capture_when_it_is_another_network():
+    """A move down that nothing on the settled network fits lands on the ladder's last rung; opening
+    that network while frames were late lost 9-13 frames, so it is opened while settling."""
+    from stylecast.realtime.live.governed import Governors
+
+    class RecordingBank:
+        def __init__(self):
+            self.painted = []
+
+        def add(self, name):
+            pass
+
+        def __getitem__(self, name):
+            return lambda image: (self.painted.append((name, image.shape[1::-1])), image.copy())[1]
+
+    bank = RecordingBank()
+    config = LiveConfig(source="0", sinks=(), smooth="off", size=(1280, 720), source_fps=30)
+    governors = Governors(config, bank, (1280, 720), fps=30)
+    governor = governors.start("starry_night")
+    floor = governor.rungs[-1]
+    assert governor.rung.network == "starry_night" and floor.network != "starry_night"
+    assert (floor.network, (256, 144)) in bank.painted
+    painted = len(bank.painted)
+    assert governors.warmer.ready(floor) and len(bank.painted) == painted  # ready at once, nothing more to compile
+    assert not governors.warmer.threads
