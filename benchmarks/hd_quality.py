@@ -3,7 +3,7 @@ painting's full network run at the full output size, on held-out photos.
 
     python benchmarks/hd_quality.py --data /usr/share/backgrounds/mate/nature --size 1280x720 \\
         --style starry_night=/usr/share/doc/opencv-doc/examples/data/starry_night.jpg \\
-        --governed starry_night_fast:336 [--picture docs/hd_upsampling.jpg]
+        --governed starry_night_fast:336 [--picture docs/hd_upsampling.jpg] [--unsharp 1:1 ...]
 
 For each photo (cover-cropped to --size): the full network at full size, the governed network at
 its working long side brought back by guided upsampling, and by a plain resize. Content loss and
@@ -40,6 +40,11 @@ def paintings(photos: list[np.ndarray], full: str, governed: str, side: int) -> 
         out["guided"].append(up(painted.painting, painted.small, photo))
         out["resized"].append(resize_painting(painted.painting, photo))
     return out
+
+
+def unsharp(image: np.ndarray, amount: float, sigma: float) -> np.ndarray:
+    """``image`` + ``amount`` x (``image`` - its Gaussian blur): fine detail at the output size."""
+    return cv2.addWeighted(image, 1 + amount, cv2.GaussianBlur(image, (0, 0), sigma), -amount, 0)
 
 
 def scores(photos: list[np.ndarray], outputs: list[np.ndarray], style: Path) -> dict[str, float]:
@@ -85,6 +90,8 @@ def main() -> None:
     ap.add_argument("--governed", required=True, help="NETWORK:LONG_SIDE, e.g. starry_night_fast:336")
     ap.add_argument("--limit", type=int, default=6)
     ap.add_argument("--picture", type=Path, help="write a side-by-side of the first photo here")
+    ap.add_argument("--unsharp", action="append", default=[], metavar="AMOUNT:SIGMA",
+                    help="also score the guided output sharpened at full size (unsharp mask, sigma in px); repeatable")
     args = ap.parse_args()
     full, painting = args.style.split("=", 1)
     network, side = args.governed.rsplit(":", 1)
@@ -92,6 +99,9 @@ def main() -> None:
     files = sorted(p for p in args.data.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))[: args.limit]
     photos = [cover_crop(cv2.imread(str(p)), size) for p in files]
     outputs = paintings(photos, full, network, int(side))
+    for spec in args.unsharp:
+        amount, sigma = (float(v) for v in spec.split(":"))
+        outputs[f"guided, unsharp {spec}"] = [unsharp(image, amount, sigma) for image in outputs["guided"]]
     report = {"size": args.size, "full": full, "governed": args.governed, "photos": len(photos)}
     for name, images in outputs.items():
         report[name] = scores(photos, images, Path(painting))
