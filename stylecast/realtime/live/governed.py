@@ -165,9 +165,14 @@ class Governors:
         that nothing on the settled network is predicted to fit lands there, and opening a network
         while frames are late took 0.6-1.4 s here (9-13 frames lost at 30 fps)."""
         floor = governor.rungs[-1]
-        if floor.network != governor.rung.network:
+        if floor.network == governor.rung.network:
+            return
+        try:
             self.bank[floor.network](self.warmer.blank(floor))
-            self.warmer.mark_ready(floor)
+        except Exception as e:  # the painting still runs on the settled network; the warmer tries again if asked
+            print(f"stylecast: {floor.network} could not be prepared: {e}", file=sys.stderr)
+            return
+        self.warmer.mark_ready(floor)
 
     def _timed_load(self, rung: Rung) -> float:
         """A rung's load measured before the camera starts: the median of a few paintings of a blank

@@ -787,3 +787,22 @@ def test_the_ladders_last_rung_is_opened_before_capture_when_it_is_another_netwo
     painted = len(bank.painted)
     assert governors.warmer.ready(floor) and len(bank.painted) == painted  # ready at once, nothing more to compile
     assert not governors.warmer.threads
+
+
+def test_a_floor_network_that_will_not_open_does_not_stop_the_session(capsys):
+    from stylecast.realtime.live.governed import Governors
+
+    class BrokenFloorBank:
+        def add(self, name):
+            pass
+
+        def __getitem__(self, name):
+            if "=" in name:
+                raise StylecastError(f"{name}: damaged file")
+            return lambda image: image.copy()
+
+    config = LiveConfig(source="0", sinks=(), smooth="off", size=(1280, 720), source_fps=30)
+    governors = Governors(config, BrokenFloorBank(), (1280, 720), fps=30)
+    governor = governors.start("starry_night")
+    assert governor.rung.network == "starry_night"
+    assert "could not be prepared" in capsys.readouterr().err
