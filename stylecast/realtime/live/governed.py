@@ -74,10 +74,12 @@ class RungWarmer:
             if key in self._busy:
                 return False
             self._busy.add(key)
-            _start(self.threads, self._warm, rung)
+            _start(self.threads, self.warm, rung)
         return False
 
-    def _warm(self, rung: Rung) -> None:
+    def warm(self, rung: Rung) -> None:
+        """Open ``rung``'s network and compile its size now, in this thread; one that will not open
+        is said once and not marked ready."""
         try:
             self.bank[rung.network](self.blank(rung))
         except Exception as e:  # a network that will not open is never switched to
@@ -165,14 +167,8 @@ class Governors:
         that nothing on the settled network is predicted to fit lands there, and opening a network
         while frames are late took 0.6-1.4 s here (9-13 frames lost at 30 fps)."""
         floor = governor.rungs[-1]
-        if floor.network == governor.rung.network:
-            return
-        try:
-            self.bank[floor.network](self.warmer.blank(floor))
-        except Exception as e:  # the painting still runs on the settled network; the warmer tries again if asked
-            print(f"stylecast: {floor.network} could not be prepared: {e}", file=sys.stderr)
-            return
-        self.warmer.mark_ready(floor)
+        if floor.network != governor.rung.network:
+            self.warmer.warm(floor)  # one that will not open is said; the settled network paints on
 
     def _timed_load(self, rung: Rung) -> float:
         """A rung's load measured before the camera starts: the median of a few paintings of a blank
