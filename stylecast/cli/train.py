@@ -59,7 +59,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _train_multistyle(args: argparse.Namespace) -> int:
     """`train --distill-from A,B,C`: one conditional-instance-norm network painting every one of them."""
     from stylecast.styles import resolve_style
-    from stylecast.train.multistyle import MultiStyleConfig, MultiStyleTrainer, export_multistyle_run
+    from stylecast.train.multistyle.distil import MultiStyleConfig, MultiStyleTrainer, export_multistyle_run
 
     styles = tuple(s.strip() for s in args.distill_from.split(",") if s.strip())
     for name in styles:
@@ -93,7 +93,7 @@ def _run_then(trainer, export) -> int:
 
 def _add_style(args: argparse.Namespace) -> int:
     """`train --add-style PAINTING --to NETWORK`: one more painting in a multi-style network."""
-    from stylecast.train.add_style import AddStyleConfig, AddStyleTrainer
+    from stylecast.train.multistyle.add_style import AddStyleConfig, AddStyleTrainer
 
     if args.add_style is None or args.to is None:
         raise StylecastError("--add-style PAINTING and --to NETWORK go together")
@@ -183,7 +183,7 @@ def cmd_eval_style(args: argparse.Namespace) -> int:
 
 
 def cmd_data_gcompris(args: argparse.Namespace) -> int:
-    from stylecast.train.gcompris import extract_gcompris
+    from stylecast.train.gcompris.extract import extract_gcompris
 
     report = extract_gcompris(args.out_dir, args.rcc_dir)
     print(f"{report.photos} photos in {args.out_dir / 'photos'}, {report.paintings} paintings in {args.out_dir / 'paintings'}"

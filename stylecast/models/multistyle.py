@@ -71,7 +71,7 @@ class MultiStyleNet(nn.Module):
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         # (1, -1), not (-1, S): the exported graph then holds no painting count but its input's, and
-        # a painting added later (train.add_style) only widens that input and the tables.
+        # a painting added later (train.multistyle.add_style) only widens that input and the tables.
         w = (weights if weights.dim() == 2 else weights.reshape(1, -1)).float()
         w = w / w.sum(dim=1, keepdim=True)  # a mix is a convex blend whatever the caller's scale
         for norm in self.norms:

@@ -20,7 +20,7 @@ from stylecast.models.multistyle import MultiStyleNet
 from stylecast.train.checkpoint import load_checkpoint, save_checkpoint
 from stylecast.train.data import ImageFolder
 from stylecast.train.device import choose_compute, describe_hardware
-from stylecast.train.steps import run_steps
+from stylecast.train.multistyle.steps import run_steps
 
 CHECKPOINT_NAME = "checkpoint.pt"
 

@@ -1,7 +1,7 @@
 """Distil every bundled painting into one conditional-instance-norm network, on a CPU, resumably.
 
 The student (models.multistyle) starts from a trained single-style network of its design for every
-row, then learns each teacher's painting of the training photos (train.teacher_paintings), one
+row, then learns each teacher's painting of the training photos (teacher_paintings.py), one
 painting per sample, pixel MSE plus optionally the texture term of plain distillation. Checkpoints
 every ``save_every`` steps and on Ctrl-C; ``resume`` continues from the last one.
 """
@@ -20,8 +20,8 @@ from stylecast.errors import StylecastError
 from stylecast.models.multistyle import MultiStyleNet
 from stylecast.train.checkpoint import load_checkpoint, save_checkpoint
 from stylecast.train.device import choose_compute, describe_hardware
-from stylecast.train.steps import run_steps
-from stylecast.train.teacher_paintings import SCALES, TeacherPaintings, paint_teachers
+from stylecast.train.multistyle.steps import run_steps
+from stylecast.train.multistyle.teacher_paintings import SCALES, TeacherPaintings, paint_teachers
 
 CHECKPOINT_NAME = "checkpoint.pt"
 

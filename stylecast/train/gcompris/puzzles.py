@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from stylecast.train.rcc import iter_rcc
+from stylecast.train.gcompris.rcc import iter_rcc
 
 BOARD_PREFIX = "/gcompris/src/activities/paintings/resource/"
 _TITLE = re.compile(r'instruction:\s*qsTr\("([^"]+)"\)')

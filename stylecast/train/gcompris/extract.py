@@ -10,8 +10,8 @@ import numpy as np
 
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
-from stylecast.train.puzzles import file_stem, reassemble_paintings
-from stylecast.train.rcc import iter_rcc
+from stylecast.train.gcompris.puzzles import file_stem, reassemble_paintings
+from stylecast.train.gcompris.rcc import iter_rcc
 
 DEFAULT_RCC_DIR = Path("/usr/share/gcompris-qt/rcc")
 # Activities whose pictures are photographs (wildlife, monuments, everyday objects).

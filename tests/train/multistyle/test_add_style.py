@@ -41,7 +41,7 @@ def _paint(model: Path, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def test_a_painting_is_added_and_the_old_ones_paint_exactly_as_before(network, photo_folder, painting_path, photo_bgr, tmp_path):
-    from stylecast.train.add_style import AddStyleConfig, AddStyleTrainer
+    from stylecast.train.multistyle.add_style import AddStyleConfig, AddStyleTrainer
 
     config = AddStyleConfig(style=painting_path, network=str(network), data=photo_folder, out=tmp_path / "grown",
                             steps=3, batch=2, size=64, style_size=128, save_every=2, quiet=True)
@@ -64,7 +64,7 @@ def test_a_painting_is_added_to_the_bundled_network_rebuilt_from_its_int8_copy(p
     """The package ships paintings_rt as int8; its unpacked float file (fp16 weights behind casts,
     dequantized convolutions under new names) is what --add-style --to paintings_rt grows."""
     from stylecast.styles import resolve_style
-    from stylecast.train.add_style import AddStyleConfig, AddStyleTrainer
+    from stylecast.train.multistyle.add_style import AddStyleConfig, AddStyleTrainer
 
     bundled = resolve_style("paintings_rt")
     config = AddStyleConfig(style=painting_path, network="paintings_rt", data=photo_folder, out=tmp_path / "more",
@@ -93,7 +93,7 @@ def test_a_painting_is_added_to_the_bundled_network_rebuilt_from_its_int8_copy(p
 
 
 def test_adding_resumes_and_refuses_a_name_already_painted(network, photo_folder, painting_path, tmp_path):
-    from stylecast.train.add_style import AddStyleConfig, AddStyleTrainer
+    from stylecast.train.multistyle.add_style import AddStyleConfig, AddStyleTrainer
 
     config = AddStyleConfig(style=painting_path, network=str(network), data=photo_folder, out=tmp_path / "run",
                             steps=2, batch=2, size=64, style_size=128, save_every=1, quiet=True)

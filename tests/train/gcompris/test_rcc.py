@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from stylecast.errors import StylecastError
-from stylecast.train.gcompris import extract_gcompris
-from stylecast.train.rcc import iter_rcc
+from stylecast.train.gcompris.extract import extract_gcompris
+from stylecast.train.gcompris.rcc import iter_rcc
 
 
 def _write_rcc(path: Path, files: dict[str, tuple[bytes, bool]]) -> None:
@@ -83,7 +83,7 @@ def test_missing_gcompris_names_the_package(tmp_path):
 
 
 def test_puzzle_pieces_go_back_where_the_board_says():
-    from stylecast.train.puzzles import assemble, parse_board
+    from stylecast.train.gcompris.puzzles import assemble, parse_board
 
     rng = np.random.default_rng(0)
     painting = rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)
