@@ -44,6 +44,33 @@ def test_several_images_into_a_folder_with_max_side(capsys, tmp_path, photo_path
     assert all(max(cv2.imread(str(p)).shape[:2]) == 200 for p in written)
 
 
+def test_a_folder_of_images_is_painted_file_by_file_into_a_folder(capsys, tmp_path, photo_path, painting_path, tiny_model):
+    album = tmp_path / "album"
+    album.mkdir()
+    shutil.copy(photo_path, album / "b.jpg")
+    shutil.copy(painting_path, album / "a.PNG")
+    (album / "notes.txt").write_text("not a picture")
+    (album / "sub").mkdir()  # not searched: only the folder's own files
+    shutil.copy(photo_path, album / "sub" / "c.jpg")
+    code, _, err = _run(capsys, "image", album, "-s", tiny_model, "-o", tmp_path / "out", "--max-side", "120")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a-tiny.png", "b-tiny.jpg"]
+    assert max(cv2.imread(str(tmp_path / "out" / "b-tiny.jpg")).shape[:2]) == 120
+    # a folder beside a file: both painted, into the folder -o names
+    code, _, err = _run(capsys, "image", album, photo_path, "-s", tiny_model, "-o", tmp_path / "more", "--max-side", "120")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "more").iterdir()) == ["a-tiny.png", "b-tiny.jpg", f"{photo_path.stem}-tiny.jpg"]
+
+
+def test_a_folder_without_images_is_said_in_one_line(capsys, tmp_path, tiny_model):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a picture")
+    code, _, err = _run(capsys, "image", empty, "-s", tiny_model, "-o", tmp_path / "out")
+    _assert_clean_failure(code, err, tmp_path, "no image files in")
+    assert not (tmp_path / "out").exists()
+
+
 def test_missing_input(capsys, tmp_path, tiny_model):
     code, _, err = _run(capsys, "image", tmp_path / "nope.jpg", "-s", tiny_model, "-o", tmp_path / "o.jpg")
     _assert_clean_failure(code, err, tmp_path, "input not found")

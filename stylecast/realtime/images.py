@@ -14,7 +14,7 @@ from stylecast.realtime.runtimes.backends import Choice, open_backend
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.hd.painter import FullSizePainter, WorkingSizePainter
 from stylecast.realtime.hd.working_size import stroke_long_side
-from stylecast.realtime.media.outputs import ensure_writable, plan_targets
+from stylecast.realtime.media.outputs import ensure_writable, expand_folders, plan_targets
 from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.segment.matte import person_matte
 from stylecast.sizing import fit_image
@@ -66,6 +66,8 @@ def check_image_size(path: Path, max_side: int | None) -> None:
 
 
 ALPHA_SUFFIXES = (".png", ".webp")  # outputs that keep transparency
+# What a folder given to `image` is searched for: what OpenCV reads, as far as a suffix tells.
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -102,8 +104,9 @@ def paint_keeping_alpha(paint, image: np.ndarray) -> np.ndarray:
 
 def plan_jobs(inputs: Sequence[Path], output: Path, style_name: str, overwrite: bool) -> list[ImageJob]:
     """Decide every output path up front, so bad arguments fail before any work is done."""
-    pairs = plan_targets(inputs, output, lambda src: f"{src.stem}-{style_name}{_out_suffix(src.suffix)}",
-                         _check_image_writer, overwrite)
+    files, folder_given = expand_folders(inputs, IMAGE_SUFFIXES, "image")
+    pairs = plan_targets(files, output, lambda src: f"{src.stem}-{style_name}{_out_suffix(src.suffix)}",
+                         _check_image_writer, overwrite, to_folder=folder_given)
     return [ImageJob(src, target) for src, target in pairs]
 
 

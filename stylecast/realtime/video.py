@@ -17,7 +17,7 @@ from stylecast.realtime.effects import paint_where
 from stylecast.realtime.hd.painter import WorkingSizePainter
 from stylecast.realtime.hd.upsample import GuidedUpsampler
 from stylecast.realtime.hd.working_size import stroke_long_side
-from stylecast.realtime.media.outputs import ensure_writable, plan_targets
+from stylecast.realtime.media.outputs import ensure_writable, expand_folders, plan_targets
 from stylecast.realtime.media.pipeline import StageTimes, run_pipeline
 from stylecast.realtime.temporal.smoothing import Smoother, make_smoother
 from stylecast.realtime.media.sinks import VideoFileSink, container_for, default_codec
@@ -113,12 +113,7 @@ def frames_in_flight(backend: Backend, wanted: int | None = None) -> int:
 
 
 def plan_outputs(inputs: list[Path], output: Path, style: str, overwrite: bool) -> list[tuple[Path, Path]]:
-    folder_given = len(inputs) == 1 and inputs[0].is_dir()
-    if folder_given:
-        folder = inputs[0]
-        inputs = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
-        if not inputs:
-            raise StylecastError(f"no video files in {folder}")
+    inputs, folder_given = expand_folders(inputs, VIDEO_SUFFIXES, "video")
     return plan_targets(inputs, output, lambda src: f"{src.stem}-{style}.mp4", container_for, overwrite, to_folder=folder_given)
 
 

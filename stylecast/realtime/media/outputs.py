@@ -2,10 +2,27 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from stylecast.errors import StylecastError
+
+
+def expand_folders(inputs: Sequence[Path], suffixes: Collection[str], kind: str) -> tuple[list[Path], bool]:
+    """Inputs with each folder among them replaced by its ``suffixes`` files (sorted, not recursive),
+    and whether a folder was given (its outputs then go to a folder whatever their number)."""
+    files: list[Path] = []
+    folder_given = False
+    for src in inputs:
+        if not src.is_dir():
+            files.append(src)
+            continue
+        folder_given = True
+        inside = sorted(p for p in src.iterdir() if p.suffix.lower() in suffixes and p.is_file())
+        if not inside:
+            raise StylecastError(f"no {kind} files in {src} (looked for {', '.join(sorted(suffixes))})")
+        files.extend(inside)
+    return files, folder_given
 
 
 def plan_targets(inputs: Sequence[Path], output: Path, name_in_folder: Callable[[Path], str],
