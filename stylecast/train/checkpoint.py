@@ -24,8 +24,9 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise StylecastError(f"checkpoint not found: {path}")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise StylecastError(f"cannot read checkpoint {path}: {e}") from e
+    except Exception as e:  # torch's own message runs to several lines and suggests unsafe loading
+        raise StylecastError(f"{path} is not a stylecast checkpoint: torch cannot read it as one "
+                             f"({type(e).__name__}); checkpoints are the .pt files 'stylecast train' writes") from e
     if not isinstance(ckpt, dict) or ckpt.get("version") != CHECKPOINT_VERSION or "model" not in ckpt:
         raise StylecastError(f"{path} is not a stylecast checkpoint (version {CHECKPOINT_VERSION})")
     return ckpt

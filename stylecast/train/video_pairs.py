@@ -23,6 +23,7 @@ from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.realtime.temporal.flow import FlowEstimator, consistent_mask
 from stylecast.sizing import fit_image
+from stylecast.realtime.media.outputs import ensure_writable
 from stylecast.train.data import to_tensor
 
 MIN_TRUSTED = 0.5  # pairs whose flow is trusted on less than this share are cuts or chaos: skipped
@@ -74,7 +75,7 @@ def _decode(video: Path) -> Iterable[np.ndarray]:
 def extract_pairs(video: Path, out_dir: Path, shortest: int = 288, every: int = 1) -> PairsReport:
     """Decode ``video``, keep every ``every``-th pair, and save each as ``NAME_NNNNN.npz`` in ``out_dir``."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_writable(out_dir)
     kept = skipped = 0
     for i, (prev, cur, back, mask) in enumerate(frame_pairs(_decode(Path(video)), shortest)):
         if i % every:

@@ -104,6 +104,18 @@ def test_export_checkpoint_writes_verified_model(trained_like_net, tmp_path, pai
         export_checkpoint(bad, tmp_path / "x.onnx")
 
 
+def test_a_file_that_is_no_checkpoint_at_all_is_refused_in_one_line(tmp_path, photo_path, capsys):
+    from stylecast.cli import main
+
+    for name, data in (("photo.pt", photo_path.read_bytes()), ("garbage.pt", b"garbage")):
+        (tmp_path / name).write_bytes(data)
+        code = main(["export", str(tmp_path / name), "-o", str(tmp_path / "x.onnx")])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert "is not a stylecast checkpoint" in err and "weights_only" not in err
+        assert not (tmp_path / "x.onnx").exists()
+
+
 def test_a_run_with_input_blur_exports_its_blur(trained_like_net, tmp_path, painting_path, photo_rgb):
     ckpt = tmp_path / "checkpoint.pt"
     save_checkpoint(ckpt, {"config": {"width": 8, "input_blur": 1.0, "style": str(painting_path)},

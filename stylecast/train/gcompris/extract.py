@@ -10,6 +10,7 @@ import numpy as np
 
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
+from stylecast.realtime.media.outputs import ensure_writable
 from stylecast.train.gcompris.puzzles import file_stem, reassemble_paintings
 from stylecast.train.gcompris.rcc import iter_rcc
 
@@ -55,6 +56,8 @@ def extract_gcompris(out_dir: Path, rcc_dir: Path = DEFAULT_RCC_DIR) -> ExtractR
     if not rcc_dir.is_dir():
         raise StylecastError(f"{rcc_dir} not found: install it with 'apt-get install gcompris-qt-data'")
     out_dir = Path(out_dir)
+    for folder in ("photos", "paintings"):  # an unwritable OUT is one line now, not a traceback mid-way
+        ensure_writable(out_dir / folder)
     photos = paintings = small = 0
     for source in PHOTO_SOURCES:
         rcc = rcc_dir / f"{source}.rcc"

@@ -82,6 +82,13 @@ def test_missing_gcompris_names_the_package(tmp_path):
         extract_gcompris(tmp_path / "out", tmp_path / "absent")
 
 
+def test_an_output_folder_that_cannot_be_made_is_said_before_any_extraction(gcompris_rcc, tmp_path):
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file where the folder should go")
+    with pytest.raises(StylecastError, match="cannot create output folder"):
+        extract_gcompris(blocker / "out", gcompris_rcc)
+
+
 def test_puzzle_pieces_go_back_where_the_board_says():
     from stylecast.train.gcompris.puzzles import assemble, parse_board
 
