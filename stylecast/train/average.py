@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from stylecast.errors import StylecastError
+from stylecast.realtime.media.outputs import ensure_writable
 from stylecast.train.checkpoint import lineage_steps, load_checkpoint, save_checkpoint
 
 
@@ -45,7 +46,7 @@ def average_runs(checkpoints: list[Path], weights: list[float], out: Path, name:
         raise StylecastError(f"the runs blur their input differently ({sorted(blurs)}): cannot average them")
     state = average_state([c["model"] for c in ckpts], weights)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_writable(out)
     name = name or out.name
     total = float(sum(weights))
     base = ckpts[0]

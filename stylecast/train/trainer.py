@@ -19,6 +19,7 @@ from stylecast.sizing import cover_crop
 from stylecast.models.transformer import TransformerNet
 from stylecast.models.vgg import VGG16Features
 from stylecast.models.vgg_weights import load_vgg16
+from stylecast.realtime.media.outputs import ensure_writable
 from stylecast.train.checkpoint import lineage_steps, load_checkpoint, save_checkpoint
 from stylecast.train.config import TrainConfig
 from stylecast.train.data import ImageFolder, read_rgb, to_tensor
@@ -259,7 +260,7 @@ class Trainer:
     def run(self, progress: bool = True) -> dict[str, float]:
         """Train up to ``config.steps``; returns the mean of the last logged losses."""
         cfg = self.config
-        self.out.mkdir(parents=True, exist_ok=True)
+        ensure_writable(self.out)  # a folder that cannot be made is one line, not a traceback
         batches = _batches(self._loader(self.dataset))
         pair_batches = _batches(self._loader(self.pairs)) if self.pairs is not None else None
         self.net.train()

@@ -104,6 +104,9 @@ def test_bad_inputs_are_clear_errors(config, tmp_path):
         Trainer(replace(config, data=tmp_path / "nothing"))
     with pytest.raises(StylecastError, match="style image not found"):
         Trainer(replace(config, style=tmp_path / "nothing.jpg"))
+    (tmp_path / "taken").write_text("a file where the run folder's parent should be")
+    with pytest.raises(StylecastError, match="cannot create output folder"):
+        Trainer(replace(config, out=tmp_path / "taken" / "run")).run(progress=False)
 
 
 def test_stability_term_is_trained_and_recorded(config):

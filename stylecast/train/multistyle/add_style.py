@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader
 from stylecast.contract import StyleCard
 from stylecast.errors import StylecastError
 from stylecast.models.multistyle import MultiStyleNet
+from stylecast.realtime.media.outputs import ensure_writable
 from stylecast.train.checkpoint import load_checkpoint, save_checkpoint
 from stylecast.train.data import ImageFolder
 from stylecast.train.device import choose_compute, describe_hardware
@@ -86,7 +87,7 @@ class AddStyleTrainer:
         self.checkpoint_path = self.out / CHECKPOINT_NAME
         if self.checkpoint_path.exists() and not resume:
             raise StylecastError(f"{self.checkpoint_path} exists: add --resume to continue it, or choose another --out")
-        self.out.mkdir(parents=True, exist_ok=True)
+        ensure_writable(self.out)
         self.compute = choose_compute("cpu" if not torch.cuda.is_available() else "auto", config.precision)
         torch.manual_seed(config.seed)
         self.source = resolve_style(config.network)

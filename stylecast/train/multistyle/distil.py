@@ -18,6 +18,7 @@ import torch
 from stylecast.contract import StyleCard
 from stylecast.errors import StylecastError
 from stylecast.models.multistyle import MultiStyleNet
+from stylecast.realtime.media.outputs import ensure_writable
 from stylecast.train.checkpoint import load_checkpoint, save_checkpoint
 from stylecast.train.device import choose_compute, describe_hardware
 from stylecast.train.multistyle.steps import run_steps
@@ -76,7 +77,7 @@ class MultiStyleTrainer:
     def __init__(self, config: MultiStyleConfig, resume: bool = False) -> None:
         self.config = config
         self.out = Path(config.out)
-        self.out.mkdir(parents=True, exist_ok=True)
+        ensure_writable(self.out)
         self.checkpoint_path = self.out / CHECKPOINT_NAME
         if self.checkpoint_path.exists() and not resume:
             raise StylecastError(f"{self.checkpoint_path} exists: add --resume to continue it, or choose another --out")
