@@ -62,6 +62,13 @@ def test_a_folder_of_images_is_painted_file_by_file_into_a_folder(capsys, tmp_pa
     assert sorted(p.name for p in (tmp_path / "more").iterdir()) == ["a-tiny.png", "b-tiny.jpg", f"{photo_path.stem}-tiny.jpg"]
 
 
+def test_a_frame_size_of_gigabytes_is_refused_before_any_frame_is_made(capsys, tmp_path):
+    for args in (["bench", "--size", "64000x64000", "-s", "cafe_terrace_rt"], ["bench", "styles", "--size", "8000x8000"],
+                 ["live", "--source", str(tmp_path), "--size", "7681x4320"]):
+        code, _, err = _run(capsys, *args)
+        _assert_clean_failure(code, err, tmp_path, "at most 33,177,600 pixels")
+
+
 def test_a_folder_without_images_is_said_in_one_line(capsys, tmp_path, tiny_model):
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -246,6 +246,9 @@ class LatestFrame:
             return latest
 
 
+MAX_FRAME_PIXELS = 7680 * 4320
+
+
 def parse_size(text: str | None) -> tuple[int, int] | None:
     if not text:
         return None
@@ -255,6 +258,8 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
         raise StylecastError(f"bad size {text!r}: write WIDTHxHEIGHT, e.g. 640x480") from None
     if w <= 0 or h <= 0:
         raise StylecastError(f"bad size {text!r}: width and height must be above 0")
+    if w * h > MAX_FRAME_PIXELS:  # every frame of that size would be gigabytes
+        raise StylecastError(f"bad size {text!r}: at most {MAX_FRAME_PIXELS:,} pixels (8K UHD, 7680x4320)")
     return w, h
 
 

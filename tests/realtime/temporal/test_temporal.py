@@ -97,6 +97,22 @@ def test_eval_temporal_and_video_smoothing_end_to_end(tmp_path, tiny_model, caps
     assert main(["eval-temporal", str(tmp_path / "off.mp4"), "--source", str(tmp_path / "missing.mp4")]) == 2
 
 
+def test_a_thumbnail_sized_video_is_smoothed_and_scored_though_flow_refuses_frames_that_small(tmp_path, tiny_model, capsys):
+    pytest.importorskip("av")
+    from stylecast.realtime.temporal.flow import FlowEstimator
+
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 255, (8, 8), dtype=np.uint8)
+    flow = FlowEstimator(0.5).calc_small(a, np.roll(a, 1, axis=1))
+    assert flow.shape == (8, 8, 2) and np.isfinite(flow).all()
+    src = make_clip(tmp_path / "thumb.mkv", frames=6, size=(8, 8), audio=None)
+    assert main(["video", str(src), "-s", str(tiny_model), "-o", str(tmp_path / "t.mp4"), "--smooth", "flow",
+                 "--backend", "cpu", "--quiet"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["eval-temporal", str(tmp_path / "t.mp4"), "--source", str(src)]) == 0
+    assert json.loads(capsys.readouterr().out)["pairs"] == 5
+
+
 def test_full_resolution_flow_follows_walking_people_that_half_resolution_misses():
     """On real footage the unstylized clip should score near zero: at half resolution DIS loses the
     small walking people of vtest.avi, and that miss would count as flicker."""
