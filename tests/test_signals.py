@@ -88,3 +88,28 @@ def test_ctrl_c_that_a_library_turns_into_an_error_still_ends_as_interrupted(tmp
     r = subprocess.run([sys.executable, "-c", _SWALLOWED], capture_output=True, text=True, timeout=60,
                        preexec_fn=ctrl_c_as_at_a_terminal)
     assert r.returncode == 130 and r.stderr == "stylecast: interrupted\n", r.stderr
+
+
+def test_an_interrupted_folder_of_images_is_finished_with_skip_existing(tmp_path, photo_path):
+    album = tmp_path / "album"
+    album.mkdir()
+    for i in range(40):
+        (album / f"p{i:02d}.jpg").write_bytes(photo_path.read_bytes())
+    out = tmp_path / "out"
+    proc = _start(["image", str(album), "-s", "starry_night", "--stroke-scale", "0.5", "-o", str(out)], tmp_path)
+    assert _wait_for(lambda: out.is_dir() and len(list(out.glob("*.jpg"))) >= 2 or proc.poll() is not None)
+    proc.send_signal(signal.SIGINT)
+    printed, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "--skip-existing paints the rest" in err, err
+    done = sorted(out.iterdir())
+    assert 2 <= len(done) < 40 and not [p for p in done if "partial" in p.name]
+    assert [Path(line) for line in printed.split()] == done, "each finished picture was said as it was written"
+    before = {p.name: p.stat().st_mtime_ns for p in done}
+    proc = _start(["image", str(album), "-s", "starry_night", "--stroke-scale", "0.5", "-o", str(out)], tmp_path)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "--skip-existing" in err
+    proc = _start(["image", str(album), "-s", "starry_night", "--stroke-scale", "0.5", "-o", str(out), "--skip-existing"], tmp_path)
+    printed, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert len(printed.split()) == 40 - len(done) and len(list(out.iterdir())) == 40
+    assert {p.name: p.stat().st_mtime_ns for p in done} == before, "what was finished is left as it was"

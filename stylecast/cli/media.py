@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -14,14 +15,30 @@ def cmd_image(args: argparse.Namespace) -> int:
     from stylecast.realtime.images import stylize_images
 
     config = RunConfig(style=options.style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite,
-                       stroke_scale=args.stroke_scale, paint=args.paint)
-    choice, written, notes = stylize_images(args.inputs, args.output, config)
+                       skip_existing=args.skip_existing, stroke_scale=args.stroke_scale, paint=args.paint)
+    with _resume_hint():
+        choice, written, notes = stylize_images(args.inputs, args.output, config, on_written=lambda p: print(p, flush=True))
+    if choice is None:
+        print(NOTHING_TO_DO, file=sys.stderr)
+        return 0
     print(f"backend: {choice.describe()}", file=sys.stderr)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    for path in written:
-        print(path)
     return 0
+
+
+NOTHING_TO_DO = "nothing to paint: every output is there already (--skip-existing)"
+
+
+@contextlib.contextmanager
+def _resume_hint():
+    """On Ctrl-C, say that finished outputs are kept and how to paint the rest."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        print("note: the outputs finished so far are kept; the same command with --skip-existing paints the rest",
+              file=sys.stderr)
+        raise
 
 
 def cmd_video(args: argparse.Namespace) -> int:
@@ -29,41 +46,55 @@ def cmd_video(args: argparse.Namespace) -> int:
     from stylecast.realtime.video import VideoConfig, stylize_videos
 
     run = RunConfig(style=options.style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite,
-                    stroke_scale=args.stroke_scale, paint=args.paint)
+                    skip_existing=args.skip_existing, stroke_scale=args.stroke_scale, paint=args.paint)
     config = VideoConfig(run=run, codec=args.codec, crf=args.crf, smooth=args.smooth, keep_partial=args.keep_partial,
                          streams=args.streams)
-    if args.ray:
-        from stylecast.cluster.connect import ClusterConfig
-        from stylecast.cluster.run import stylize_videos_on_ray
-        from stylecast.errors import StylecastError
-
-        for flag, given in (("--streams", args.streams), ("--keep-partial", args.keep_partial)):
-            if given:
-                raise StylecastError(f"{flag} does not apply with --ray (each worker paints one frame at a time, "
-                                     f"and an interrupted run keeps nothing)")
-        describe, results = stylize_videos_on_ray(args.inputs, args.output, config,
-                                                  ClusterConfig(args.ray, args.segment_seconds), show_progress=not args.quiet)
-        print(f"backend on the workers: {describe}", file=sys.stderr)
-    else:
-        choice, results = stylize_videos(args.inputs, args.output, config, show_progress=not args.quiet,
-                                         tell=lambda note: print(f"note: {note}", file=sys.stderr))
-        print(f"backend: {choice.describe()}", file=sys.stderr)
-    for r in results:
-        t = r.times
-        if r.cluster:
-            print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps ({r.cluster})")
+    with _resume_hint():
+        if args.ray:
+            describe, results = _on_ray(args, config)
+            if describe is not None:
+                print(f"backend on the workers: {describe}", file=sys.stderr)
+            for r in results:
+                _report(r)
         else:
-            print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps (decode {t.decode:.1f}s, stylize {t.infer:.1f}s, encode {t.encode:.1f}s)")
-        if r.decode_errors:
-            print(f"warning: {r.decode_errors} damaged packet(s) in the input were skipped", file=sys.stderr)
-        if r.cut_short:
-            print(f"warning: the input ended after {r.frames} of the {r.claimed_frames} frames its header lists: "
-                  f"it may be cut short (an unfinished download or copy?)", file=sys.stderr)
-        if r.audio_transcoded:
-            print(f"note: audio ({', '.join(r.audio_transcoded)}) re-encoded: the output container cannot hold it as is", file=sys.stderr)
-        if r.subtitles_dropped:
-            print(f"note: subtitles ({', '.join(r.subtitles_dropped)}) left out: write .mkv to keep them", file=sys.stderr)
+            choice, results = stylize_videos(args.inputs, args.output, config, show_progress=not args.quiet,
+                                             tell=lambda note: print(f"note: {note}", file=sys.stderr), on_done=_report)
+            if choice is not None:
+                print(f"backend: {choice.describe()}", file=sys.stderr)
+    if not results:
+        print(NOTHING_TO_DO, file=sys.stderr)
     return 0
+
+
+def _on_ray(args: argparse.Namespace, config):
+    from stylecast.cluster.connect import ClusterConfig
+    from stylecast.cluster.run import stylize_videos_on_ray
+    from stylecast.errors import StylecastError
+
+    for flag, given in (("--streams", args.streams), ("--keep-partial", args.keep_partial)):
+        if given:
+            raise StylecastError(f"{flag} does not apply with --ray (each worker paints one frame at a time, "
+                                 f"and an interrupted run keeps nothing)")
+    return stylize_videos_on_ray(args.inputs, args.output, config, ClusterConfig(args.ray, args.segment_seconds),
+                                 show_progress=not args.quiet)
+
+
+def _report(r) -> None:
+    """One finished video's line, and what the user should know of it."""
+    t = r.times
+    if r.cluster:
+        print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps ({r.cluster})")
+    else:
+        print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps (decode {t.decode:.1f}s, stylize {t.infer:.1f}s, encode {t.encode:.1f}s)")
+    if r.decode_errors:
+        print(f"warning: {r.decode_errors} damaged packet(s) in the input were skipped", file=sys.stderr)
+    if r.cut_short:
+        print(f"warning: the input ended after {r.frames} of the {r.claimed_frames} frames its header lists: "
+              f"it may be cut short (an unfinished download or copy?)", file=sys.stderr)
+    if r.audio_transcoded:
+        print(f"note: audio ({', '.join(r.audio_transcoded)}) re-encoded: the output container cannot hold it as is", file=sys.stderr)
+    if r.subtitles_dropped:
+        print(f"note: subtitles ({', '.join(r.subtitles_dropped)}) left out: write .mkv to keep them", file=sys.stderr)
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -73,7 +104,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                                          f"such as 'starry_night=0.6,the_scream=0.4' (default: {STILL_DEFAULT})")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help="output file, or folder for several inputs")
     p.add_argument("--max-side", type=options.positive_int, metavar="N", help="shrink inputs whose longer side exceeds N pixels")
-    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    options.add_existing(p)
     options.add_stroke_scale(p)
     options.add_paint(p)
     options.add_backend(p)
@@ -88,7 +119,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-side", type=options.positive_int, metavar="N", help="downscale frames whose longer side exceeds N")
     p.add_argument("--codec", choices=("h264", "vp9"), help="video codec (default: h264, vp9 for .webm)")
     p.add_argument("--crf", type=int, metavar="N", help="quality, lower is better (default 18 for h264, 31 for vp9; 0 with h264 is lossless, full-resolution colour)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    options.add_existing(p)
     p.add_argument("--smooth", choices=("off", "ema", "flow"), default="off",
                    help="temporal smoothing: ema (cheap, ghosts on motion) or flow (motion-compensated, stops flicker). "
                         "Off by default here, where every frame is painted as it is (a still-like look, no blur of "

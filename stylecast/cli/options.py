@@ -156,3 +156,11 @@ def flow_scale(text: str) -> float:
     if not 0.1 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a scale between 0.1 and 1")
     return value
+
+
+def add_existing(p: argparse.ArgumentParser) -> None:
+    """What to do with outputs that exist: refuse (the default), replace them, or leave them and their inputs out."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    group.add_argument("--skip-existing", action="store_true",
+                       help="leave outputs that exist as they are and paint only the missing ones (finish an interrupted batch)")

@@ -12,6 +12,7 @@ class RunConfig:
     backend: str = "auto"  # auto | cuda | openvino | cpu
     max_side: int | None = None
     overwrite: bool = False
+    skip_existing: bool = False  # outputs already there are kept and their inputs left out (a batch resumed)
     # strokes this many times as big as the style was trained with, at any output size (1: as at
     # 640 px on the long side); the frame is painted at that size and guided-upsampled back
     stroke_scale: float = 1.0

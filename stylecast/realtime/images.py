@@ -1,7 +1,7 @@
 """Stylize still images: the `stylecast image` command."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,11 +102,12 @@ def paint_keeping_alpha(paint, image: np.ndarray) -> np.ndarray:
     return np.dstack([painted, image[:, :, 3]])
 
 
-def plan_jobs(inputs: Sequence[Path], output: Path, style_name: str, overwrite: bool) -> list[ImageJob]:
+def plan_jobs(inputs: Sequence[Path], output: Path, style_name: str, overwrite: bool,
+              skip_existing: bool = False) -> list[ImageJob]:
     """Decide every output path up front, so bad arguments fail before any work is done."""
     files, folder_given = expand_folders(inputs, IMAGE_SUFFIXES, "image")
     pairs = plan_targets(files, output, lambda src: f"{src.stem}-{style_name}{_out_suffix(src.suffix)}",
-                         _check_image_writer, overwrite, to_folder=folder_given)
+                         _check_image_writer, overwrite, to_folder=folder_given, skip_existing=skip_existing)
     return [ImageJob(src, target) for src, target in pairs]
 
 
@@ -128,12 +129,16 @@ def write_image(path: Path, image: np.ndarray) -> None:
         raise StylecastError(f"could not write {path}: {e.strerror}") from e
 
 
-def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig) -> tuple[Choice, list[Path], list[str]]:
-    """Stylize each input into its planned output; returns the backend choice, the files written and
-    notes for the user (transparency dropped)."""
+def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig,
+                   on_written: Callable[[Path], None] | None = None) -> tuple[Choice | None, list[Path], list[str]]:
+    """Stylize each input into its planned output; returns the backend choice (None when every output
+    exists already and ``config.skip_existing`` leaves nothing to do), the files written and notes for
+    the user (transparency dropped). ``on_written`` hears of each file as soon as it is complete."""
     inputs = [Path(p) for p in inputs]
     spec = parse_style(config.style)
-    jobs = plan_jobs(inputs, Path(output), spec.label, config.overwrite)
+    jobs = plan_jobs(inputs, Path(output), spec.label, config.overwrite, config.skip_existing)
+    if not jobs:
+        return None, [], []
     for folder in {job.target.parent for job in jobs}:
         ensure_writable(folder)
     for job in jobs:  # sizes from the headers, before any decoding or output
@@ -151,4 +156,6 @@ def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig) -> t
             painted = np.ascontiguousarray(painted[:, :, :3])
         write_image(job.target, painted)
         written.append(job.target)
+        if on_written is not None:
+            on_written(job.target)
     return choice, written, notes

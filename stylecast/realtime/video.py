@@ -112,9 +112,11 @@ def frames_in_flight(backend: Backend, wanted: int | None = None) -> int:
     return backend.parallel_runs()
 
 
-def plan_outputs(inputs: list[Path], output: Path, style: str, overwrite: bool) -> list[tuple[Path, Path]]:
+def plan_outputs(inputs: list[Path], output: Path, style: str, overwrite: bool,
+                 skip_existing: bool = False) -> list[tuple[Path, Path]]:
     inputs, folder_given = expand_folders(inputs, VIDEO_SUFFIXES, "video")
-    return plan_targets(inputs, output, lambda src: f"{src.stem}-{style}.mp4", container_for, overwrite, to_folder=folder_given)
+    return plan_targets(inputs, output, lambda src: f"{src.stem}-{style}.mp4", container_for, overwrite,
+                        to_folder=folder_given, skip_existing=skip_existing)
 
 
 def _forecast(jobs: list[tuple[Path, Path]], paint: WorkingSizePainter, workers: int, config: VideoConfig,
@@ -164,10 +166,15 @@ def stylize_video(source: Path, target: Path, paint: WorkingSizePainter, width: 
 
 
 def stylize_videos(inputs: list[Path], output: Path, config: VideoConfig, show_progress: bool = False,
-                   tell: Callable[[str], None] | None = None) -> tuple[Choice, list[VideoResult]]:
-    """``tell`` hears, before any work, how long a long job will take (and what paints faster)."""
+                   tell: Callable[[str], None] | None = None,
+                   on_done: Callable[[VideoResult], None] | None = None) -> tuple[Choice | None, list[VideoResult]]:
+    """``tell`` hears, before any work, how long a long job will take (and what paints faster), and
+    ``on_done`` of each file as soon as it is complete. The choice is None where every output exists
+    already and ``skip_existing`` leaves nothing to do."""
     spec = parse_style(config.run.style)
-    jobs = plan_outputs([Path(p) for p in inputs], Path(output), spec.label, config.run.overwrite)
+    jobs = plan_outputs([Path(p) for p in inputs], Path(output), spec.label, config.run.overwrite, config.run.skip_existing)
+    if not jobs:
+        return None, []
     choice = open_backend(spec.model, config.run.prefer)
     workers = frames_in_flight(choice.backend, config.streams)
     paint = WorkingSizePainter(Stylizer(choice.backend, spec.mix), stroke_long_side(config.run.stroke_scale))
@@ -176,4 +183,6 @@ def stylize_videos(inputs: list[Path], output: Path, config: VideoConfig, show_p
     results = []
     for source, target in jobs:
         results.append(stylize_video(source, target, paint, choice.network_width, config, show_progress, workers))
+        if on_done is not None:
+            on_done(results[-1])
     return choice, results

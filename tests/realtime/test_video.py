@@ -182,6 +182,23 @@ def test_folder_of_videos(tmp_path, capsys, tiny_model):
     assert video_facts(tmp_path / "out" / "b-tiny.mp4")["frames"] == 5
 
 
+def test_skip_existing_paints_only_the_videos_not_painted_yet(tmp_path, capsys, tiny_model):
+    (tmp_path / "clips").mkdir()
+    make_clip(tmp_path / "clips" / "a.mkv", frames=4, audio=None)
+    make_clip(tmp_path / "clips" / "b.mp4", frames=5, audio=None)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a-tiny.mp4").write_bytes(b"finished before an interruption")
+    args = ["video", tmp_path / "clips", "-s", tiny_model, "-o", tmp_path / "out", "--backend", "cpu", "--quiet"]
+    code, err = _cli(capsys, *args)
+    assert code == 2 and "--skip-existing" in err
+    code, err = _cli(capsys, *args, "--skip-existing")
+    assert code == 0, err
+    assert (tmp_path / "out" / "a-tiny.mp4").read_bytes() == b"finished before an interruption"
+    assert video_facts(tmp_path / "out" / "b-tiny.mp4")["frames"] == 5
+    code, err = _cli(capsys, *args, "--skip-existing")
+    assert code == 0 and "nothing to paint" in err
+
+
 MEGAMIND = OPENCV_DATA / "Megamind.avi"
 
 

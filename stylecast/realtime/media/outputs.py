@@ -26,10 +26,12 @@ def expand_folders(inputs: Sequence[Path], suffixes: Collection[str], kind: str)
 
 
 def plan_targets(inputs: Sequence[Path], output: Path, name_in_folder: Callable[[Path], str],
-                 check_file_output: Callable[[Path], None], overwrite: bool, to_folder: bool = False) -> list[tuple[Path, Path]]:
+                 check_file_output: Callable[[Path], None], overwrite: bool, to_folder: bool = False,
+                 skip_existing: bool = False) -> list[tuple[Path, Path]]:
     """(source, target) pairs. Several inputs, an existing folder or a trailing separator make ``output``
     a folder whose files are named by ``name_in_folder``; otherwise ``output`` is the one target file.
-    Inputs are never overwritten, and existing outputs only with ``overwrite``."""
+    Inputs are never overwritten, and existing outputs only with ``overwrite``; with ``skip_existing``
+    their inputs are left out (what an interrupted batch finished stays as it is)."""
     if not inputs:
         raise StylecastError("no inputs given")
     for src in inputs:
@@ -44,6 +46,7 @@ def plan_targets(inputs: Sequence[Path], output: Path, name_in_folder: Callable[
         jobs = [(inputs[0], output)]
     sources = {src.resolve() for src in inputs}
     seen: dict[Path, Path] = {}
+    todo = []
     for src, target in jobs:
         other = seen.setdefault(target.resolve(), src)
         if other != src:  # a/p.png and b/p.png into one folder: one would replace the other
@@ -52,8 +55,12 @@ def plan_targets(inputs: Sequence[Path], output: Path, name_in_folder: Callable[
         if target.resolve() in sources:
             raise StylecastError(f"output {target} is one of the inputs; stylecast never overwrites an input")
         if target.exists() and not overwrite:
-            raise StylecastError(f"{target} exists: add --overwrite to replace it")
-    return jobs
+            if skip_existing:
+                continue
+            raise StylecastError(f"{target} exists: add --overwrite to replace it, or --skip-existing to paint only "
+                                 f"what is missing")
+        todo.append((src, target))
+    return todo
 
 
 def ensure_writable(folder: Path) -> None:
