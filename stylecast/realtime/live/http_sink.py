@@ -308,6 +308,9 @@ class HttpStreamSink:
         if not isinstance(body, dict):
             return self._refuse(400, "send a JSON object")
         # the whole body is checked before any of it applies: a refused request changes nothing
+        unknown = sorted(str(k)[:40] for k in body if k not in SETTABLE)
+        if unknown:  # a misspelt setting would otherwise be answered 200 and change nothing
+            return self._refuse(400, f"cannot set {', '.join(map(repr, unknown))}: the settings are {', '.join(SETTABLE)}")
         if "style" in body and str(body["style"]) not in self.controls.styles:
             return self._refuse(400, f"unknown style {str(body['style'])[:80]!r}; known: {self.controls.styles}")
         value = body.get("strength")
@@ -328,6 +331,10 @@ class HttpStreamSink:
         if "paint" in body:
             self.controls.set_paint(body["paint"])
         return web.json_response(self.controls.state())
+
+
+# What POST /api/state changes; the rest of the state (smoothing, ...) is read-only here.
+SETTABLE = ("style", "mix", "strength", "paint")
 
 
 class _Tracked(asyncio.Protocol):

@@ -72,6 +72,8 @@ def test_a_rejected_body_changes_nothing_and_bad_json_is_400(served):
     assert request(sink.port, "POST", "/api/state", JSON, b"[" * 20_000 + b"]" * 20_000)[0] == 400
     assert request(sink.port, "POST", "/api/state", JSON, b'{"strength": ')[0] == 400
     assert request(sink.port, "POST", "/api/state", JSON, b"x" * 10_000_000)[0] == 413
+    status, data = request(sink.port, "POST", "/api/state", JSON, b'{"strenght": 0.5, "style": "wave"}')
+    assert status == 400 and b"cannot set 'strenght'" in data and controls.style == "cafe", "a misspelt setting is said"
 
 
 def test_beyond_loopback_every_route_needs_the_token(tmp_path):
