@@ -13,8 +13,9 @@ def cmd_live(args: argparse.Namespace) -> int:
     from stylecast.realtime.live.loop import run_live
     from stylecast.realtime.live.capture import parse_size
 
+    # a sink named twice is the same sink (a second HTTP server would fail to bind the same port)
     config = LiveConfig(
-        source=args.source, styles=tuple(args.style or ()), sinks=tuple(args.sink or ("window",)), size=parse_size(args.size),
+        source=args.source, styles=tuple(args.style or ()), sinks=tuple(dict.fromkeys(args.sink or ("window",))), size=parse_size(args.size),
         backend=args.backend, smooth=args.smooth, strength=args.strength, keep_colors=args.keep_colors, host=args.host,
         port=args.port, token=args.token, record=args.record, loop=args.loop, duration=args.duration, stats=args.stats, source_fps=args.fps,
         streams=args.streams, stroke_scale=args.stroke_scale, work_size=args.work_size, governor=not args.no_governor,

@@ -806,3 +806,15 @@ def test_a_floor_network_that_will_not_open_does_not_stop_the_session(capsys):
     governor = governors.start("starry_night")
     assert governor.rung.network == "starry_night"
     assert "could not be prepared" in capsys.readouterr().err
+
+
+def test_a_sink_named_twice_is_one_sink(tmp_path, capsys):
+    pytest.importorskip("av")
+    from stylecast.cli import main
+
+    clip = _counting_clip(tmp_path / "count.mkv", frames=6, fps=20)
+    code = main(["live", "--source", str(clip), "-s", "cafe_terrace_rt", "--sink", "http", "--sink", "file", "--sink", "http",
+                 "--port", str(_free_port()), "--record", str(tmp_path / "rec.mp4"), "--duration", "1"])
+    err = capsys.readouterr().err
+    assert code == 0 and "address already in use" not in err, err
+    assert (tmp_path / "rec.mp4").is_file()
