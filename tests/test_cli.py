@@ -142,6 +142,19 @@ def test_corrupt_onnx(capsys, tmp_path, photo_path):
     assert not (tmp_path / "o.jpg").exists()
 
 
+def test_a_text_file_named_onnx_is_one_line_even_from_the_runtimes_own_logging(tmp_path, photo_path):
+    import subprocess
+    import sys
+
+    pytest.importorskip("openvino")
+    bad = tmp_path / "notes.onnx"
+    bad.write_text("garbage")  # OpenVINO's TensorFlow reader, tried next, logged its own parse error to stderr
+    proc = subprocess.run([sys.executable, "-m", "stylecast", "image", str(photo_path), "-s", str(bad), "-o",
+                           str(tmp_path / "o.jpg")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "corrupt or not an ONNX model" in proc.stderr, proc.stderr
+
+
 def test_never_overwrites_input_or_existing_output(capsys, tmp_path, photo_path, tiny_model):
     src = tmp_path / "in.jpg"
     shutil.copy(photo_path, src)

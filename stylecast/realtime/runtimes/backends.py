@@ -509,6 +509,18 @@ def backend_preference(choice: str) -> tuple[str, ...]:
     return BACKEND_NAMES if choice == "auto" else (choice,)
 
 
+def _check_onnx(path: Path) -> None:
+    """Refuse a file that is no ONNX model before a runtime tries it: OpenVINO, refused by its ONNX
+    reader, tries its other formats' readers, and one of them logs a parse error of its own."""
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    try:
+        onnx.load_model(str(path), load_external_data=False)
+    except (DecodeError, ValueError, RuntimeError) as e:
+        raise _model_error(path, e) from e
+
+
 def open_backend(model_path: Path, prefer: tuple[str, ...] = BACKEND_NAMES, named: bool | None = None) -> Choice:
     """Open the first backend in ``prefer`` that works here; say which one and why.
 
@@ -518,6 +530,7 @@ def open_backend(model_path: Path, prefer: tuple[str, ...] = BACKEND_NAMES, name
     model_path = Path(model_path)
     if not model_path.is_file():
         raise StylecastError(f"style model not found: {model_path}")
+    _check_onnx(model_path)
     unknown = [p for p in prefer if p not in _OPENERS]
     if unknown:
         raise StylecastError(f"unknown backend {unknown[0]!r}: choose from auto, {', '.join(BACKEND_NAMES)}")
