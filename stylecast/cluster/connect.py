@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 
 from stylecast.errors import StylecastError
@@ -23,6 +24,20 @@ def ray_module():
     return ray
 
 
+REACH_TIMEOUT_S = 5.0
+
+
+def _check_reachable(host: str, port: int) -> None:
+    """Fail in seconds where nothing listens at the head's address: Ray itself retries for minutes."""
+    try:
+        with socket.create_connection((host.strip("[]"), port), timeout=REACH_TIMEOUT_S):
+            pass
+    except OSError as e:
+        reason = "timed out" if isinstance(e, TimeoutError) else (e.strerror or type(e).__name__)
+        raise StylecastError(f"cannot reach a Ray cluster's head at {host}:{port} ({reason}): start it there with "
+                             f"'ray start --head --port {port}', or give --ray local") from e
+
+
 def connect(cluster: ClusterConfig):
     """Start or join the cluster; returns the ray module."""
     ray = ray_module()
@@ -40,6 +55,7 @@ def connect(cluster: ClusterConfig):
             host, _, port = address.rpartition(":")
             if not host or not port.isdigit():
                 raise StylecastError(f"--ray {address!r}: give local, auto or HOST:PORT of the cluster's head")
+            _check_reachable(host, int(port))
             ray.init(address=address, **common)
     except (ConnectionError, RuntimeError) as e:
         raise StylecastError(f"cannot join the Ray cluster at {address}: {str(e).splitlines()[0][:200]}") from e

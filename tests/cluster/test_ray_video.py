@@ -157,6 +157,15 @@ def test_cluster_addresses_that_cannot_work_are_refused_in_one_line(clip, tmp_pa
     assert r.returncode == 2 and "HOST:PORT" in r.stderr
     r = _video(str(clip), "--ray", "local", "--streams", "2", "-o", str(tmp_path / "x.mp4"))
     assert r.returncode == 2 and "--streams" in r.stderr
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: Ray alone retried it for minutes
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    started = time.monotonic()
+    r = _video(str(clip), "--ray", f"127.0.0.1:{closed}", "-o", str(tmp_path / "x.mp4"))
+    assert r.returncode == 2 and "cannot reach a Ray cluster's head" in r.stderr, r.stderr
+    assert time.monotonic() - started < 30
     assert list(tmp_path.iterdir()) == []
 
 
