@@ -50,6 +50,9 @@ def connect(cluster: ClusterConfig):
             if not os.environ.get("RAY_ADDRESS"):
                 raise StylecastError("--ray auto joins the cluster in RAY_ADDRESS, which is not set: "
                                      "export RAY_ADDRESS=HOST:PORT, or give --ray HOST:PORT, or --ray local")
+            host, _, port = os.environ["RAY_ADDRESS"].rpartition(":")
+            if host and port.isdigit() and "://" not in host:
+                _check_reachable(host, int(port))
             ray.init(address="auto", **common)
         else:
             host, _, port = address.rpartition(":")
