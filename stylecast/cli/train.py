@@ -141,7 +141,7 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 
 def cmd_paint(args: argparse.Namespace) -> int:
-    from stylecast.train.gatys import PaintConfig, paint, parse_mix
+    from stylecast.train.gatys import PaintConfig, PaintInterrupted, paint, parse_mix
 
     if args.output.exists() and not args.overwrite:
         raise StylecastError(f"{args.output} exists: add --overwrite to replace it")
@@ -155,7 +155,11 @@ def cmd_paint(args: argparse.Namespace) -> int:
         save_every=args.save_every, network=args.network, precision=args.precision, device=args.device,
         vgg_weights=args.vgg_weights,
     )
-    result = paint(config, progress=not args.quiet)
+    try:
+        result = paint(config, progress=not args.quiet)
+    except PaintInterrupted as e:
+        print(e, file=sys.stderr)
+        return 130
     first, last = result.first, result.last
     print(f"wrote {args.output}: style loss {first['style']:.4g} -> {last['style']:.4g}, content loss {last['content']:.4g}")
     return 0

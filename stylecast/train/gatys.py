@@ -116,6 +116,10 @@ def optimize_image(loss: PerceptualLoss, content: torch.Tensor, start: torch.Ten
     return history
 
 
+class PaintInterrupted(Exception):
+    """Ctrl-C while painting; the picture so far has been saved beside the output."""
+
+
 def paint(config: PaintConfig, progress: bool = True, vgg=None) -> PaintResult:
     """Run the optimization (coarse-to-fine for large outputs) and write ``config.out``."""
     if config.optimizer not in ("lbfgs", "adam"):
@@ -128,9 +132,36 @@ def paint(config: PaintConfig, progress: bool = True, vgg=None) -> PaintResult:
     torch.manual_seed(config.seed)
     vgg = (vgg or _load_network(config)).to(compute.device)
     scales = [0.5, 1.0] if config.coarse_to_fine and config.size > 512 else [1.0]
+    bar = tqdm(total=config.steps * len(scales), disable=not progress, unit="step", dynamic_ncols=True)
+    latest: dict = {}  # the newest picture and its step, kept if Ctrl-C comes
+    try:
+        image, history = _optimize(config, content_rgb, style_rgbs, compute, vgg, scales, bar, latest)
+    except KeyboardInterrupt:
+        if "x" not in latest:
+            raise
+        step = latest["step"]
+        path = _step_path(config.out, step)
+        _save(_to_rgb(latest["x"]), path)
+        raise PaintInterrupted(f"interrupted at step {step} of {config.steps * len(scales)}: the picture so far is "
+                               f"{path}") from None
+    finally:
+        bar.close()
+    result = _to_rgb(image)
+    if config.preserve_color:
+        result = preserve_color(result, content_rgb)
+    _save(result, config.out)
+    return PaintResult(result, history)
+
+
+def _step_path(out: Path, step: int) -> Path:
+    return out.with_name(f"{out.stem}.step{step:04d}{out.suffix}")
+
+
+def _optimize(config: PaintConfig, content_rgb, style_rgbs, compute, vgg, scales, bar, latest: dict):
+    """Each scale's optimization in turn; returns the final image tensor and the loss history."""
     image: torch.Tensor | None = None
     history: list[dict[str, float]] = []
-    bar = tqdm(total=config.steps * len(scales), disable=not progress, unit="step", dynamic_ncols=True)
+    done = 0
     for scale in scales:
         target = to_tensor(fit_image(content_rgb, longest=round(config.size * scale), grow=True, minimum=4))[None].to(compute.device)
         style_side = round(config.size * scale * config.style_scale)
@@ -142,19 +173,16 @@ def paint(config: PaintConfig, progress: bool = True, vgg=None) -> PaintResult:
         else:
             image = F.interpolate(image, size=target.shape[2:], mode="bicubic", align_corners=False).clamp(0, 255)
 
-        def on_step(step: int, terms: dict[str, float], x: torch.Tensor, scale=scale) -> None:
+        def on_step(step: int, terms: dict[str, float], x: torch.Tensor, scale=scale, done=done) -> None:
             bar.update(1)
             bar.set_postfix(style=f"{terms['style']:.3g}", content=f"{terms['content']:.3g}")
+            latest.update(x=x.detach().clone(), step=done + step)
             if config.save_every and step % config.save_every == 0:
-                _save(_to_rgb(x), config.out.with_name(f"{config.out.stem}.step{step:04d}{config.out.suffix}"))
+                _save(_to_rgb(x), _step_path(config.out, step))
 
         history += optimize_image(loss, target, image, config.steps, config.optimizer, on_step, compute.autocast)
-    bar.close()
-    result = _to_rgb(image)
-    if config.preserve_color:
-        result = preserve_color(result, content_rgb)
-    _save(result, config.out)
-    return PaintResult(result, history)
+        done += config.steps
+    return image, history
 
 
 def _load_network(config: PaintConfig):

@@ -84,3 +84,26 @@ def test_vgg19_paints_with_pastiches_offline_weights(pair):
     result = paint(PaintConfig(content=content, styles=(style,), out=out, size=48, steps=20, network="vgg19"), progress=False)
     assert result.last["style"] < result.first["style"] / 5
     assert cv2.imread(str(out)) is not None
+
+
+def test_ctrl_c_keeps_the_picture_so_far(pair, vgg, monkeypatch):
+    from stylecast.train import gatys
+
+    real = gatys.optimize_image
+
+    def interrupted_after_three_steps(loss, target, image, steps, optimizer, on_step, autocast):
+        def counting(step, terms, x):
+            on_step(step, terms, x)
+            if step == 3:
+                raise KeyboardInterrupt
+
+        return real(loss, target, image, steps, optimizer, counting, autocast)
+
+    monkeypatch.setattr(gatys, "optimize_image", interrupted_after_three_steps)
+    content, style, out = pair
+    with pytest.raises(gatys.PaintInterrupted, match="step 3 of 20"):
+        paint(PaintConfig(content=content, styles=(style,), out=out, size=64, steps=20, optimizer="adam"), progress=False, vgg=vgg)
+    kept = out.with_name(f"{out.stem}.step0003{out.suffix}")
+    assert not out.exists(), "the output is only the finished painting"
+    picture = cv2.imread(str(kept))
+    assert max(picture.shape[:2]) == 64 and picture.std() > 5, "the picture so far, not a blank"
