@@ -48,11 +48,11 @@ class FullSizePainter:
     """frame -> painting of the frame's size, painted at the working size (one thread per instance).
 
     With a ``matte`` (a ``PersonMatte``) the painting shows only where ``paint`` says: on the
-    background or on the person, the frame itself elsewhere."""
+    background or on the person, the frame itself elsewhere. ``detail``: see ``GuidedUpsampler``."""
 
-    def __init__(self, painter: WorkingSizePainter, matte=None, paint: str = "all") -> None:
+    def __init__(self, painter: WorkingSizePainter, matte=None, paint: str = "all", detail: bool = True) -> None:
         self.painter, self.matte, self.paint = painter, matte, paint
-        self.upsample = GuidedUpsampler()
+        self.upsample = GuidedUpsampler(detail=detail)
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         painted = self.painter(frame)

@@ -108,3 +108,30 @@ def test_crisp_strokes_sharpen_more_the_more_they_are_enlarged(photo_bgr):
     edges = lambda img: np.abs(np.diff(img.astype(np.float32), axis=1)).mean()  # noqa: E731
     assert edges(crisp) > 1.3 * edges(soft)
     assert abs(float(crisp.mean()) - float(soft.mean())) < 2, "sharper, not brighter or darker"
+
+
+def test_detail_at_the_output_size_sharpens_only_what_was_enlarged(photo_bgr):
+    from stylecast.realtime.hd.upsample import detail_amount
+
+    assert detail_amount(640, 640) == 0 and detail_amount(640, 960) == 0.5 and detail_amount(640, 1920) == 1.0
+    frame = cv2.resize(photo_bgr, (1024, 960), interpolation=cv2.INTER_CUBIC)
+    small = _small(frame, 2)
+    strokes = cv2.GaussianBlur(np.random.default_rng(0).integers(0, 255, small.shape, dtype=np.uint8), (0, 0), 1.5)
+    plain = GuidedUpsampler()(strokes, small, frame)
+    detailed = GuidedUpsampler(detail=True)(strokes, small, frame)
+    fine = lambda img: np.abs(cv2.Laplacian(img.astype(np.float32), cv2.CV_32F)).mean()  # noqa: E731
+    assert fine(detailed) > 1.3 * fine(plain)
+    assert abs(float(detailed.mean()) - float(plain.mean())) < 2, "sharper, not brighter or darker"
+    flat = np.full_like(small, (40, 120, 200))
+    assert np.array_equal(GuidedUpsampler(crisp=False, detail=True)(flat, small, frame), np.full_like(frame, (40, 120, 200)))
+    assert GuidedUpsampler(detail=True)(strokes, small, small) is strokes, "not enlarged: as painted"
+
+
+def test_image_paints_with_detail_at_the_output_size(photo_bgr):
+    from stylecast.realtime.hd.painter import FullSizePainter, WorkingSizePainter
+
+    frame = cv2.resize(photo_bgr, (1280, 1200), interpolation=cv2.INTER_CUBIC)
+    blocky = lambda small: cv2.resize(cv2.resize(small, None, fx=0.25, fy=0.25), small.shape[1::-1])  # noqa: E731
+    painter = WorkingSizePainter(blocky, 640)
+    fine = lambda img: np.abs(cv2.Laplacian(img.astype(np.float32), cv2.CV_32F)).mean()  # noqa: E731
+    assert fine(FullSizePainter(painter)(frame)) > 1.2 * fine(FullSizePainter(painter, detail=False)(frame))
