@@ -273,6 +273,11 @@ def test_every_option_and_argument_says_what_it_does():
     (["paint", "P", "S", "-o", "O", "--style-scale", "-2"], "must be more than 0"),
     (["paint", "P", "S", "-o", "O", "--save-every", "-1"], "0 or more"),
     (["eval-temporal", "O", "--source", "I", "--flow-scale", "x"], "must be a number"),
+    (["train", "--data", "D", "--out", "O", "--size", "30"], "must be 32 or more"),
+    (["train", "--data", "D", "--out", "O", "--size", "250"], "must be a multiple of 4, not 250 (try 248)"),
+    (["train", "--data", "D", "--out", "O", "--style-size", "4"], "must be 32 or more"),
+    (["paint", "P", "S", "-o", "O", "--size", "3"], "must be 32 or more"),
+    (["eval-style", "M", "--style", "S", "--size", "3"], "must be 32 or more"),
 ])
 def test_out_of_range_numbers_are_refused_before_any_work(args, said, capsys):
     with pytest.raises(SystemExit) as exit_info:

@@ -27,6 +27,26 @@ def positive_int(text: str) -> int:
     return value
 
 
+# VGG16's style layers pool four times: much smaller pictures leave them nothing to compare.
+MIN_VGG_SIDE = 32
+
+
+def vgg_side(text: str) -> int:
+    """A picture side the VGG losses can score (``--size``, ``--style-size``)."""
+    value = positive_int(text)
+    if value < MIN_VGG_SIDE:
+        raise argparse.ArgumentTypeError(f"must be {MIN_VGG_SIDE} or more (the VGG losses need that much), not {text}")
+    return value
+
+
+def crop_size(text: str) -> int:
+    """A training crop: a side the VGG losses can score, and a multiple of 4 (two stride-2 steps down and up)."""
+    value = vgg_side(text)
+    if value % 4:
+        raise argparse.ArgumentTypeError(f"must be a multiple of 4, not {text} (try {value - value % 4 or 4})")
+    return value
+
+
 def non_negative(text: str) -> float:
     value = number(text)
     if value < 0:

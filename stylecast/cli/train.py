@@ -230,8 +230,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "on a CPU; 0 (default) keeps Johnson's blocks")
     p.add_argument("--steps", type=options.positive_int, default=4000, help="optimizer steps (default 4000)")
     p.add_argument("--batch", type=options.positive_int, default=4, help="photos per step (default 4)")
-    p.add_argument("--size", type=options.positive_int, default=256, help="training crop size (multiple of 4)")
-    p.add_argument("--style-size", type=options.positive_int, default=512, help="longest side of the style image for Gram targets")
+    p.add_argument("--size", type=options.crop_size, default=256, help="training crop size (a multiple of 4, 32 or more)")
+    p.add_argument("--style-size", type=options.vgg_side, default=512, help="longest side of the style image for Gram targets")
     p.add_argument("--content-weight", type=options.non_negative, default=1.0, help="weight of the VGG content loss (default 1)")
     p.add_argument("--style-weight", type=options.non_negative,
                    help="weight of the Gram style loss (default 5e-5, which balances content 1 on Caffe-scale VGG "
@@ -296,7 +296,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("styles", type=Path, nargs="+", metavar="STYLE", help="style image(s)")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help="the painted image (.png, .jpg)")
     p.add_argument("--style-mix", metavar="W1,W2,...", help="relative weights of several style images")
-    p.add_argument("--size", type=options.positive_int, default=512, help="longest side of the result (default 512)")
+    p.add_argument("--size", type=options.vgg_side, default=512, help="longest side of the result (default 512)")
     p.add_argument("--steps", type=options.positive_int, default=300, help="optimizer steps per scale (default 300)")
     p.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
                    help="lbfgs converges in fewer steps (default); adam keeps less state and suits bf16")
@@ -330,7 +330,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--style", required=True, type=Path, help="the style image the model was trained on")
     p.add_argument("--data", type=Path, help="folder of held-out photos (for a model)")
     p.add_argument("--content", type=Path, help="the content photo (for an image)")
-    p.add_argument("--size", type=options.positive_int, default=256, help="square crop size (default 256)")
+    p.add_argument("--size", type=options.vgg_side, default=256, help="square crop size (default 256)")
     p.add_argument("--limit", type=options.positive_int, default=50, help="at most this many photos")
     p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), default="relu2_2",
                    help="VGG layer for the content loss; use the one the style was trained with (default relu2_2)")

@@ -95,6 +95,13 @@ def test_eval_temporal_and_video_smoothing_end_to_end(tmp_path, tiny_model, caps
     report = json.loads(capsys.readouterr().out)
     assert report["pairs"] == 11 and report["warping_error"] >= 0 and 0 < report["valid_fraction"] <= 1
     assert main(["eval-temporal", str(tmp_path / "off.mp4"), "--source", str(tmp_path / "missing.mp4")]) == 2
+    other = make_clip(tmp_path / "other.mp4", frames=30, size=(96, 64), audio=None)  # MKV headers hold no frame count
+    wide = make_clip(tmp_path / "wide.mkv", frames=12, size=(128, 48), audio=None)
+    capsys.readouterr()
+    for wrong, said in ((other, "12 frames against 30"), (wide, "another shape")):
+        assert main(["eval-temporal", str(tmp_path / "off.mp4"), "--source", str(wrong)]) == 2
+        err = capsys.readouterr().err
+        assert "cannot have been made from" in err and said in err, err
 
 
 def test_a_thumbnail_sized_video_is_smoothed_and_scored_though_flow_refuses_frames_that_small(tmp_path, tiny_model, capsys):
