@@ -1,6 +1,7 @@
 """Versioned plain-dict checkpoints (config + state), loadable with ``weights_only=True``."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +53,14 @@ def lineage_steps(training: dict[str, Any]) -> int:
         return 0
     parent_training = (load_checkpoint(Path(parent)).get("card") or {}).get("training", {})
     return int(parent_training.get("steps", 0) or 0) + lineage_steps(parent_training)
+
+
+def check_finite(terms: dict[str, float], step: int, checkpoint: Path) -> None:
+    """Stop a run whose loss is no longer a number (too high a learning rate, a degenerate design):
+    every step after it would only write NaN weights over the last good checkpoint."""
+    total = terms.get("total", 0.0)
+    if math.isfinite(total):
+        return
+    kept = f"the last checkpoint, {checkpoint}, is from before it" if Path(checkpoint).is_file() else "no checkpoint was written"
+    raise StylecastError(f"training diverged at step {step}: the loss is {total}; {kept}. Try a lower --lr "
+                         f"(or another design) and start again")

@@ -50,8 +50,11 @@ def to_tensor(rgb: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float()
 
 
+MIN_TRAIN_SIDE = 32  # pictures smaller than this are skipped like unreadable ones
+
+
 class ImageFolder(Dataset):
-    """Random square crops of the images under a folder; unreadable files are skipped and counted."""
+    """Random square crops of the images under a folder; unreadable or tiny files are skipped and counted."""
 
     def __init__(self, root: Path, size: int, seed: int = 0, cache_limit: int = 2000) -> None:
         self.files = list_images(root)
@@ -66,6 +69,10 @@ class ImageFolder(Dataset):
         if path in self._cache:
             return self._cache[path]
         image = read_rgb(path)
+        if image is not None and min(image.shape[:2]) < MIN_TRAIN_SIDE:
+            # an icon enlarged to a crop is flat: its zero-variance features blow the gradients up
+            # through every instance norm (NaN from the first step in a bottleneck design)
+            image = None
         if image is not None:
             image = fit_image(image, shortest=round(self.size * 1.5))
             if len(self._cache) < self.cache_limit:

@@ -20,7 +20,7 @@ from stylecast.models.transformer import TransformerNet
 from stylecast.models.vgg import VGG16Features
 from stylecast.models.vgg_weights import load_vgg16
 from stylecast.realtime.media.outputs import ensure_writable
-from stylecast.train.checkpoint import lineage_steps, load_checkpoint, save_checkpoint
+from stylecast.train.checkpoint import check_finite, lineage_steps, load_checkpoint, save_checkpoint
 from stylecast.train.config import TrainConfig
 from stylecast.train.data import ImageFolder, read_rgb, to_tensor
 from stylecast.train import distributed
@@ -89,6 +89,8 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.dataset = ImageFolder(config.data, config.size, seed=config.seed)
         self.pairs: VideoPairs | None = None
+        if config.video_pairs is not None and config.temporal_weight == 0:
+            raise StylecastError("--video-pairs is only read with --temporal-weight W (e.g. 1000): give both, or neither")
         if config.temporal_weight > 0:
             if config.video_pairs is None:
                 raise StylecastError("--temporal-weight needs --video-pairs DIR (make it with 'stylecast data video-pairs VIDEO DIR')")
@@ -270,6 +272,7 @@ class Trainer:
         try:
             while self.step < cfg.steps:
                 terms = self.train_step(next(batches), next(pair_batches) if pair_batches else None)
+                check_finite(terms, self.step + 1, self.checkpoint_path)
                 self.step += 1
                 self.elapsed = time.perf_counter() - started
                 self.history.append({"step": self.step, **terms})
@@ -379,7 +382,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
         if not trainer.ranks.main:
             return None
         if trainer.unreadable_count:
-            print(f"warning: skipped {trainer.unreadable_count} unreadable image(s) under {config.data}")
+            print(f"warning: skipped {trainer.unreadable_count} unreadable or tiny (under 32 px) image(s) under {config.data}")
         return trainer.export()
     finally:
         distributed.stop(trainer.ranks)

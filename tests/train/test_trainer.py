@@ -97,6 +97,39 @@ def test_unreadable_images_are_counted_not_fatal(config):
     assert trainer.unreadable_count == 1
 
 
+def test_an_icon_among_the_photos_is_skipped_and_a_bottleneck_net_trains_on_the_rest(config):
+    from dataclasses import replace
+
+    cv2.imwrite(str(config.data / "icon.png"), np.full((1, 1, 3), 128, np.uint8))
+    config = replace(config, bottleneck=16, steps=4, checkpoint_every=2, sample_every=4)
+    trainer = Trainer(config)
+    for i in range(len(trainer.dataset)):
+        trainer.dataset[i]
+    assert trainer.unreadable_count == 2, "the broken file and the 1x1 icon"
+    losses = trainer.run(progress=False)
+    assert np.isfinite(losses["total"])
+
+
+def test_a_run_whose_loss_stops_being_a_number_ends_with_one_error_and_no_network(config, monkeypatch):
+    from dataclasses import replace
+
+    config = replace(config, steps=6, checkpoint_every=2, sample_every=6)
+    trainer = Trainer(config)
+    real = trainer.train_step
+    calls = []
+
+    def diverging(*args):
+        terms = real(*args)
+        calls.append(1)
+        return {**terms, "total": float("nan")} if len(calls) >= 3 else terms
+
+    monkeypatch.setattr(trainer, "train_step", diverging)
+    with pytest.raises(StylecastError, match=r"diverged at step 3: the loss is nan; the last checkpoint, .* is from before it"):
+        trainer.run(progress=False)
+    assert load_checkpoint(config.out / "checkpoint.pt")["step"] == 2, "the good checkpoint is kept, not overwritten"
+    assert not list(config.out.glob("*.onnx"))
+
+
 def test_bad_inputs_are_clear_errors(config, tmp_path):
     from dataclasses import replace
 
@@ -104,6 +137,8 @@ def test_bad_inputs_are_clear_errors(config, tmp_path):
         Trainer(replace(config, data=tmp_path / "nothing"))
     with pytest.raises(StylecastError, match="style image not found"):
         Trainer(replace(config, style=tmp_path / "nothing.jpg"))
+    with pytest.raises(StylecastError, match="--video-pairs is only read with --temporal-weight"):
+        Trainer(replace(config, video_pairs=tmp_path))
     (tmp_path / "taken").write_text("a file where the run folder's parent should be")
     with pytest.raises(StylecastError, match="cannot create output folder"):
         Trainer(replace(config, out=tmp_path / "taken" / "run")).run(progress=False)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from tqdm import tqdm
 
+from stylecast.train.checkpoint import check_finite
+
 
 class Resumable(Protocol):
+    checkpoint_path: Path
     step: int
     elapsed: float
     history: list[dict[str, float]]
@@ -27,6 +31,7 @@ def run_steps(trainer: Resumable, train_step: Callable[[], dict[str, float]], to
     try:
         while trainer.step < total:
             window.append(train_step())
+            check_finite(window[-1], trainer.step, trainer.checkpoint_path)
             bar.update()
             if trainer.step % save_every == 0 or trainer.step == total:
                 mean = {k: float(np.mean([w.get(k, 0.0) for w in window])) for k in window[-1]}
