@@ -69,6 +69,14 @@ def test_a_frame_size_of_gigabytes_is_refused_before_any_frame_is_made(capsys, t
         _assert_clean_failure(code, err, tmp_path, "at most 33,177,600 pixels")
 
 
+def test_a_picture_named_twice_is_painted_once(capsys, tmp_path, photo_path, tiny_model, monkeypatch):
+    monkeypatch.chdir(photo_path.parent)
+    code, out, err = _run(capsys, "image", photo_path.name, f"./{photo_path.name}", photo_path, "-s", tiny_model,
+                          "-o", tmp_path / "out", "--max-side", "64")
+    assert code == 0, err
+    assert out.split() == [str(tmp_path / "out" / f"{photo_path.stem}-tiny.jpg")]
+
+
 def test_a_folder_without_images_is_said_in_one_line(capsys, tmp_path, tiny_model):
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -37,7 +37,12 @@ def plan_targets(inputs: Sequence[Path], output: Path, name_in_folder: Callable[
     for src in inputs:
         if not src.is_file():
             raise StylecastError(f"input not found: {src}")
-    if to_folder or len(inputs) > 1 or output.is_dir() or str(output).endswith(os.sep):
+    several = len(inputs) > 1
+    unique: dict[Path, Path] = {}
+    for src in inputs:  # a file named twice (a.jpg and ./a.jpg, or in a folder given too) is painted once
+        unique.setdefault(src.resolve(), src)
+    inputs = list(unique.values())
+    if to_folder or several or output.is_dir() or str(output).endswith(os.sep):
         if output.exists() and not output.is_dir():
             raise StylecastError(f"{output} is a file; with several inputs -o must be a folder")
         jobs = [(src, output / name_in_folder(src)) for src in inputs]
