@@ -69,6 +69,16 @@ def test_a_frame_size_of_gigabytes_is_refused_before_any_frame_is_made(capsys, t
         _assert_clean_failure(code, err, tmp_path, "at most 33,177,600 pixels")
 
 
+def test_more_streams_than_cores_is_refused_in_one_line(capsys, tmp_path, tiny_model):
+    pytest.importorskip("av")
+    from tests.realtime.clips import make_clip
+
+    clip = make_clip(tmp_path / "c.mp4", frames=3, audio=None)
+    code, _, err = _run(capsys, "video", clip, "-s", "cafe_terrace_rt", "-o", tmp_path / "o.mp4", "--streams", "4096", "--quiet")
+    _assert_clean_failure(code, err, tmp_path, "--streams 4096: this machine has")
+    assert not (tmp_path / "o.mp4").exists()
+
+
 def test_a_picture_named_twice_is_painted_once(capsys, tmp_path, photo_path, tiny_model, monkeypatch):
     monkeypatch.chdir(photo_path.parent)
     code, out, err = _run(capsys, "image", photo_path.name, f"./{photo_path.name}", photo_path, "-s", tiny_model,

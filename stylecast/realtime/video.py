@@ -102,6 +102,10 @@ def finishing(smoother: Smoother, matte: PersonMatte | None = None, paint: str =
 
 def frames_in_flight(backend: Backend, wanted: int | None = None) -> int:
     """Set how many frames ``backend`` stylizes at once for a file (OpenVINO: one per stream) and return it."""
+    cores = os.cpu_count() or 1
+    if wanted is not None and wanted > cores:  # more frames in flight only hold more memory
+        raise StylecastError(f"--streams {wanted}: this machine has {cores} cores and each stream paints on one "
+                             f"of them at least: give {cores} or fewer")
     use_streams = getattr(backend, "use_streams", None)
     if use_streams is not None:
         if wanted is None:
