@@ -146,6 +146,7 @@ class PacedFileSource:
         while True:
             with VideoFileSource(self.path) as src:
                 opened = _identity(self.path)
+                fresh = True
                 while True:
                     played = index
                     # The decoder's own frames, not the timestamp-ordered stream of ``iter(src)``:
@@ -159,8 +160,11 @@ class PacedFileSource:
                             time.sleep(delay)
                         yield Frame(image, index, pts=None, time_base=None)
                         index += 1
-                    if not self.loop or index == played:  # played once, or nothing decodable: done
+                    if not self.loop or (index == played and fresh):  # played once, or nothing decodable: done
                         return
+                    if index == played:
+                        break  # the rewind gave nothing (a still picture cannot seek back): open it again
+                    fresh = False
                     if _identity(self.path) != opened:
                         break  # replaced or deleted meanwhile: opened again, which says if it is gone
                     src.rewind()

@@ -818,3 +818,14 @@ def test_a_sink_named_twice_is_one_sink(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 0 and "address already in use" not in err, err
     assert (tmp_path / "rec.mp4").is_file()
+
+
+def test_a_still_picture_looped_keeps_coming_though_it_cannot_seek_back(tmp_path, capsys, photo_path):
+    pytest.importorskip("av")
+    from stylecast.cli import main
+    from tests.realtime.clips import video_facts
+
+    code = main(["live", "--source", str(photo_path), "--loop", "-s", "cafe_terrace_rt", "--sink", "file",
+                 "--record", str(tmp_path / "rec.mp4"), "--duration", "1.5", "--size", "320x240"])
+    assert code == 0, capsys.readouterr().err
+    assert video_facts(tmp_path / "rec.mp4")["frames"] >= 10, "looped, not one frame and the end"
