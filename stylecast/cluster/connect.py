@@ -27,8 +27,13 @@ def ray_module():
 REACH_TIMEOUT_S = 5.0
 
 
-def _check_reachable(host: str, port: int) -> None:
-    """Fail in seconds where nothing listens at the head's address: Ray itself retries for minutes."""
+def _check_reachable(address: str) -> None:
+    """Fail in seconds where nothing listens at a head's HOST:PORT: Ray itself retries for minutes.
+    Other forms (a ``ray://`` client address) are left to Ray."""
+    host, _, port_text = address.rpartition(":")
+    if not host or not port_text.isdigit() or "://" in host:
+        return
+    port = int(port_text)
     try:
         with socket.create_connection((host.strip("[]"), port), timeout=REACH_TIMEOUT_S):
             pass
@@ -50,15 +55,13 @@ def connect(cluster: ClusterConfig):
             if not os.environ.get("RAY_ADDRESS"):
                 raise StylecastError("--ray auto joins the cluster in RAY_ADDRESS, which is not set: "
                                      "export RAY_ADDRESS=HOST:PORT, or give --ray HOST:PORT, or --ray local")
-            host, _, port = os.environ["RAY_ADDRESS"].rpartition(":")
-            if host and port.isdigit() and "://" not in host:
-                _check_reachable(host, int(port))
+            _check_reachable(os.environ["RAY_ADDRESS"])
             ray.init(address="auto", **common)
         else:
             host, _, port = address.rpartition(":")
             if not host or not port.isdigit():
                 raise StylecastError(f"--ray {address!r}: give local, auto or HOST:PORT of the cluster's head")
-            _check_reachable(host, int(port))
+            _check_reachable(address)
             ray.init(address=address, **common)
     except (ConnectionError, RuntimeError) as e:
         raise StylecastError(f"cannot join the Ray cluster at {address}: {str(e).splitlines()[0][:200]}") from e
