@@ -17,7 +17,7 @@ def cmd_image(args: argparse.Namespace) -> int:
     config = RunConfig(style=options.style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite,
                        skip_existing=args.skip_existing, stroke_scale=args.stroke_scale, paint=args.paint)
     with _resume_hint():
-        choice, written, notes = stylize_images(args.inputs, args.output, config, on_written=lambda p: print(p, flush=True))
+        choice, notes = stylize_images(args.inputs, args.output, config, on_written=lambda p: print(p, flush=True))
     if choice is None:
         print(NOTHING_TO_DO, file=sys.stderr)
         return 0

@@ -130,15 +130,15 @@ def write_image(path: Path, image: np.ndarray) -> None:
 
 
 def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig,
-                   on_written: Callable[[Path], None] | None = None) -> tuple[Choice | None, list[Path], list[str]]:
+                   on_written: Callable[[Path], None] | None = None) -> tuple[Choice | None, list[str]]:
     """Stylize each input into its planned output; returns the backend choice (None when every output
-    exists already and ``config.skip_existing`` leaves nothing to do), the files written and notes for
-    the user (transparency dropped). ``on_written`` hears of each file as soon as it is complete."""
+    exists already and ``config.skip_existing`` leaves nothing to do) and notes for the user
+    (transparency dropped). ``on_written`` hears of each file as soon as it is complete."""
     inputs = [Path(p) for p in inputs]
     spec = parse_style(config.style)
     jobs = plan_jobs(inputs, Path(output), spec.label, config.overwrite, config.skip_existing)
     if not jobs:
-        return None, [], []
+        return None, []
     for folder in {job.target.parent for job in jobs}:
         ensure_writable(folder)
     for job in jobs:  # sizes from the headers, before any decoding or output
@@ -146,7 +146,7 @@ def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig,
     choice = open_backend(spec.model, config.prefer)
     stylize = FullSizePainter(WorkingSizePainter(Stylizer(choice.backend, spec.mix), stroke_long_side(config.stroke_scale)),
                               person_matte(config.paint, smooth=False), config.paint)
-    written, notes = [], []
+    notes: list[str] = []
     for job in jobs:  # one picture in memory at a time
         image = fit_image(read_image(job.source), longest=config.max_side)
         painted = paint_keeping_alpha(stylize, image)
@@ -155,7 +155,6 @@ def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig,
                          f"(write .png or .webp to keep it)")
             painted = np.ascontiguousarray(painted[:, :, :3])
         write_image(job.target, painted)
-        written.append(job.target)
         if on_written is not None:
             on_written(job.target)
-    return choice, written, notes
+    return choice, notes

@@ -145,8 +145,7 @@ class PacedFileSource:
         started = time.perf_counter()
         while True:
             with VideoFileSource(self.path) as src:
-                opened = _identity(self.path)
-                fresh = True
+                opened, first = _identity(self.path), index
                 while True:
                     played = index
                     # The decoder's own frames, not the timestamp-ordered stream of ``iter(src)``:
@@ -160,11 +159,10 @@ class PacedFileSource:
                             time.sleep(delay)
                         yield Frame(image, index, pts=None, time_base=None)
                         index += 1
-                    if not self.loop or (index == played and fresh):  # played once, or nothing decodable: done
+                    if not self.loop or index == first:  # played once, or nothing decodable since opening: done
                         return
                     if index == played:
                         break  # the rewind gave nothing (a still picture cannot seek back): open it again
-                    fresh = False
                     if _identity(self.path) != opened:
                         break  # replaced or deleted meanwhile: opened again, which says if it is gone
                     src.rewind()
