@@ -62,6 +62,9 @@ def test_the_weights_vector_follows_the_contract_order_and_sums_to_one():
     assert np.allclose(mix_vector(contract, {"c": 3, "a": 1}), [0.25, 0, 0.75])
     assert np.allclose(mix_vector(contract), [1, 0, 0])
     assert list(mix_feeds(contract, {"b": 1})) == ["style_weights"]
+    # weights that -s takes but float32 does not hold (inf, or 0) are normalized before the cast
+    assert np.allclose(mix_vector(contract, {"a": 1e300, "b": 1}), [1, 0, 0])
+    assert np.allclose(mix_vector(contract, {"a": 1e-320}), [1, 0, 0])
     for bad, message in (({"d": 1}, "does not paint 'd'"), ({"a": -1}, "0 or more"), ({"a": 0}, "above 0")):
         with pytest.raises(StylecastError, match=message):
             mix_vector(contract, bad)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from stylecast.segment import PAINT_CHOICES
 
+MIX_DECIMALS = 3  # a viewer's mix weights are kept (and shown) to this many decimals
+
 
 @dataclass
 class LiveControls:
@@ -58,8 +60,8 @@ class LiveControls:
             if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) \
                     or not 0 <= weight <= 1:
                 return f"the weight of {name!r} must be a number from 0 to 1"
-        if sum(mix.values()) <= 0:
-            return "at least one painting needs a weight above 0"
+        if sum(round(w, MIX_DECIMALS) for w in mix.values()) <= 0:  # kept rounded: see set_mix
+            return f"at least one painting needs a weight of {10 ** -MIX_DECIMALS:g} or more"
         return None
 
     def set_mix(self, mix: dict[str, float]) -> None:
@@ -67,7 +69,7 @@ class LiveControls:
         if problem is not None:
             raise ValueError(problem)
         with self._lock:
-            self.mix = {name: round(float(w), 3) for name, w in mix.items() if w > 0}
+            self.mix = {name: round(float(w), MIX_DECIMALS) for name, w in mix.items() if w > 0}
 
     def set_paint(self, where: str) -> str:
         if where not in PAINT_CHOICES:

@@ -15,10 +15,12 @@ from stylecast.errors import StylecastError
 
 def mix_vector(contract: ModelContract, mix: Mapping[str, float] | None = None) -> np.ndarray:
     """The weights vector for ``mix`` (painting name -> weight); None: the first painting alone."""
-    w = np.zeros(len(contract.styles), np.float32)
+    # float64 until normalized: weights as large as 1e300 or as small as 1e-320 are valid as given, but
+    # not in float32, where they overflow to inf (a black picture) or vanish to 0
+    w = np.zeros(len(contract.styles), np.float64)
     if not mix:
         w[0] = 1.0
-        return w
+        return w.astype(np.float32)
     for name, weight in mix.items():
         if name not in contract.styles:
             raise StylecastError(f"this network does not paint '{name}': it paints {', '.join(contract.styles)}")
@@ -27,7 +29,7 @@ def mix_vector(contract: ModelContract, mix: Mapping[str, float] | None = None) 
         w[contract.styles.index(name)] = weight
     if w.sum() <= 0:
         raise StylecastError("a mix needs at least one painting with a weight above 0")
-    return w / w.sum()
+    return (w / w.sum()).astype(np.float32)
 
 
 def each_painting(contract: ModelContract) -> list[dict[str, float] | None]:

@@ -205,7 +205,9 @@ def test_a_mix_is_posted_checked_and_shown():
         assert controls.style == "starry_night=0.6,the_scream=0.4"  # what -s takes
         for bad in ({"mix": {"cafe.onnx": 1}}, {"mix": {"starry_night": -0.1}}, {"mix": {"starry_night": 0, "the_scream": 0}},
                     {"mix": {"starry_night": 1.5}}, {"mix": {"starry_night": True}}, {"mix": "starry_night"},
-                    {"mix": {}}, {"mix": {"starry_night": 1}, "style": "wave"}):
+                    {"mix": {}}, {"mix": {"starry_night": 1}, "style": "wave"},
+                    # above 0, but nothing once kept to 3 decimals: the mix the loop would open is all zeros
+                    {"mix": {"starry_night": 1e-320}}, {"mix": {"starry_night": 0.0004, "the_scream": 0}}):
             status, data = request(sink.port, "POST", "/api/state", JSON, json.dumps(bad).encode())
             assert status == 400, bad
             assert controls.mix == {"starry_night": 0.6, "the_scream": 0.4}, "a refused mix changes nothing"
