@@ -317,12 +317,27 @@ def test_a_crf_outside_the_encoders_range_is_one_line(capsys, tmp_path):
     from tests.realtime.clips import make_clip
 
     clip = make_clip(tmp_path / "in.mkv", frames=4)
-    for out, crf, said in (("o.mp4", "52", "h264's range 0-51"), ("o.webm", "-4", "vp9's range 0-63")):
-        code, _, err = _run(capsys, "video", clip, "-s", "cafe_terrace_rt", "-o", tmp_path / out, "--crf", crf, "--quiet")
+    for out, crf, said in (("o.mp4", "52", "h264's range 0-51"), ("o.webm", "-4", "vp9's range 0-63"),
+                           (f"new{os.sep}", "99", "h264's range 0-51")):
+        # not --quiet: refused while planning, before a progress bar starts (one line on stderr)
+        code, _, err = _run(capsys, "video", clip, "-s", "cafe_terrace_rt", "-o", f"{tmp_path}{os.sep}{out}", "--crf", crf)
         _assert_clean_failure(code, err, tmp_path, said)
         assert not (tmp_path / out).exists()
     code, _, err = _run(capsys, "video", clip, "-s", "cafe_terrace_rt", "-o", tmp_path / "o.webm", "--crf", "63", "--quiet")
     assert code == 0, err
+
+
+def test_an_output_ending_in_a_separator_is_a_new_folder(capsys, tmp_path, photo_path):
+    pytest.importorskip("av")
+    from tests.realtime.clips import make_clip
+
+    clip = make_clip(tmp_path / "in.mkv", frames=3)
+    code, out, err = _run(capsys, "image", photo_path, "-s", "cafe_terrace_rt", "-o", f"{tmp_path / 'stills'}{os.sep}")
+    assert code == 0, err
+    assert [p.name for p in (tmp_path / "stills").iterdir()] == [f"{photo_path.stem}-cafe_terrace_rt{photo_path.suffix.lower()}"]
+    code, out, err = _run(capsys, "video", clip, "-s", "cafe_terrace_rt", "-o", f"{tmp_path / 'films'}/", "--quiet")
+    assert code == 0, err
+    assert [p.name for p in (tmp_path / "films").iterdir()] == ["in-cafe_terrace_rt.mp4"]
 
 
 def test_a_folder_given_where_one_video_is_wanted_is_named_as_a_folder(capsys, tmp_path):

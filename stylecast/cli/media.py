@@ -102,7 +102,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="image file(s), or folders of them (jpg, png, webp, bmp, tiff)")
     p.add_argument("-s", "--style", help="bundled style name (see 'stylecast styles'), path to an .onnx model, or a mix "
                                          f"such as 'starry_night=0.6,the_scream=0.4' (default: {STILL_DEFAULT})")
-    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help="output file, or folder for several inputs")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file, or folder for several inputs (a name ending in / is a folder, made if missing)")
     p.add_argument("--max-side", type=options.positive_int, metavar="N", help="shrink inputs whose longer side exceeds N pixels")
     options.add_existing(p)
     options.add_stroke_scale(p)
@@ -115,7 +115,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-s", "--style", help=f"bundled style name, path to an .onnx model, or a mix such as 'starry_night=0.6,the_scream=0.4' "
                                          f"(default: {STILL_DEFAULT}; "
                                          f"on a CPU {STILL_DEFAULT}_lite_rt paints the same picture about 2x faster)")
-    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help=".mp4/.mkv/.mov/.webm file, or a folder")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help=".mp4/.mkv/.mov/.webm file, or a folder (a name ending in / is a folder, made if missing)")
     p.add_argument("--max-side", type=options.positive_int, metavar="N", help="downscale frames whose longer side exceeds N")
     p.add_argument("--codec", choices=("h264", "vp9"), help="video codec (default: h264, vp9 for .webm)")
     p.add_argument("--crf", type=int, metavar="N", help="quality, lower is better (default 18 for h264, 31 for vp9; 0 with h264 is lossless, full-resolution colour)")

@@ -86,11 +86,11 @@ def _cause(error: BaseException) -> BaseException:
     return getattr(error, "cause", None) or error
 
 
-def stylize_videos_on_ray(inputs: list[Path], output: Path, config: VideoConfig, cluster: ClusterConfig,
+def stylize_videos_on_ray(inputs: list[Path], output: Path | str, config: VideoConfig, cluster: ClusterConfig,
                           show_progress: bool = False) -> tuple[str | None, list[VideoResult]]:
     """The workers' backend (None where --skip-existing leaves nothing to do) and each file's result."""
     spec = parse_style(config.run.style)
-    jobs = plan_outputs([Path(p) for p in inputs], Path(output), spec.label, config.run.overwrite, config.run.skip_existing)
+    jobs = plan_outputs([Path(p) for p in inputs], output, spec.label, config)
     if not jobs:
         return None, []
     ray = connect(cluster)

@@ -102,7 +102,7 @@ def paint_keeping_alpha(paint, image: np.ndarray) -> np.ndarray:
     return np.dstack([painted, image[:, :, 3]])
 
 
-def plan_jobs(inputs: Sequence[Path], output: Path, style_name: str, overwrite: bool,
+def plan_jobs(inputs: Sequence[Path], output: Path | str, style_name: str, overwrite: bool,
               skip_existing: bool = False) -> list[ImageJob]:
     """Decide every output path up front, so bad arguments fail before any work is done."""
     files, folder_given = expand_folders(inputs, IMAGE_SUFFIXES, "image")
@@ -129,14 +129,14 @@ def write_image(path: Path, image: np.ndarray) -> None:
         raise StylecastError(f"could not write {path}: {e.strerror}") from e
 
 
-def stylize_images(inputs: Sequence[Path], output: Path, config: RunConfig,
+def stylize_images(inputs: Sequence[Path], output: Path | str, config: RunConfig,
                    on_written: Callable[[Path], None] | None = None) -> tuple[Choice | None, list[str]]:
     """Stylize each input into its planned output; returns the backend choice (None when every output
     exists already and ``config.skip_existing`` leaves nothing to do) and notes for the user
     (transparency dropped). ``on_written`` hears of each file as soon as it is complete."""
     inputs = [Path(p) for p in inputs]
     spec = parse_style(config.style)
-    jobs = plan_jobs(inputs, Path(output), spec.label, config.overwrite, config.skip_existing)
+    jobs = plan_jobs(inputs, output, spec.label, config.overwrite, config.skip_existing)
     if not jobs:
         return None, []
     for folder in {job.target.parent for job in jobs}:

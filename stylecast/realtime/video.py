@@ -20,7 +20,7 @@ from stylecast.realtime.hd.working_size import stroke_long_side
 from stylecast.realtime.media.outputs import ensure_writable, expand_folders, plan_targets
 from stylecast.realtime.media.pipeline import StageTimes, run_pipeline
 from stylecast.realtime.temporal.smoothing import Smoother, make_smoother
-from stylecast.realtime.media.sinks import VideoFileSink, container_for, default_codec
+from stylecast.realtime.media.sinks import VideoFileSink, check_encoding, container_for, default_codec
 from stylecast.realtime.media.sources import Frame, VideoFileSource
 from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.segment.matte import PersonMatte, person_matte
@@ -116,11 +116,14 @@ def frames_in_flight(backend: Backend, wanted: int | None = None) -> int:
     return backend.parallel_runs()
 
 
-def plan_outputs(inputs: list[Path], output: Path, style: str, overwrite: bool,
-                 skip_existing: bool = False) -> list[tuple[Path, Path]]:
+def plan_outputs(inputs: list[Path], output: Path | str, style: str, config: VideoConfig) -> list[tuple[Path, Path]]:
+    """Every (input, output) pair, decided and checked (paths, container, codec, crf) before any work."""
     inputs, folder_given = expand_folders(inputs, VIDEO_SUFFIXES, "video")
-    return plan_targets(inputs, output, lambda src: f"{src.stem}-{style}.mp4", container_for, overwrite,
-                        to_folder=folder_given, skip_existing=skip_existing)
+    jobs = plan_targets(inputs, output, lambda src: f"{src.stem}-{style}.mp4", container_for, config.run.overwrite,
+                        to_folder=folder_given, skip_existing=config.run.skip_existing)
+    for _, target in jobs:
+        check_encoding(target, config.codec, config.crf)
+    return jobs
 
 
 def _forecast(jobs: list[tuple[Path, Path]], paint: WorkingSizePainter, workers: int, config: VideoConfig,
@@ -169,14 +172,14 @@ def stylize_video(source: Path, target: Path, paint: WorkingSizePainter, width: 
                        claimed_frames=src.info.frames)
 
 
-def stylize_videos(inputs: list[Path], output: Path, config: VideoConfig, show_progress: bool = False,
+def stylize_videos(inputs: list[Path], output: Path | str, config: VideoConfig, show_progress: bool = False,
                    tell: Callable[[str], None] | None = None,
                    on_done: Callable[[VideoResult], None] | None = None) -> tuple[Choice | None, list[VideoResult]]:
     """``tell`` hears, before any work, how long a long job will take (and what paints faster), and
     ``on_done`` of each file as soon as it is complete. The choice is None where every output exists
     already and ``skip_existing`` leaves nothing to do."""
     spec = parse_style(config.run.style)
-    jobs = plan_outputs([Path(p) for p in inputs], Path(output), spec.label, config.run.overwrite, config.run.skip_existing)
+    jobs = plan_outputs([Path(p) for p in inputs], output, spec.label, config)
     if not jobs:
         return None, []
     choice = open_backend(spec.model, config.run.prefer)

@@ -25,7 +25,7 @@ def expand_folders(inputs: Sequence[Path], suffixes: Collection[str], kind: str)
     return files, folder_given
 
 
-def plan_targets(inputs: Sequence[Path], output: Path, name_in_folder: Callable[[Path], str],
+def plan_targets(inputs: Sequence[Path], output: Path | str, name_in_folder: Callable[[Path], str],
                  check_file_output: Callable[[Path], None], overwrite: bool, to_folder: bool = False,
                  skip_existing: bool = False) -> list[tuple[Path, Path]]:
     """(source, target) pairs. Several inputs, an existing folder or a trailing separator make ``output``
@@ -38,11 +38,14 @@ def plan_targets(inputs: Sequence[Path], output: Path, name_in_folder: Callable[
         if not src.is_file():
             raise StylecastError(f"input not found: {src}")
     several = len(inputs) > 1
+    # as typed: Path() drops the trailing separator that says "a folder", new or not
+    folder_named = str(output).endswith(("/", os.sep))
+    output = Path(output)
     unique: dict[Path, Path] = {}
     for src in inputs:  # a file named twice (a.jpg and ./a.jpg, or in a folder given too) is painted once
         unique.setdefault(src.resolve(), src)
     inputs = list(unique.values())
-    if to_folder or several or output.is_dir() or str(output).endswith(os.sep):
+    if to_folder or several or output.is_dir() or folder_named:
         if output.exists() and not output.is_dir():
             raise StylecastError(f"{output} is a file; with several inputs -o must be a folder")
         jobs = [(src, output / name_in_folder(src)) for src in inputs]

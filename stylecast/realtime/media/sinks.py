@@ -46,6 +46,23 @@ def default_codec(path: Path) -> str:
     return "vp9" if container_for(path) == "webm" else "h264"
 
 
+def check_encoding(path: Path, codec: str | None = None, crf: int | None = None) -> tuple[str, int]:
+    """The codec and crf that ``path`` will be written with (None: the container's defaults), or a
+    one-line error: called when outputs are planned, so a bad choice fails before any frame is painted."""
+    fmt = container_for(path)
+    codec = codec or default_codec(path)
+    if codec not in ENCODERS:
+        raise StylecastError(f"unknown codec {codec!r}: use {', '.join(ENCODERS)}")
+    if fmt == "webm" and codec != "vp9":
+        raise StylecastError("WebM holds VP9, not H.264: use --codec vp9 or an .mp4/.mkv output")
+    crf = DEFAULT_CRF[codec] if crf is None else crf
+    low, high = CRF_RANGE[codec]
+    if not low <= crf <= high:
+        raise StylecastError(f"--crf {crf} is outside {codec}'s range {low}-{high} (lower is better; "
+                             f"default {DEFAULT_CRF[codec]})")
+    return codec, crf
+
+
 class _SideStreams:
     """Carries the input's audio (and subtitles) into the output: remuxed untouched where the
     container allows; audio is re-encoded where it does not, subtitles are left out."""
@@ -132,16 +149,8 @@ class VideoFileSink:
                  audio_from: Path | None = None, size: tuple[int, int] | None = None) -> None:
         self.path = Path(path)
         self.format = container_for(self.path)
-        if codec not in ENCODERS:
-            raise StylecastError(f"unknown codec {codec!r}: use {', '.join(ENCODERS)}")
-        if self.format == "webm" and codec != "vp9":
-            raise StylecastError("WebM holds VP9, not H.264: use --codec vp9 or an .mp4/.mkv output")
-        self.info, self.codec = info, codec
-        self.crf = DEFAULT_CRF[codec] if crf is None else crf
-        low, high = CRF_RANGE[codec]
-        if not low <= self.crf <= high:
-            raise StylecastError(f"--crf {self.crf} is outside {codec}'s range {low}-{high} (lower is better; "
-                                 f"default {DEFAULT_CRF[codec]})")
+        self.info = info
+        self.codec, self.crf = check_encoding(self.path, codec, crf)
         self.audio_from = audio_from
         self.width, self.height = size or (info.width, info.height)
         self.frames_written = 0
