@@ -47,3 +47,15 @@ def cpu_info(cpuinfo: Path = Path("/proc/cpuinfo")) -> CpuInfo:
         elif key.strip() == "model name" and not model:
             model = value.strip()
     return CpuInfo(model, os.cpu_count() or 1, tuple(name for flag, name in ISA_FLAGS.items() if flag in flags))
+
+
+def available_memory(meminfo: Path = Path("/proc/meminfo")) -> int | None:
+    """Bytes the kernel could give without swapping (MemAvailable); None where that is not known."""
+    try:
+        for line in meminfo.read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key == "MemAvailable":
+                return int(value.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

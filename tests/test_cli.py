@@ -67,6 +67,9 @@ def test_a_frame_size_of_gigabytes_is_refused_before_any_frame_is_made(capsys, t
                  ["live", "--source", str(tmp_path), "--size", "7681x4320"]):
         code, _, err = _run(capsys, *args)
         _assert_clean_failure(code, err, tmp_path, "at most 33,177,600 pixels")
+    for args in (["bench", "--sizes", "640x480,9999999x2", "-s", "cafe_terrace_rt"], ["live", "--source", str(tmp_path), "--size", "20000x100"]):
+        code, _, err = _run(capsys, *args)  # few pixels, but no camera, encoder or window is that long
+        _assert_clean_failure(code, err, tmp_path, "at most 16384 pixels a side")
 
 
 def test_more_streams_than_cores_is_refused_in_one_line(capsys, tmp_path, tiny_model):

@@ -1,7 +1,7 @@
 """The CPU line benches print: instruction sets read from /proc/cpuinfo and the machine class."""
 from pathlib import Path
 
-from stylecast.machine import cpu_info
+from stylecast.machine import available_memory, cpu_info
 
 
 def _cpuinfo(tmp_path: Path, flags: str) -> Path:
@@ -31,3 +31,11 @@ def test_no_cpuinfo_is_not_an_error(tmp_path):
 
 def test_this_machine():
     assert cpu_info().cores >= 1
+
+
+def test_free_memory_is_read_from_meminfo(tmp_path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24000000 kB\nMemFree:         1000000 kB\nMemAvailable:   20000000 kB\n")
+    assert available_memory(meminfo) == 20000000 * 1024
+    assert available_memory(tmp_path / "missing") is None
+    assert (available_memory() or 1) > 0

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from stylecast.errors import StylecastError
+from stylecast.machine import available_memory
 from stylecast.realtime.runtimes.backends import FULL_WIDTH, Backend, OpenVinoBackend, open_backend, open_torch, psnr, style_picture
 from stylecast.realtime.live.capture import parse_size
 from stylecast.realtime.runtimes.preprocess import preprocess
@@ -123,6 +124,39 @@ def _open_for_bench(model: Path, name: str, every: bool = False) -> Backend:
         raise StylecastError("OpenVINO backend unavailable: pip install 'stylecast[openvino]'") from e
 
 
+# Peak memory of one frame through a full-width network, per pixel, with a margin: at 3840x2160
+# onnxruntime on the CPU took 11 GB, PyTorch eager 8.5 GB, OpenVINO 2.2 GB (int8; measured with
+# /usr/bin/time on `bench`). Narrower networks need proportionally less.
+FULL_WIDTH_BYTES_PER_PIXEL = {"openvino": 400}
+OTHER_BYTES_PER_PIXEL = 1400
+
+
+def too_big(size: tuple[int, int], width: int, available: int | None, runtime: str = "") -> str | None:
+    """Why a frame of ``size`` is not timed (the kernel would kill the whole run, not just fail one
+    allocation), or None where it fits in ``available`` bytes."""
+    per_pixel = FULL_WIDTH_BYTES_PER_PIXEL.get(runtime, OTHER_BYTES_PER_PIXEL)
+    need = size[0] * size[1] * per_pixel * width / FULL_WIDTH
+    if available is None or need <= available:
+        return None
+    return (f"skipping {size[0]}x{size[1]}: the network needs about {need / 1e9:.0f} GB for a frame that size, "
+            f"{available / 1e9:.0f} GB is free")
+
+
+def _unless_out_of_memory(measure: Callable[[], tuple[float, float] | None], label: str,
+                          size: tuple[int, int]) -> tuple[float, float] | None:
+    """``measure()``, or None with a line on stderr where the runtime cannot hold a frame of ``size``
+    (a full-width network needs about 0.4 KB per pixel): the other sizes and backends still run."""
+    try:
+        return measure()
+    except (RuntimeError, MemoryError) as e:  # what onnxruntime, OpenVINO and PyTorch raise when allocation fails
+        reason = next((line.strip() for line in str(e).splitlines() if "alloc" in line.lower() or "memory" in line.lower()),
+                      "out of memory" if isinstance(e, MemoryError) else None)
+        if reason is None:
+            raise
+        print(f"skipping {label} at {size[0]}x{size[1]}: {reason[:160]}", file=sys.stderr)
+        return None
+
+
 def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[int, int]], runs: int = 20,
                    warmup: int = 3, baseline: bool = True, progress: bool = False) -> list[Timing]:
     results: list[Timing] = []
@@ -136,7 +170,15 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
 
         reference = Stylizer(OnnxRuntimeBackend(model))(photo)
     seen: set[tuple[str, str]] = set()
+    available, said = available_memory(), set()
     from tqdm import tqdm
+
+    def fits(size: tuple[int, int], runtime: str = "") -> bool:
+        reason = too_big(size, width, available, runtime)
+        if reason and (runtime, size) not in said:
+            tqdm.write(f"{runtime or 'pytorch'}: {reason}", file=sys.stderr)
+            said.add((runtime, size))
+        return reason is None
 
     for name in tqdm(backends, unit="backend", desc="timing backends", disable=not progress, leave=False, dynamic_ncols=True):
         try:
@@ -153,15 +195,18 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
             width, design, bottleneck = backend.card.width, backend.card.design, backend.card.bottleneck
         stylize = Stylizer(backend)
         quality = None if reference is None else round(psnr(stylize(photo), reference), 2)
-        for w, h in sizes:
+        for w, h in (size for size in sizes if fits(size, backend.name)):
             frame = _frame(w, h)  # frame in, frame out: host conversions count (on a GPU they are in the graph)
-            med, p90 = time_calls(lambda: stylize(frame), runs, warmup)
-            results.append(Timing(label, precision, f"{w}x{h}", med, p90, 1000 / med, psnr_db=quality))
+            timed = _unless_out_of_memory(lambda: time_calls(lambda: stylize(frame), runs, warmup), label, (w, h))
+            if timed:
+                med, p90 = timed
+                results.append(Timing(label, precision, f"{w}x{h}", med, p90, 1000 / med, psnr_db=quality))
     if baseline:
         for device in sorted(devices or {"cpu"}):
             label = "pytorch-eager" if device == "cpu" else f"pytorch-{device}"
-            for w, h in sizes:
-                timed = torch_baseline(width, (w, h), max(3, runs // 4), 1, design, device, bottleneck)
+            for w, h in filter(fits, sizes):
+                timed = _unless_out_of_memory(lambda: torch_baseline(width, (w, h), max(3, runs // 4), 1, design, device,
+                                                                     bottleneck), label, (w, h))
                 if timed:
                     base[(device, f"{w}x{h}")] = timed[0]
                     results.append(Timing(label, "fp32", f"{w}x{h}", timed[0], timed[1], 1000 / timed[0], 1.0))
@@ -206,8 +251,12 @@ def bench_styles(specs: Sequence[StyleSpec], size: tuple[int, int], prefer: tupl
         raise StylecastError(f"need a frame size and a camera rate above 0, not {w}x{h} at {camera_fps:g} fps")
     frame = _frame(w, h)
     speeds = []
+    available = available_memory()
     for spec in tqdm(specs, unit="style", desc="timing styles", disable=not progress, leave=False, dynamic_ncols=True):
         backend = open_backend(spec.model, prefer).backend
+        if reason := too_big(size, backend.card.width if backend.card else FULL_WIDTH, available, backend.name):
+            tqdm.write(f"{spec.label}: {reason}", file=sys.stderr)
+            continue
         stylize = Stylizer(backend, spec.mix)
         med, p90 = time_calls(lambda: stylize(frame), runs, warmup)
         speeds.append(StyleSpeed(spec.label, backend.card.network if backend.card else "-",

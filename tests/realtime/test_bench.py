@@ -60,6 +60,22 @@ def test_bench_json_is_strict_and_alone_on_stdout(tmp_path, capsys):
     assert "skipping cuda" in err and "skipping" not in out
 
 
+def test_a_size_that_would_exhaust_memory_is_skipped_with_a_line_not_killed(tiny_model, monkeypatch, capsys):
+    """--sizes 16000x1300 on a 24 GB machine was killed by the kernel (the whole table lost): a size
+    beyond free memory is now left out, each runtime says so once, and the other sizes are timed."""
+    from stylecast.realtime import bench
+
+    fits, huge = (64, 48), (4096, 4096)
+    need = huge[0] * huge[1] * bench.OTHER_BYTES_PER_PIXEL * 8 / bench.FULL_WIDTH  # tiny_model is width 8
+    monkeypatch.setattr(bench, "available_memory", lambda: int(need / 2))
+    rows = bench_backends(tiny_model, ("cpu",), [huge, fits], runs=2, warmup=0)
+    assert {(r.backend, r.size) for r in rows} == {("cpu", "64x48"), ("pytorch-eager", "64x48")}
+    err = capsys.readouterr().err
+    assert err.count("skipping 4096x4096") == 2 and "GB for a frame that size" in err  # onnxruntime, the baseline
+    assert bench.too_big(huge, 8, int(need * 2)) is None and bench.too_big(huge, 8, None) is None
+    assert bench.too_big(huge, 8, int(need / 2), "openvino") is None, "OpenVINO needs a fraction of it"
+
+
 def test_bad_sizes():
     assert parse_sizes("640x480,32x16") == [(640, 480), (32, 16)]
     with pytest.raises(StylecastError, match="WIDTHxHEIGHT"):

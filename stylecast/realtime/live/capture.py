@@ -249,6 +249,7 @@ class LatestFrame:
 
 
 MAX_FRAME_PIXELS = 7680 * 4320
+MAX_FRAME_SIDE = 16384  # H.264's and OpenCV's writers stop here; a longer side is a typo, not a camera
 
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
@@ -262,6 +263,8 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
         raise StylecastError(f"bad size {text!r}: width and height must be above 0")
     if w * h > MAX_FRAME_PIXELS:  # every frame of that size would be gigabytes
         raise StylecastError(f"bad size {text!r}: at most {MAX_FRAME_PIXELS:,} pixels (8K UHD, 7680x4320)")
+    if max(w, h) > MAX_FRAME_SIDE:
+        raise StylecastError(f"bad size {text!r}: at most {MAX_FRAME_SIDE} pixels a side")
     return w, h
 
 
