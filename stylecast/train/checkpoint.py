@@ -19,6 +19,15 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
         torch.save({"version": CHECKPOINT_VERSION, **state}, tmp)
 
 
+def check_resume(path: Path, resume: bool) -> None:
+    """A run folder's checkpoint is continued only when asked (``--resume``), and ``--resume`` only
+    continues: a mistyped ``--out`` must not start hours of training over as if resumed."""
+    if path.exists() and not resume:
+        raise StylecastError(f"{path} exists: add --resume to continue it, or choose another --out")
+    if resume and not path.exists():
+        raise StylecastError(f"nothing to resume: {path} not found (check --out, or leave out --resume to start)")
+
+
 def load_checkpoint(path: Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():

@@ -20,7 +20,7 @@ from stylecast.models.transformer import TransformerNet
 from stylecast.models.vgg import VGG16Features
 from stylecast.models.vgg_weights import load_vgg16
 from stylecast.realtime.media.outputs import ensure_writable
-from stylecast.train.checkpoint import check_finite, lineage_steps, load_checkpoint, save_checkpoint
+from stylecast.train.checkpoint import check_finite, check_resume, lineage_steps, load_checkpoint, save_checkpoint
 from stylecast.train.config import TrainConfig
 from stylecast.train.data import ImageFolder, read_rgb, to_tensor
 from stylecast.train import distributed
@@ -78,8 +78,7 @@ class Trainer:
         self.config = config
         self.out = Path(config.out)
         self.checkpoint_path = self.out / CHECKPOINT_NAME
-        if self.checkpoint_path.exists() and not resume:
-            raise StylecastError(f"{self.checkpoint_path} exists: add --resume to continue it, or choose another --out")
+        check_resume(self.checkpoint_path, resume)
         self.ranks = distributed.ranks_from_env()
         self.compute: Compute = choose_compute(config.device, config.precision, self.ranks.local_rank)
         distributed.start(self.ranks, self.compute.device)
@@ -107,7 +106,7 @@ class Trainer:
         self.elapsed = 0.0
         self.parent_steps = 0  # steps behind the --init-from weights, for the card
         self.history: list[dict[str, float]] = []
-        if resume and self.checkpoint_path.exists():
+        if resume:
             self._restore(load_checkpoint(self.checkpoint_path))
         elif config.init_from is not None:
             self._start_from(_weights_to_start_from(config.init_from))

@@ -58,6 +58,8 @@ def test_total_loss_falls_and_outputs_are_written(config):
 def test_resume_continues_from_the_saved_step(config):
     from dataclasses import replace
 
+    with pytest.raises(StylecastError, match="nothing to resume"):  # a mistyped --out is not a fresh start
+        Trainer(replace(config, steps=10), resume=True)
     first = Trainer(replace(config, steps=10))
     first.run(progress=False)
     saved = load_checkpoint(config.out / "checkpoint.pt")

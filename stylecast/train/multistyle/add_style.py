@@ -18,7 +18,7 @@ from stylecast.contract import StyleCard
 from stylecast.errors import StylecastError
 from stylecast.models.multistyle import MultiStyleNet
 from stylecast.realtime.media.outputs import ensure_writable
-from stylecast.train.checkpoint import load_checkpoint, save_checkpoint
+from stylecast.train.checkpoint import check_resume, load_checkpoint, save_checkpoint
 from stylecast.train.data import ImageFolder
 from stylecast.train.device import choose_compute, describe_hardware
 from stylecast.train.multistyle.steps import run_steps
@@ -85,8 +85,7 @@ class AddStyleTrainer:
         self.config = config
         self.out = Path(config.out)
         self.checkpoint_path = self.out / CHECKPOINT_NAME
-        if self.checkpoint_path.exists() and not resume:
-            raise StylecastError(f"{self.checkpoint_path} exists: add --resume to continue it, or choose another --out")
+        check_resume(self.checkpoint_path, resume)
         ensure_writable(self.out)
         self.compute = choose_compute("cpu" if not torch.cuda.is_available() else "auto", config.precision)
         torch.manual_seed(config.seed)
@@ -102,7 +101,7 @@ class AddStyleTrainer:
             p.requires_grad_(True)
         self.optimizer = torch.optim.Adam(self.rows, lr=config.lr)
         self.step, self.elapsed, self.history = 0, 0.0, []
-        if resume and self.checkpoint_path.exists():
+        if resume:
             ckpt = load_checkpoint(self.checkpoint_path)
             self.net.load_state_dict(ckpt["model"])
             self.optimizer.load_state_dict(ckpt["optimizer"])

@@ -19,7 +19,7 @@ from stylecast.contract import StyleCard
 from stylecast.errors import StylecastError
 from stylecast.models.multistyle import MultiStyleNet
 from stylecast.realtime.media.outputs import ensure_writable
-from stylecast.train.checkpoint import load_checkpoint, save_checkpoint
+from stylecast.train.checkpoint import check_resume, load_checkpoint, save_checkpoint
 from stylecast.train.device import choose_compute, describe_hardware
 from stylecast.train.multistyle.steps import run_steps
 from stylecast.train.multistyle.teacher_paintings import SCALES, TeacherPaintings, paint_teachers
@@ -79,15 +79,14 @@ class MultiStyleTrainer:
         self.out = Path(config.out)
         ensure_writable(self.out)
         self.checkpoint_path = self.out / CHECKPOINT_NAME
-        if self.checkpoint_path.exists() and not resume:
-            raise StylecastError(f"{self.checkpoint_path} exists: add --resume to continue it, or choose another --out")
+        check_resume(self.checkpoint_path, resume)
         self.compute = choose_compute("cpu" if not torch.cuda.is_available() else "auto", config.precision)
         torch.manual_seed(config.seed)
         self.rng = random.Random(config.seed)
         self.net = MultiStyleNet(config.styles, config.width, config.residual_blocks, config.design, config.bottleneck)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
         self.step, self.elapsed, self.history = 0, 0.0, []
-        if resume and self.checkpoint_path.exists():
+        if resume:
             self._restore(load_checkpoint(self.checkpoint_path))
         elif config.init_from and config.init_from.endswith(".pt"):
             self._continue(load_checkpoint(Path(config.init_from)))
