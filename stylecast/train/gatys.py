@@ -5,6 +5,7 @@ same losses (`stylecast.train.losses`, shared with training).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.sizing import fit_image
 from stylecast.realtime import effects
+from stylecast.realtime.media.outputs import ensure_writable
 from stylecast.models.vgg_weights import load_vgg16, load_vgg19
 from stylecast.train.data import read_rgb, to_tensor
 from stylecast.train.device import choose_compute
@@ -126,11 +128,18 @@ def paint(config: PaintConfig, progress: bool = True, vgg=None) -> PaintResult:
         raise StylecastError(f"unknown optimizer {config.optimizer!r}: use lbfgs or adam")
     if config.init not in ("content", "noise"):
         raise StylecastError(f"unknown init {config.init!r}: use content or noise")
+    # said before minutes of optimizing, not when the picture is written
+    _check_writer(Path(config.out))
+    ensure_writable(Path(config.out).parent)
     content_rgb = fit_image(_read(config.content, "content"), longest=config.size, grow=True, minimum=4)
     style_rgbs = [_read(p, "style") for p in config.styles]
     compute = choose_compute(config.device, config.precision)
     torch.manual_seed(config.seed)
     vgg = (vgg or _load_network(config)).to(compute.device)
+    if config.content_layer not in vgg.order or config.content_layer.startswith("pool"):
+        layers = [name for name in vgg.order if name.startswith("relu")]
+        raise StylecastError(f"--content-layer {config.content_layer!r} is not a layer of {config.network}: use one of "
+                             f"{', '.join(layers)}")
     scales = [0.5, 1.0] if config.coarse_to_fine and config.size > 512 else [1.0]
     bar = tqdm(total=config.steps * len(scales), disable=not progress, unit="step", dynamic_ncols=True)
     latest: dict = {}  # the newest picture and its step, kept if Ctrl-C comes
@@ -197,9 +206,13 @@ def _to_rgb(x: torch.Tensor) -> np.ndarray:
     return x.detach()[0].float().clamp(0, 255).round().byte().permute(1, 2, 0).cpu().numpy()
 
 
-def _save(rgb: np.ndarray, path: Path) -> None:
+def _check_writer(path: Path) -> None:
     if not cv2.haveImageWriter(str(path)):
         raise StylecastError(f"cannot write images of type '{path.suffix or '(none)'}': use .jpg, .png or .webp")
+
+
+def _save(rgb: np.ndarray, path: Path) -> None:
+    _check_writer(path)
     with atomic_path(path) as tmp:
         if not cv2.imwrite(str(tmp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
             raise StylecastError(f"could not write {path}")
@@ -214,6 +227,8 @@ def parse_mix(text: str | None, count: int) -> tuple[float, ...] | None:
         raise StylecastError(f"bad --style-mix {text!r}: give comma-separated numbers") from None
     if len(mix) != count:
         raise StylecastError(f"--style-mix has {len(mix)} weights for {count} style images")
+    if not all(math.isfinite(w) and w >= 0 for w in mix) or sum(mix) <= 0:
+        raise StylecastError(f"bad --style-mix {text!r}: weights are 0 or more, at least one above 0")
     return mix
 
 

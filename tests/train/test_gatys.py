@@ -73,6 +73,29 @@ def test_two_styles_and_cli(pair, tmp_path, capsys, vgg_cache, monkeypatch):
     assert "VGG19 weights file not found" in capsys.readouterr().err
 
 
+def test_bad_settings_are_said_before_any_step(pair, tmp_path, capsys, vgg_cache, monkeypatch):
+    """Each was found out only after minutes of optimizing, or as a traceback."""
+    from stylecast.train import gatys
+
+    content, style, _ = pair
+    monkeypatch.setattr("stylecast.models.vgg_weights.default_cache_dir", lambda: vgg_cache)
+    monkeypatch.setattr(gatys, "_optimize", lambda *a: pytest.fail("optimized before refusing"))
+    for args, said in ((["-o", str(tmp_path / "o.xyz")], "cannot write images of type '.xyz'"),
+                       (["-o", str(tmp_path / "o.png"), "--content-layer", "relu9_9"], "relu4_2"),
+                       (["-o", str(tmp_path / "o.png"), "--style-mix", "1,-1"], "0 or more"),
+                       (["-o", str(tmp_path / "o.png"), "--style-mix", "0,0"], "at least one above 0")):
+        assert main(["paint", str(content), str(style), str(style), *args, "--quiet"]) == 2, args
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_new_folder_for_the_picture_is_made(pair, tmp_path, vgg):
+    content, style, _ = pair
+    out = tmp_path / "new" / "deeper" / "o.png"
+    paint(PaintConfig(content=content, styles=(style,), out=out, size=48, steps=2), progress=False, vgg=vgg)
+    assert cv2.imread(str(out)) is not None
+
+
 def test_missing_images_are_clear(tmp_path, vgg):
     with pytest.raises(StylecastError, match="content image not found"):
         paint(PaintConfig(content=tmp_path / "no.jpg", styles=(tmp_path / "no2.jpg",), out=tmp_path / "o.png"), progress=False, vgg=vgg)
