@@ -22,6 +22,7 @@ from stylecast.contract import (DEFAULT_CONTRACT, METADATA_CARD_KEY, METADATA_CO
 from stylecast.errors import StylecastError
 from stylecast.export.fp16 import compress_weights_fp16, restore_fp32_weights
 from stylecast.export.graph import weight_values
+from stylecast.export.target import check_onnx_target
 from stylecast.models.inference import inference_form
 from stylecast.models.transformer import TransformerNet
 
@@ -140,12 +141,7 @@ def export_checkpoint(checkpoint: Path, out: Path, fp16: bool = False, overwrite
     from stylecast.train.checkpoint import load_checkpoint, net_from_checkpoint
 
     out = Path(out)
-    if out.suffix.lower() != ".onnx":
-        raise StylecastError(f"output must end in .onnx: {out}")
-    if out.exists() and not overwrite:
-        raise StylecastError(f"{out} exists: add --overwrite to replace it")
-    if not out.parent.is_dir():
-        raise StylecastError(f"output folder {out.parent} does not exist")
+    check_onnx_target(out, overwrite)
     ckpt = load_checkpoint(checkpoint)
     net = net_from_checkpoint(ckpt)
     card_fields = dict(ckpt.get("card") or {"name": out.stem, "width": net.width})

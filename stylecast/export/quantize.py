@@ -19,6 +19,7 @@ import numpy as np
 from stylecast.atomic import atomic_path
 from stylecast.contract import ModelContract, int8_path
 from stylecast.errors import StylecastError
+from stylecast.export.target import check_onnx_target
 from stylecast.sizing import cover_crop
 
 if TYPE_CHECKING:
@@ -101,8 +102,7 @@ def quantize_model(model: Path, data: Path, out: Path | None = None, limit: int 
         raise StylecastError(f"style model not found: {model}")
     if out.resolve() == model.resolve():
         raise StylecastError(f"the int8 copy would overwrite its input {model}: choose another --out")
-    if out.exists() and not overwrite:
-        raise StylecastError(f"{out} exists: pass --overwrite to replace it")
+    check_onnx_target(out, overwrite)
     try:
         graph = restore_fp32_weights(onnx.load(str(model)))
     except Exception as e:

@@ -98,6 +98,7 @@ def test_export_checkpoint_writes_verified_model(trained_like_net, tmp_path, pai
     assert card["name"] == "starry" and card["training"]["steps"] == 3
     with pytest.raises(StylecastError, match="exists"):
         export_checkpoint(ckpt, tmp_path / "starry.onnx")
+    assert export_checkpoint(ckpt, tmp_path / "new" / "folder" / "starry.onnx").path.is_file()  # made, as image/video do
     with pytest.raises(StylecastError, match="not a stylecast checkpoint"):
         bad = tmp_path / "bad.pt"
         torch.save({"foo": 1}, bad)

@@ -107,6 +107,10 @@ def test_quantize_cli_errors_are_one_line(style_copy, tmp_path, capsys, monkeypa
     assert main(["quantize", str(style_copy), "--data", str(tmp_path / "empty"), "-o", str(tmp_path / "a.onnx")]) != 0
     err = capsys.readouterr().err
     assert "no images" in err and "Traceback" not in err and err.count("\n") == 1
+    # not an ONNX name: runtimes would not take it; said before calibrating
+    assert main(["quantize", str(style_copy), "--data", str(tmp_path / "empty"), "-o", str(tmp_path / "a.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "must end in .onnx" in err and err.count("\n") == 1
     monkeypatch.setitem(sys.modules, "nncf", None)  # as if the [int8] extra were not installed
     assert main(["quantize", str(style_copy), "--data", str(tmp_path), "-o", str(tmp_path / "b.onnx")]) != 0
     assert "stylecast[int8]" in capsys.readouterr().err
