@@ -31,6 +31,20 @@ def test_a_mix_is_told_apart_from_names_and_paths():
     assert not is_mix("starry_night") and not is_mix("runs/x=1/model.onnx")
 
 
+def test_a_bundled_network_by_name_takes_a_mix_after_a_colon():
+    from stylecast.styles import bundled_styles
+
+    multi = next((s for s in bundled_styles() if s.card and s.card.styles), None)
+    if multi is None:
+        pytest.skip("no bundled multi-style network")
+    painting = multi.card.styles[0]
+    spec = parse_style(f"{multi.name}:{painting}")
+    assert is_mix(f"{multi.name}:{painting}") and spec.model == multi.model and spec.mix == {painting: 1.0}
+    assert not is_mix("C:\\styles\\mine.onnx"), "a Windows drive is not a network name"
+    with pytest.raises(StylecastError, match="unknown style 'no_such_network'"):
+        parse_style(f"no_such_network:{painting}")
+
+
 def test_a_network_file_of_ones_own_takes_a_mix_after_a_colon(tmp_path):
     model = tmp_path / "grown.onnx"
     model.write_bytes(b"")  # opened later, by the runtime; the spec only has to find it

@@ -2,12 +2,14 @@
 
 A spec with ``=`` or ``,`` names paintings (with weights, 1 where left out); the bundled network that
 paints all of them runs with their weights as its second input. ``NETWORK.onnx:MIX`` mixes the
-paintings of a network file of one's own (one ``--add-style`` grew, say). Anything else is a style
+paintings of a network file of one's own (one ``--add-style`` grew, say), and ``NAME:MIX`` those of a
+bundled network named so (``paintings_rt:starry_night``). Anything else is a style
 name or a model path, as before (``resolve_style``).
 """
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,10 +33,14 @@ class StyleSpec:
 
 
 FILE_MIX = ".onnx:"  # between a network file and the mix it paints
+# ``paintings_rt:starry_night``: a bundled network by name, then its mix (two letters at least, so a
+# Windows drive such as C: is not taken for a name)
+NAMED_MIX = re.compile(r"^(\w{2,}):(.+)$")
 
 
 def is_mix(spec: str) -> bool:
-    return FILE_MIX in spec.lower() or (("=" in spec or "," in spec) and not spec.lower().endswith(".onnx"))
+    return (FILE_MIX in spec.lower() or NAMED_MIX.match(spec) is not None
+            or (("=" in spec or "," in spec) and not spec.lower().endswith(".onnx")))
 
 
 def parse_weights(spec: str) -> dict[str, float]:
@@ -88,6 +94,8 @@ def parse_style(spec: str, folder: Path | None = None) -> StyleSpec:
     if cut >= 0:  # a file's own paintings: the file says which it paints (checked when it opens)
         end = cut + len(".onnx")
         return StyleSpec(resolve_style(spec[:end], folder), parse_weights(spec[end + 1:]))
+    if named := NAMED_MIX.match(spec):
+        return StyleSpec(resolve_style(named.group(1), folder), parse_weights(named.group(2)))
     mix = parse_weights(spec)
     network = network_for(list(mix), bundled_styles(folder))
     return StyleSpec(network.model, mix)
