@@ -286,6 +286,8 @@ def test_every_option_and_argument_says_what_it_does():
     (["live", "--strength", "5"], "between 0 and 1"),
     (["live", "--port", "-5"], "port number from 1 to 65535"),
     (["live", "--port", "http"], "must be a whole number"),
+    (["live", "--sink", "http", "--host", "0.0.0.0", "--token", "x"], "8 or more"),  # guessed in a few tries
+    (["live", "--sink", "http", "--token", "open sesame"], "letters, digits"),  # breaks the printed URL
     (["bench", "live", "SOURCE", "--seconds", "0"], "must be more than 0"),
     (["bench", "live", "SOURCE", "--fps", "nan"], "finite number"),
     (["bench", "styles", "--fps", "inf"], "finite number"),

@@ -43,8 +43,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="HTTP sink address (default 127.0.0.1; another address is reachable from the network, and then "
                         "every request needs the token printed at start)")
     p.add_argument("--port", type=options.port, default=8765, help="HTTP sink port (default 8765)")
-    p.add_argument("--token", help="HTTP sink: the token every request must carry (default: none on 127.0.0.1; with "
-                                   "another --host one is made at start and printed in the URL)")
+    p.add_argument("--token", type=options.token,
+                   help="HTTP sink: the token every request must carry, 8 or more letters, digits or . _ ~ - "
+                        "(default: none on 127.0.0.1; with another --host a random one is made at start and "
+                        "printed in the URL)")
     p.add_argument("--record", type=Path, metavar="OUT.mp4", help="file for --sink file")
     p.add_argument("--loop", action="store_true", help="loop a video-file source")
     p.add_argument("--fps", type=options.positive, help="camera: frame rate to request; video file: play at this rate instead of its own")

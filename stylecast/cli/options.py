@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 
@@ -73,6 +74,18 @@ def port(text: str) -> int:
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text}")
     return value
+
+
+MIN_TOKEN = 8  # 62**8 guesses: out of reach over HTTP, still short enough to type into OBS
+
+
+def token(text: str) -> str:
+    """--token: URL-safe (it rides in the page's URL as it is) and not guessable in a few tries; empty
+    leaves it to the sink (a random one beyond loopback)."""
+    if text and not re.fullmatch(rf"[A-Za-z0-9._~-]{{{MIN_TOKEN},}}", text):
+        raise argparse.ArgumentTypeError(f"must be {MIN_TOKEN} or more letters, digits or . _ ~ - (leave it out "
+                                         f"for a random one)")
+    return text
 
 
 def non_negative_int(text: str) -> int:
