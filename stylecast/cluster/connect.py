@@ -59,10 +59,15 @@ def connect(cluster: ClusterConfig):
             ray.init(address="auto", **common)
         else:
             host, _, port = address.rpartition(":")
-            if not host or not port.isdigit():
+            if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
                 raise StylecastError(f"--ray {address!r}: give local, auto or HOST:PORT of the cluster's head")
             _check_reachable(address)
             ray.init(address=address, **common)
     except (ConnectionError, RuntimeError) as e:
         raise StylecastError(f"cannot join the Ray cluster at {address}: {str(e).splitlines()[0][:200]}") from e
+    except ValueError as e:  # a ray:// address where Ray's client part is not installed
+        if "ray[client]" not in str(e):
+            raise
+        raise StylecastError(f"--ray {address}: a ray:// address needs Ray's client: pip install 'ray[client]' "
+                             "(or give the head's HOST:PORT)") from e
     return ray

@@ -153,8 +153,14 @@ def test_cluster_addresses_that_cannot_work_are_refused_in_one_line(clip, tmp_pa
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     r = _video(str(clip), "--ray", "auto", "-o", str(tmp_path / "x.mp4"), env=env)
     assert r.returncode == 2 and "RAY_ADDRESS" in r.stderr and "Traceback" not in r.stderr
-    r = _video(str(clip), "--ray", "nowhere", "-o", str(tmp_path / "x.mp4"))
-    assert r.returncode == 2 and "HOST:PORT" in r.stderr
+    for address in ("nowhere", "127.0.0.1:99999"):
+        r = _video(str(clip), "--ray", address, "-o", str(tmp_path / "x.mp4"))
+        assert r.returncode == 2 and "HOST:PORT" in r.stderr, address
+    import importlib.util
+
+    if importlib.util.find_spec("ray.util.client") is not None and importlib.util.find_spec("grpc") is None:
+        r = _video(str(clip), "--ray", "ray://127.0.0.1:1", "-o", str(tmp_path / "x.mp4"))
+        assert r.returncode == 2 and "ray[client]" in r.stderr and "Traceback" not in r.stderr, r.stderr
     r = _video(str(clip), "--ray", "local", "--streams", "2", "-o", str(tmp_path / "x.mp4"))
     assert r.returncode == 2 and "--streams" in r.stderr
     import socket
