@@ -88,6 +88,15 @@ def token(text: str) -> str:
     return text
 
 
+def painting_name(text: str) -> str:
+    """A painting's name in a multi-style network: it is typed after -s NETWORK.onnx: and in mixes
+    (a=0.5,b=0.5) and sent to the HTTP API, so no spaces, '=', ',' or ':'."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+        raise argparse.ArgumentTypeError(f"must be letters, digits, _ or - (it is typed in -s NETWORK.onnx:NAME and "
+                                         f"in mixes), not {text!r}")
+    return text
+
+
 def non_negative_int(text: str) -> int:
     value = int(number(text, int))
     if value < 0:

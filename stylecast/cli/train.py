@@ -218,7 +218,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="teach the multi-style network of --to one more painting (this picture): only the new "
                         "painting's norm row learns, the others paint exactly as before")
     p.add_argument("--to", metavar="NETWORK", help="with --add-style: the multi-style network (bundled name or .onnx)")
-    p.add_argument("--name", help="with --add-style: the new painting's name (default: from the picture's file name)")
+    p.add_argument("--name", type=options.painting_name, help="with --add-style: the new painting's name (default: from the picture's file name)")
     p.add_argument("--texture-weight", type=options.non_negative, default=0.0, metavar="W",
                    help="with --distill-from: also match the VGG Gram matrices of the teacher's painting (e.g. 5e-7), "
                         "so the cheaper net keeps the strokes pixel matching smooths away; needs VGG, slower steps")
