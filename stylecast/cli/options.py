@@ -88,6 +88,14 @@ def token(text: str) -> str:
     return text
 
 
+def seed(text: str) -> int:
+    """A random seed: 0 to 2**32 - 1, the range every generator it seeds (torch, numpy, random) takes."""
+    value = int(number(text, int))
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {2 ** 32 - 1}, not {text}")
+    return value
+
+
 def painting_name(text: str) -> str:
     """A painting's name in a multi-style network: it is typed after -s NETWORK.onnx: and in mixes
     (a=0.5,b=0.5) and sent to the HTTP API, so no spaces, '=', ',' or ':'."""

@@ -255,7 +255,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="VGG layer the content loss compares: relu2_2 keeps more of the photo's detail (default), "
                         "relu3_3 lets the style reshape more")
     p.add_argument("--lr", type=options.positive, help="Adam learning rate (default 1e-3, 2e-2 with --add-style; 2e-4 to fine-tune)")
-    p.add_argument("--seed", type=int, default=0, help="random seed for weights and photo order (default 0)")
+    p.add_argument("--seed", type=options.seed, default=0, help="random seed for weights and photo order (default 0)")
     p.add_argument("--checkpoint-every", type=options.positive_int, default=200, metavar="N",
                    help="save OUT/checkpoint.pt every N steps, so --resume loses little (default 200)")
     p.add_argument("--sample-every", type=options.positive_int, default=200, metavar="N",
