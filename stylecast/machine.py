@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylecast.errors import StylecastError
+
 # The instruction sets that decide which styles are live here, in the words users search for.
 ISA_FLAGS = {"avx2": "AVX2", "avx512f": "AVX-512", "avx512_vnni": "VNNI", "avx512_bf16": "AVX512-BF16", "amx_bf16": "AMX"}
 
@@ -59,3 +61,11 @@ def available_memory(meminfo: Path = Path("/proc/meminfo")) -> int | None:
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def check_memory(need: float, doing: str, advice: str) -> None:
+    """Refuse in one line work that would not fit in free memory: the kernel kills such a process
+    minutes in, with no message, where Python would never see a MemoryError."""
+    free = available_memory()
+    if free is not None and need > free:
+        raise StylecastError(f"{doing} needs about {need / 1e9:.0f} GB of memory, {free / 1e9:.0f} GB is free: {advice}")

@@ -24,7 +24,7 @@ from stylecast.realtime.media.outputs import ensure_writable
 from stylecast.models.vgg_weights import load_vgg16, load_vgg19
 from stylecast.train.data import read_rgb, to_tensor
 from stylecast.train.device import choose_compute
-from stylecast.train.losses import LossWeights, PerceptualLoss
+from stylecast.train.losses import LossWeights, PerceptualLoss, check_vgg_memory
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,13 @@ def paint(config: PaintConfig, progress: bool = True, vgg=None) -> PaintResult:
     content_rgb = fit_image(_read(config.content, "content"), longest=config.size, grow=True, minimum=4)
     style_rgbs = [_read(p, "style") for p in config.styles]
     compute = choose_compute(config.device, config.precision)
+    side = config.size * config.style_scale
+    # a painting is only looked at (no gradients): a quarter of the photo's cost per pixel (measured)
+    pixels = content_rgb.shape[0] * content_rgb.shape[1] + sum(
+        side ** 2 * min(s.shape[:2]) / max(s.shape[:2]) for s in style_rgbs) / 4
+    check_vgg_memory(compute.device, pixels, f"painting at --size {config.size}"
+                     + (f" with --style-scale {config.style_scale:g}" if config.style_scale > 1 else ""),
+                     "give a smaller --size (or --style-scale)")
     torch.manual_seed(config.seed)
     vgg = (vgg or _load_network(config)).to(compute.device)
     if config.content_layer not in vgg.order or config.content_layer.startswith("pool"):

@@ -87,6 +87,10 @@ def test_bad_settings_are_said_before_any_step(pair, tmp_path, capsys, vgg_cache
         assert main(["paint", str(content), str(style), str(style), *args, "--quiet"]) == 2, args
         err = capsys.readouterr().err
         assert said in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    # a size the kernel would kill minutes in (its memory as measured per pixel, against what is free)
+    monkeypatch.setattr("stylecast.machine.available_memory", lambda: 48 * 48 * 2500 // 2)
+    assert main(["paint", str(content), str(style), "-o", str(tmp_path / "o.png"), "--size", "48", "--quiet"]) == 2
+    assert "give a smaller --size" in capsys.readouterr().err
 
 
 def test_a_new_folder_for_the_picture_is_made(pair, tmp_path, vgg):

@@ -146,6 +146,20 @@ def test_bad_inputs_are_clear_errors(config, tmp_path):
         Trainer(replace(config, out=tmp_path / "taken" / "run")).run(progress=False)
 
 
+def test_crops_beyond_free_memory_are_refused_before_training(config, monkeypatch):
+    """train --size 8000 was killed by the kernel minutes in, with no message."""
+    from dataclasses import replace
+
+    from stylecast.train.losses import VGG_BYTES_PER_PIXEL
+
+    need = (config.batch * config.size ** 2 + config.style_size ** 2) * VGG_BYTES_PER_PIXEL
+    monkeypatch.setattr("stylecast.machine.available_memory", lambda: need // 2)
+    with pytest.raises(StylecastError, match="give a smaller --size or --batch"):
+        Trainer(config)
+    monkeypatch.setattr("stylecast.machine.available_memory", lambda: need * 2)
+    Trainer(replace(config, steps=1)).run(progress=False)
+
+
 def test_stability_term_is_trained_and_recorded(config):
     from dataclasses import replace
 
