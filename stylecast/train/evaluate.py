@@ -9,11 +9,12 @@ import numpy as np
 import torch
 
 from stylecast.errors import StylecastError
+from stylecast.machine import check_memory
 from stylecast.sizing import cover_crop
 from stylecast.models.vgg import VGGFeatures
 from stylecast.models.vgg_weights import load_vgg16
 from stylecast.train.data import list_images, read_rgb, to_tensor
-from stylecast.train.losses import LossWeights, PerceptualLoss
+from stylecast.train.losses import VGG_BYTES_PER_PIXEL, LossWeights, PerceptualLoss
 from stylecast.train.trainer import load_style_image
 
 # Raw (unweighted) losses, so numbers compare across training settings. The style image is scaled
@@ -71,11 +72,18 @@ def score_pairs(pairs: list[tuple[np.ndarray, np.ndarray]], style: torch.Tensor,
     return StyleScores(len(pairs), mean(content), mean(stylized_style), mean(plain_style), mean(style_content), content_layer)
 
 
+def _check_memory(size: int) -> None:
+    # VGG looks at the photo, the painting of it and the style image at twice the side (no gradients:
+    # a quarter of training's cost per pixel), after a full network painted the photo (1.4 KB a pixel)
+    check_memory(size ** 2 * (6 * VGG_BYTES_PER_PIXEL / 4 + 1400), f"scoring at --size {size}", "give a smaller --size")
+
+
 def evaluate_model(model: Path, style: Path, data: Path, size: int = 256, limit: int = 50, backend: str = "auto",
                    content_layer: str = "relu2_2", vgg: VGGFeatures | None = None,
                    mix: dict[str, float] | None = None) -> StyleScores:
     """Stylize held-out photos with an ONNX model (a multi-style one painting ``mix``) and score them
     against the style image."""
+    _check_memory(size)
     stylize = _stylizer(Path(model), backend, mix)
     photos = [read_rgb(p) for p in list_images(data)[:limit]]
     pairs = [(square_crop(p, size), None) for p in photos if p is not None]
@@ -88,6 +96,7 @@ def evaluate_model(model: Path, style: Path, data: Path, size: int = 256, limit:
 def evaluate_image(image: Path, content: Path, style: Path, size: int = 256, content_layer: str = "relu2_2",
                    vgg: VGGFeatures | None = None) -> StyleScores:
     """Score one finished image (a `paint` result, say) against its content photo and style."""
+    _check_memory(size)
     got, photo = read_rgb(Path(image)), read_rgb(Path(content))
     if got is None or photo is None:
         raise StylecastError(f"cannot read {image if got is None else content} as an image")

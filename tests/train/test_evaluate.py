@@ -38,6 +38,15 @@ def test_cli_needs_the_right_companion(tiny_model, photo_path, painting_path, ca
     assert "--content" in capsys.readouterr().err
 
 
+def test_a_size_beyond_free_memory_is_one_line(tiny_model, photo_path, painting_path, capsys, monkeypatch):
+    monkeypatch.setattr("stylecast.machine.available_memory", lambda: 10 ** 9)
+    for target in (["eval-style", str(tiny_model), "--data", str(photo_path.parent)],
+                   ["eval-style", str(photo_path), "--content", str(photo_path)]):
+        assert main([*target, "--style", str(painting_path), "--size", "1024"]) == 2
+        err = capsys.readouterr().err
+        assert "give a smaller --size" in err and "Traceback" not in err
+
+
 def test_cli_prints_json(photo_path, painting_path, capsys, vgg_cache, monkeypatch):
     monkeypatch.setattr("stylecast.models.vgg_weights.default_cache_dir", lambda: vgg_cache)
     assert main(["eval-style", str(painting_path), "--content", str(photo_path), "--style", str(painting_path), "--size", "64"]) == 0
