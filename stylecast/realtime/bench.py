@@ -144,8 +144,8 @@ def too_big(size: tuple[int, int], width: int, available: int | None, runtime: s
 
 def _unless_out_of_memory(measure: Callable[[], tuple[float, float] | None], label: str,
                           size: tuple[int, int]) -> tuple[float, float] | None:
-    """``measure()``, or None with a line on stderr where the runtime cannot hold a frame of ``size``
-    (a full-width network needs about 0.4 KB per pixel): the other sizes and backends still run."""
+    """``measure()``, or None with a line on stderr where the runtime fails to allocate for a frame of
+    ``size`` (beyond what ``too_big`` foresaw): the other sizes and backends still run."""
     try:
         return measure()
     except (RuntimeError, MemoryError) as e:  # what onnxruntime, OpenVINO and PyTorch raise when allocation fails
