@@ -355,6 +355,27 @@ def test_a_folder_given_where_one_video_is_wanted_is_named_as_a_folder(capsys, t
     _assert_clean_failure(code, err, tmp_path, "is a folder, not a video file")
 
 
+def test_a_live_recording_goes_to_a_file_named_by_its_suffix(capsys, tmp_path):
+    """--record r.webm was refused with advice about a --codec live does not have; --record DIR/
+    failed on the temporary file's name."""
+    pytest.importorskip("av")
+    from tests.realtime.clips import make_clip, video_facts
+
+    clip = make_clip(tmp_path / "in.mp4", frames=6, audio=None)
+    for folder in (f"{tmp_path}{os.sep}new{os.sep}", str(tmp_path)):
+        code, _, err = _run(capsys, "live", "--source", clip, "-s", "cafe_terrace_rt", "--sink", "file", "--record", folder,
+                            "--duration", "1")
+        assert code == 2 and "is a folder: give the recording's file name" in err, err
+    code, _, err = _run(capsys, "live", "--source", clip, "-s", "cafe_terrace_rt", "--sink", "file",
+                        "--record", tmp_path / "r.webm", "--duration", "1")
+    assert code == 0, err
+    import av
+
+    assert video_facts(tmp_path / "r.webm")["frames"] > 0
+    with av.open(str(tmp_path / "r.webm")) as container:
+        assert container.streams.video[0].codec_context.name in ("vp9", "libvpx-vp9")
+
+
 def test_a_video_cut_short_is_painted_as_far_as_it_goes_with_a_warning(capsys, tmp_path):
     pytest.importorskip("av")
     from tests.realtime.clips import make_clip, video_facts

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from stylecast.cli import options
+from stylecast.errors import StylecastError
 
 
 def cmd_live(args: argparse.Namespace) -> int:
@@ -13,11 +15,14 @@ def cmd_live(args: argparse.Namespace) -> int:
     from stylecast.realtime.live.loop import run_live
     from stylecast.realtime.live.capture import parse_size
 
+    if args.record and (args.record.endswith(("/", os.sep)) or Path(args.record).is_dir()):
+        raise StylecastError(f"--record {args.record} is a folder: give the recording's file name, e.g. "
+                             f"{Path(args.record) / 'live.mp4'}")
     # a sink named twice is the same sink (a second HTTP server would fail to bind the same port)
     config = LiveConfig(
         source=args.source, styles=tuple(args.style or ()), sinks=tuple(dict.fromkeys(args.sink or ("window",))), size=parse_size(args.size),
         backend=args.backend, smooth=args.smooth, strength=args.strength, keep_colors=args.keep_colors, host=args.host,
-        port=args.port, token=args.token, record=args.record, loop=args.loop, duration=args.duration, stats=args.stats, source_fps=args.fps,
+        port=args.port, token=args.token, record=Path(args.record) if args.record else None, loop=args.loop, duration=args.duration, stats=args.stats, source_fps=args.fps,
         streams=args.streams, stroke_scale=args.stroke_scale, work_size=args.work_size, governor=not args.no_governor,
         paint=args.paint,
     )
@@ -47,7 +52,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="HTTP sink: the token every request must carry, 8 or more letters, digits or . _ ~ - "
                         "(default: none on 127.0.0.1; with another --host a random one is made at start and "
                         "printed in the URL)")
-    p.add_argument("--record", type=Path, metavar="OUT.mp4", help="file for --sink file")
+    p.add_argument("--record", metavar="OUT.mp4", help="file for --sink file")
     p.add_argument("--loop", action="store_true", help="loop a video-file source")
     p.add_argument("--fps", type=options.positive, help="camera: frame rate to request; video file: play at this rate instead of its own")
     p.add_argument("--duration", type=options.positive, metavar="SECONDS", help="stop after this long")

@@ -14,7 +14,7 @@ from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.realtime.live.controls import LiveControls
 from stylecast.realtime.live.display import INSTEAD, window_problem
-from stylecast.realtime.media.sinks import VideoFileSink
+from stylecast.realtime.media.sinks import VideoFileSink, default_codec
 from stylecast.realtime.media.sources import Frame, VideoInfo
 
 HELP_LINE = "n/p style  s smooth  c colours  b paint where  o original  +/- strength  space snapshot  q quit"
@@ -168,7 +168,7 @@ class LiveRecordingSink:
 
     def __enter__(self) -> "LiveRecordingSink":
         tmp = self._atomic.__enter__()
-        self._sink = VideoFileSink(tmp, info=self._info).__enter__()
+        self._sink = VideoFileSink(tmp, info=self._info, codec=default_codec(self.path)).__enter__()  # VP9 in .webm
         self._start = time.perf_counter()
         return self
 
