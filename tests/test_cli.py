@@ -112,6 +112,21 @@ def test_not_an_image(capsys, tmp_path, tiny_model):
     assert not (tmp_path / "o.jpg").exists()
 
 
+def test_a_damaged_picture_in_a_batch_is_skipped_and_named_and_the_rest_are_painted(capsys, tmp_path, photo_path, tiny_model):
+    """One bad file among many stopped the batch at it, leaving every later picture unpainted."""
+    album = tmp_path / "album"
+    album.mkdir()
+    shutil.copy(photo_path, album / "a.jpg")
+    (album / "b.jpg").write_bytes(photo_path.read_bytes()[:3000])  # a copy cut short
+    (album / "c.png").write_text("text, not a PNG")
+    shutil.copy(photo_path, album / "d.jpg")
+    code, out, err = _run(capsys, "image", album, "-s", tiny_model, "-o", tmp_path / "out", "--max-side", "96")
+    assert code == 2, "the batch is not called a success"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a-tiny.jpg", "d-tiny.jpg"]
+    assert f"skipped: {album / 'b.jpg'} is not an image" in err and f"skipped: {album / 'c.png'}" in err
+    assert "2 input(s) could not be read" in err and "Traceback" not in err
+
+
 def test_a_painting_given_as_the_style_says_how_to_make_a_style_of_it(capsys, tmp_path, photo_path, painting_path):
     code, _, err = _run(capsys, "image", photo_path, "-s", painting_path, "-o", tmp_path / "o.jpg")
     _assert_clean_failure(code, err, tmp_path, f"{painting_path} is a picture, not a style")

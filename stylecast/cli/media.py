@@ -17,13 +17,18 @@ def cmd_image(args: argparse.Namespace) -> int:
     config = RunConfig(style=options.style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite,
                        skip_existing=args.skip_existing, stroke_scale=args.stroke_scale, paint=args.paint)
     with _resume_hint():
-        choice, notes = stylize_images(args.inputs, args.output, config, on_written=lambda p: print(p, flush=True))
+        choice, notes, unreadable = stylize_images(args.inputs, args.output, config, on_written=lambda p: print(p, flush=True),
+                                                   on_unreadable=lambda why: print(f"skipped: {why}", file=sys.stderr))
     if choice is None:
         print(NOTHING_TO_DO, file=sys.stderr)
         return 0
     print(f"backend: {choice.describe()}", file=sys.stderr)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
+    if unreadable:
+        print(f"stylecast: error: {unreadable} input(s) could not be read and were skipped (named above); "
+              f"everything else is painted", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -130,10 +130,14 @@ def write_image(path: Path, image: np.ndarray) -> None:
 
 
 def stylize_images(inputs: Sequence[Path], output: Path | str, config: RunConfig,
-                   on_written: Callable[[Path], None] | None = None) -> tuple[Choice | None, list[str]]:
+                   on_written: Callable[[Path], None] | None = None,
+                   on_unreadable: Callable[[str], None] | None = None) -> tuple[Choice | None, list[str], int]:
     """Stylize each input into its planned output; returns the backend choice (None when every output
-    exists already and ``config.skip_existing`` leaves nothing to do) and notes for the user
-    (transparency dropped). ``on_written`` hears of each file as soon as it is complete."""
+    exists already and ``config.skip_existing`` leaves nothing to do), notes for the user
+    (transparency dropped) and how many inputs could not be read. ``on_written`` hears of each file
+    as soon as it is complete. In a batch, an input that cannot be decoded is told to
+    ``on_unreadable`` and the rest are painted (one damaged file must not stop a catalogue); alone,
+    it is an error."""
     inputs = [Path(p) for p in inputs]
     spec = parse_style(config.style)
     jobs = plan_jobs(inputs, output, spec.label, config.overwrite, config.skip_existing)
@@ -147,8 +151,17 @@ def stylize_images(inputs: Sequence[Path], output: Path | str, config: RunConfig
     stylize = FullSizePainter(WorkingSizePainter(Stylizer(choice.backend, spec.mix), stroke_long_side(config.stroke_scale)),
                               person_matte(config.paint, smooth=False), config.paint)
     notes: list[str] = []
+    unreadable = 0
     for job in jobs:  # one picture in memory at a time
-        image = fit_image(read_image(job.source), longest=config.max_side)
+        try:
+            picture = read_image(job.source)
+        except StylecastError as e:
+            if len(jobs) == 1 or on_unreadable is None:
+                raise
+            unreadable += 1
+            on_unreadable(str(e))
+            continue
+        image = fit_image(picture, longest=config.max_side)
         painted = paint_keeping_alpha(stylize, image)
         if painted.shape[2] == 4 and job.target.suffix.lower() not in ALPHA_SUFFIXES:
             notes.append(f"{job.source} has transparency, which {job.target.suffix} cannot hold: it was dropped "
@@ -157,4 +170,4 @@ def stylize_images(inputs: Sequence[Path], output: Path | str, config: RunConfig
         write_image(job.target, painted)
         if on_written is not None:
             on_written(job.target)
-    return choice, notes
+    return choice, notes, unreadable
