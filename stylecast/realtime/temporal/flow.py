@@ -8,7 +8,7 @@ import numpy as np
 
 
 MIN_FLOW_SIDE = 16
-DIS_MIN_SIDE = 12  # OpenCV's DIS refuses frames with both sides under this
+DIS_MIN_SIDE = 12  # OpenCV's DIS refuses frames with either side under this (2x1000 as much as 8x8)
 
 
 def gray(frame: np.ndarray) -> np.ndarray:
@@ -35,9 +35,10 @@ class FlowEstimator:
     def calc_small(self, src_small: np.ndarray, dst_small: np.ndarray) -> np.ndarray:
         """Flow between two frames already shrunk, in the small frames' pixel units."""
         h, w = src_small.shape[:2]
-        if max(h, w) >= DIS_MIN_SIDE:
+        if min(h, w) >= DIS_MIN_SIDE:
             return self.dis.calc(src_small, dst_small, None)
-        # a thumbnail-sized video: DIS refuses it, so flow is found on the frames enlarged, then brought back
+        # a thumbnail-sized (or strip-shaped) video: DIS refuses it, so flow is found on the frames
+        # enlarged, then brought back
         up = (max(w, MIN_FLOW_SIDE), max(h, MIN_FLOW_SIDE))
         big = [cv2.resize(f, up, interpolation=cv2.INTER_LINEAR) for f in (src_small, dst_small)]
         return enlarge_flow(self.dis.calc(big[0], big[1], None), (w, h))

@@ -109,9 +109,10 @@ def test_a_thumbnail_sized_video_is_smoothed_and_scored_though_flow_refuses_fram
     from stylecast.realtime.temporal.flow import FlowEstimator
 
     rng = np.random.default_rng(1)
-    a = rng.integers(0, 255, (8, 8), dtype=np.uint8)
-    flow = FlowEstimator(0.5).calc_small(a, np.roll(a, 1, axis=1))
-    assert flow.shape == (8, 8, 2) and np.isfinite(flow).all()
+    for h, w in ((8, 8), (400, 2), (2, 400)):  # one side under DIS's 12 is refused too, however long the other
+        a = rng.integers(0, 255, (h, w), dtype=np.uint8)
+        flow = FlowEstimator(0.5).calc_small(a, np.roll(a, 1, axis=0))
+        assert flow.shape == (h, w, 2) and np.isfinite(flow).all()
     src = make_clip(tmp_path / "thumb.mkv", frames=6, size=(8, 8), audio=None)
     assert main(["video", str(src), "-s", str(tiny_model), "-o", str(tmp_path / "t.mp4"), "--smooth", "flow",
                  "--backend", "cpu", "--quiet"]) == 0, capsys.readouterr().err
