@@ -23,7 +23,7 @@ from stylecast.train.checkpoint import check_resume, load_checkpoint, save_check
 from stylecast.train.device import choose_compute, describe_hardware
 from stylecast.train.losses import check_vgg_memory
 from stylecast.train.multistyle.steps import run_steps
-from stylecast.train.multistyle.teacher_paintings import SCALES, TeacherPaintings, paint_teachers
+from stylecast.train.multistyle.teacher_paintings import SCALES, TeacherPaintings, drop_parts, paint_teachers
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -127,8 +127,10 @@ class MultiStyleTrainer:
         cached = TeacherPaintings.load(folder, self.config.styles)
         if cached is not None:
             return cached
-        made = paint_teachers(self.config.styles, self.config.data, self.config.quiet)
+        folder.mkdir(parents=True, exist_ok=True)
+        made = paint_teachers(self.config.styles, self.config.data, self.config.quiet, folder)
         made.save(folder)
+        drop_parts(folder, self.config.styles)
         return TeacherPaintings.load(folder, self.config.styles)  # memory-mapped from now on
 
     def _restore(self, ckpt: dict) -> None:

@@ -8,6 +8,7 @@ both. Two scales per photo give it strokes against close and far views.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,8 +54,16 @@ class TeacherPaintings:
         return cls(styles, photos, paintings)
 
 
-def paint_teachers(styles: tuple[str, ...], data: Path, quiet: bool = False) -> TeacherPaintings:
-    """Run each painting's full network (OpenVINO f32, or onnxruntime) over every photo at each scale."""
+def _part_path(folder: Path, name: str) -> Path:
+    return folder / f"teacher_part_{name}.npz"
+
+
+def paint_teachers(styles: tuple[str, ...], data: Path, quiet: bool = False,
+                   folder: Path | None = None) -> TeacherPaintings:
+    """Run each painting's full network (OpenVINO f32, or onnxruntime) over every photo at each scale.
+    With a ``folder``, each teacher's paintings are kept there as soon as they are made, and a run
+    stopped on the way (Ctrl-C, a lost machine) starts again from the first teacher not yet done."""
+    from stylecast.atomic import atomic_path
     from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, OpenVinoBackend
     from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.styles import resolve_style
@@ -66,6 +75,12 @@ def paint_teachers(styles: tuple[str, ...], data: Path, quiet: bool = False) -> 
     paintings = [np.empty((len(styles),) + p.shape, np.uint8) for p in photos]
     bar = tqdm(total=len(styles) * len(images) * len(SCALES), desc="teachers", unit="painting", disable=quiet)
     for i, name in enumerate(styles):
+        part = _part_path(folder, name) if folder is not None else None
+        if part is not None and (kept := _load_part(part, photos)) is not None:
+            for k in range(len(SCALES)):
+                paintings[k][i] = kept[k]
+            bar.update(len(images) * len(SCALES))
+            continue
         model = resolve_style(name)
         try:
             backend = OpenVinoBackend(model, precision="f32")
@@ -77,5 +92,36 @@ def paint_teachers(styles: tuple[str, ...], data: Path, quiet: bool = False) -> 
                 painted = stylize(cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
                 paintings[k][i, j] = cv2.cvtColor(painted, cv2.COLOR_BGR2RGB)
                 bar.update()
+        if part is not None:
+            with atomic_path(part) as tmp:
+                np.savez(tmp, np.array(_fingerprint(photos)), *[p[i] for p in paintings])
     bar.close()
     return TeacherPaintings(styles, photos, paintings)
+
+
+def _fingerprint(photos: list[np.ndarray]) -> str:
+    """Which photos, at which scales: a teacher's kept paintings are reused only for the same ones."""
+    digest = hashlib.sha256()
+    for p in photos:
+        digest.update(str(p.shape).encode())
+        digest.update(np.ascontiguousarray(p).data)
+    return digest.hexdigest()
+
+
+def _load_part(path: Path, photos: list[np.ndarray]) -> list[np.ndarray] | None:
+    """One teacher's kept paintings, if they were made from these very photos."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as kept:
+            if str(kept["arr_0"]) != _fingerprint(photos):
+                return None
+            return [kept[f"arr_{n + 1}"] for n in range(len(SCALES))]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def drop_parts(folder: Path, styles: tuple[str, ...]) -> None:
+    """Once the whole set is saved, the per-teacher files are redundant."""
+    for name in styles:
+        _part_path(folder, name).unlink(missing_ok=True)

@@ -93,3 +93,41 @@ def test_a_bottleneck_network_starts_from_a_lite_rt_one_and_a_start_of_another_d
     wide = Stylizer(OnnxRuntimeBackend(out / "wide.onnx"), {"starry_night_lite_rt": 1})(frame)
     alone = Stylizer(OnnxRuntimeBackend(resolve_style("starry_night_lite_rt")))(frame)
     assert psnr(wide, alone) > 35 and psnr(wide, frame) < 20
+
+
+def test_teachers_painted_before_a_ctrl_c_are_not_painted_again(photo_folder, tmp_path, monkeypatch):
+    """The teachers' paintings (minutes for eight teachers) were all lost when a run stopped before
+    the last one was done."""
+    from stylecast.realtime.runtimes import stylizer
+    from stylecast.train.multistyle import teacher_paintings as tp
+
+    real = stylizer.Stylizer
+    teachers_run: list[object] = []
+
+    class Counting(real):
+        stop_at_second = True
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            teachers_run.append(self)
+
+        def __call__(self, frame):
+            if self.stop_at_second and len(teachers_run) > 1:
+                raise KeyboardInterrupt  # Ctrl-C while the second teacher paints
+            return super().__call__(frame)
+
+    monkeypatch.setattr(stylizer, "Stylizer", Counting)
+    styles = ("cafe_terrace_rt", "starry_night_lite_rt")
+    with pytest.raises(KeyboardInterrupt):
+        tp.paint_teachers(styles, photo_folder, quiet=True, folder=tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["teacher_part_cafe_terrace_rt.npz"]
+
+    teachers_run.clear()
+    Counting.stop_at_second = False
+    again = tp.paint_teachers(styles, photo_folder, quiet=True, folder=tmp_path)
+    assert len(teachers_run) == 1, "only the teacher not yet done runs"
+    fresh = tp.paint_teachers(styles, photo_folder, quiet=True)
+    for k in range(len(tp.SCALES)):
+        assert np.array_equal(again.paintings[k], fresh.paintings[k]), "what was kept is what would be painted"
+    tp.drop_parts(tmp_path, styles)
+    assert not list(tmp_path.iterdir())
