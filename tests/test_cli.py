@@ -112,6 +112,16 @@ def test_not_an_image(capsys, tmp_path, tiny_model):
     assert not (tmp_path / "o.jpg").exists()
 
 
+def test_a_training_run_inside_its_photo_folder_is_refused(capsys, tmp_path, painting_path):
+    """Photos are found in subfolders: the run's samples would have become training photos on --resume."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for out in (photos / "run", photos):
+        code, _, err = _run(capsys, "train", "--style", painting_path, "--data", photos, "--out", out, "--steps", "1")
+        _assert_clean_failure(code, err, tmp_path, "is inside --data")
+        assert not (photos / "run").exists()
+
+
 def test_a_damaged_picture_in_a_batch_is_skipped_and_named_and_the_rest_are_painted(capsys, tmp_path, photo_path, tiny_model):
     """One bad file among many stopped the batch at it, leaving every later picture unpainted."""
     album = tmp_path / "album"

@@ -17,6 +17,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if several and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise StylecastError("under torchrun, train one painting (--style, or --distill-from ONE_STYLE); multi-style "
                              "and --add-style training run in one process")
+    data, out = args.data.resolve(), args.out.resolve()
+    if out == data or data in out.parents:  # photos are found in subfolders too
+        raise StylecastError(f"--out {args.out} is inside --data {args.data}: the run's sample pictures would be read "
+                             f"as training photos; put the run elsewhere")
     if args.add_style is not None or args.to is not None:
         return _add_style(args)
     if args.distill_from and "," in args.distill_from:
