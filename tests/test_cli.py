@@ -280,7 +280,8 @@ def test_train_distills_a_style_without_a_painting(capsys, tmp_path, photo_path)
 
 
 def test_train_without_a_painting_or_a_teacher_is_one_line(capsys, tmp_path):
-    code, _, err = _run(capsys, "train", "--data", tmp_path, "--out", tmp_path / "run")
+    (tmp_path / "photos").mkdir()
+    code, _, err = _run(capsys, "train", "--data", tmp_path / "photos", "--out", tmp_path / "run")
     _assert_clean_failure(code, err, tmp_path, "--style PAINTING")
     assert not (tmp_path / "run").exists()
 
