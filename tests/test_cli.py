@@ -104,6 +104,11 @@ def test_missing_input(capsys, tmp_path, tiny_model):
     _assert_clean_failure(code, err, tmp_path, "input not found")
 
 
+def test_a_folder_given_as_the_style_is_named_as_a_folder(capsys, tmp_path, photo_path):
+    code, _, err = _run(capsys, "image", photo_path, "-s", tmp_path, "-o", tmp_path / "o.jpg")
+    _assert_clean_failure(code, err, tmp_path, "is a folder, not a style")
+
+
 def test_not_an_image(capsys, tmp_path, tiny_model):
     fake = tmp_path / "notes.jpg"
     fake.write_text("this is text, not a JPEG")

@@ -71,6 +71,9 @@ def resolve_style(spec: str, folder: Path | None = None) -> Path:
     """A bundled style name or a path to an .onnx file -> the model path."""
     path = Path(spec)
     if path.suffix.lower() == ".onnx" or path.exists():
+        if path.is_dir():
+            raise StylecastError(f"{path} is a folder, not a style: give a style name or its .onnx file "
+                                 f"(see 'stylecast styles')")
         if not path.is_file():
             raise StylecastError(f"style model not found: {path}")
         if path.suffix.lower() != ".onnx":
