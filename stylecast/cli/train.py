@@ -11,10 +11,10 @@ from stylecast.errors import StylecastError
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import os
+    from stylecast.train.distributed import ranks_from_env
 
     several = args.add_style is not None or args.to is not None or (args.distill_from and "," in args.distill_from)
-    if several and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if several and ranks_from_env().distributed:
         raise StylecastError("under torchrun, train one painting (--style, or --distill-from ONE_STYLE); multi-style "
                              "and --add-style training run in one process")
     data, out = args.data.resolve(), args.out.resolve()

@@ -65,9 +65,10 @@ def connect(cluster: ClusterConfig):
             ray.init(address=address, **common)
     except (ConnectionError, RuntimeError) as e:
         raise StylecastError(f"cannot join the Ray cluster at {address}: {str(e).splitlines()[0][:200]}") from e
-    except ValueError as e:  # a ray:// address where Ray's client part is not installed
-        if "ray[client]" not in str(e):
-            raise
-        raise StylecastError(f"--ray {address}: a ray:// address needs Ray's client: pip install 'ray[client]' "
-                             "(or give the head's HOST:PORT)") from e
+    except ValueError as e:  # Ray's word on an address it cannot parse (RAY_ADDRESS=garbage), or a missing client
+        if "ray[client]" in str(e):
+            raise StylecastError(f"--ray {address}: a ray:// address needs Ray's client: pip install 'ray[client]' "
+                                 "(or give the head's HOST:PORT)") from e
+        shown = os.environ.get("RAY_ADDRESS", "") if address == "auto" else address
+        raise StylecastError(f"cannot join the Ray cluster at {shown!r}: {str(e).splitlines()[0][:200]}") from e
     return ray

@@ -34,11 +34,20 @@ class Ranks:
         return self.world > 1
 
 
+def _env_int(name: str, default: int) -> int:
+    text = os.environ.get(name, str(default))
+    try:
+        return int(text)
+    except ValueError:
+        raise StylecastError(f"{name}={text!r} is not a whole number: torchrun sets it; unset it to train in one "
+                             f"process") from None
+
+
 def ranks_from_env() -> Ranks:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = _env_int("WORLD_SIZE", 1)
     if world <= 1:
         return Ranks()
-    return Ranks(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")))
+    return Ranks(_env_int("RANK", 0), world, _env_int("LOCAL_RANK", 0))
 
 
 def start(ranks: Ranks, device: torch.device) -> None:

@@ -153,6 +153,8 @@ def test_cluster_addresses_that_cannot_work_are_refused_in_one_line(clip, tmp_pa
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     r = _video(str(clip), "--ray", "auto", "-o", str(tmp_path / "x.mp4"), env=env)
     assert r.returncode == 2 and "RAY_ADDRESS" in r.stderr and "Traceback" not in r.stderr
+    r = _video(str(clip), "--ray", "auto", "-o", str(tmp_path / "x.mp4"), env={**env, "RAY_ADDRESS": "garbage"})
+    assert r.returncode == 2 and "'garbage'" in r.stderr and "Traceback" not in r.stderr, r.stderr
     for address in ("nowhere", "127.0.0.1:99999"):
         r = _video(str(clip), "--ray", address, "-o", str(tmp_path / "x.mp4"))
         assert r.returncode == 2 and "HOST:PORT" in r.stderr, address

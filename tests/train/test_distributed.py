@@ -88,3 +88,14 @@ def test_distillation_which_runs_the_network_several_times_a_step_trains_on_two_
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("wrote ") == 1
     assert [h["step"] for h in _history(out)] == list(range(1, 11))
+
+
+def test_a_rank_variable_that_is_no_number_is_one_line(monkeypatch):
+    from stylecast.errors import StylecastError
+    from stylecast.train.distributed import ranks_from_env
+
+    monkeypatch.setenv("WORLD_SIZE", "two")
+    with pytest.raises(StylecastError, match="WORLD_SIZE='two' is not a whole number"):
+        ranks_from_env()
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert not ranks_from_env().distributed
