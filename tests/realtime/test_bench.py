@@ -76,6 +76,13 @@ def test_a_size_that_would_exhaust_memory_is_skipped_with_a_line_not_killed(tiny
     assert bench.too_big(huge, 8, int(need / 2), "openvino") is None, "OpenVINO needs a fraction of it"
 
 
+def test_a_bench_where_no_backend_asked_for_runs_is_an_error_not_an_empty_table(tiny_model, capsys):
+    assert main(["bench", "--model", str(tiny_model), "--sizes", "32x32", "--backends", "openvino:int9,torch:slow",
+                 "--runs", "1", "--no-smoothing", "--no-person"]) == 2
+    err = capsys.readouterr().err
+    assert "skipping openvino:int9" in err and "none of --backends openvino:int9,torch:slow could be timed" in err
+
+
 def test_bad_sizes():
     assert parse_sizes("640x480,32x16") == [(640, 480), (32, 16)]
     with pytest.raises(StylecastError, match="WIDTHxHEIGHT"):
