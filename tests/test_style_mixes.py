@@ -41,6 +41,7 @@ def test_a_bundled_network_by_name_takes_a_mix_after_a_colon():
     spec = parse_style(f"{multi.name}:{painting}")
     assert is_mix(f"{multi.name}:{painting}") and spec.model == multi.model and spec.mix == {painting: 1.0}
     assert not is_mix("C:\\styles\\mine.onnx"), "a Windows drive is not a network name"
+    assert not is_mix("my:style.onnx"), "a model file whose name holds a colon"
     with pytest.raises(StylecastError, match="unknown style 'no_such_network'"):
         parse_style(f"no_such_network:{painting}")
 

@@ -39,8 +39,11 @@ NAMED_MIX = re.compile(r"^(\w{2,}):(.+)$")
 
 
 def is_mix(spec: str) -> bool:
-    return (FILE_MIX in spec.lower() or NAMED_MIX.match(spec) is not None
-            or (("=" in spec or "," in spec) and not spec.lower().endswith(".onnx")))
+    if FILE_MIX in spec.lower():
+        return True
+    if spec.lower().endswith(".onnx") or Path(spec).exists():  # a model file, whatever its name holds
+        return False
+    return NAMED_MIX.match(spec) is not None or "=" in spec or "," in spec
 
 
 def parse_weights(spec: str) -> dict[str, float]:
