@@ -319,6 +319,7 @@ def test_every_option_and_argument_says_what_it_does():
     (["live", "--port", "http"], "must be a whole number"),
     (["train", "--style", "S", "--seed", "99999999999999999999999"], "from 0 to 4294967295"),  # was an overflow traceback
     (["train", "--add-style", "P", "--to", "paintings_rt", "--name", "a=b"], "letters, digits, _ or -"),
+    (["data", "video-pairs", "V", "D", "--shortest", "5"], "must be 32 or more"),  # no crop VGG can score
     (["live", "--sink", "http", "--host", "0.0.0.0", "--token", "x"], "8 or more"),  # guessed in a few tries
     (["live", "--sink", "http", "--token", "open sesame"], "letters, digits"),  # breaks the printed URL
     (["bench", "live", "SOURCE", "--seconds", "0"], "must be more than 0"),

@@ -353,6 +353,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                                         "mask, for training steadier video styles (stylecast train --video-pairs).")
     v.add_argument("video", type=Path, metavar="VIDEO", help="a video with real camera motion")
     v.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="folder for the pairs, for --video-pairs")
-    v.add_argument("--shortest", type=options.positive_int, default=288, help="shorter side of the saved frames (>= the training --size)")
+    v.add_argument("--shortest", type=options.vgg_side, default=288, help="shorter side of the saved frames (>= the training --size)")
     v.add_argument("--every", type=options.positive_int, default=1, help="keep every N-th pair")
     v.set_defaults(func=cmd_data_video_pairs)
