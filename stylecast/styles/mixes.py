@@ -41,9 +41,9 @@ NAMED_MIX = re.compile(r"^(\w{2,}):(.+)$")
 def is_mix(spec: str) -> bool:
     if FILE_MIX in spec.lower():
         return True
-    if spec.lower().endswith(".onnx") or Path(spec).exists():  # a model file, whatever its name holds
-        return False
-    return NAMED_MIX.match(spec) is not None or "=" in spec or "," in spec
+    could_be = NAMED_MIX.match(spec) is not None or "=" in spec or "," in spec
+    # a model file, whatever its name holds; asked of the disk only then (live asks every frame)
+    return could_be and not spec.lower().endswith(".onnx") and not Path(spec).exists()
 
 
 def parse_weights(spec: str) -> dict[str, float]:
