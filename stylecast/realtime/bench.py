@@ -13,7 +13,8 @@ import numpy as np
 
 from stylecast.errors import StylecastError
 from stylecast.machine import available_memory
-from stylecast.realtime.runtimes.backends import FULL_WIDTH, Backend, OpenVinoBackend, open_backend, open_torch, psnr, style_picture
+from stylecast.realtime.runtimes.backends import (FULL_WIDTH, Backend, OpenVinoBackend, frame_memory, open_backend, open_torch,
+                                                  psnr, style_picture)
 from stylecast.realtime.live.capture import parse_size
 from stylecast.realtime.runtimes.preprocess import preprocess
 from stylecast.realtime.runtimes.stylizer import Stylizer
@@ -124,18 +125,10 @@ def _open_for_bench(model: Path, name: str, every: bool = False) -> Backend:
         raise StylecastError("OpenVINO backend unavailable: pip install 'stylecast[openvino]'") from e
 
 
-# Peak memory of one frame through a full-width network, per pixel, with a margin: at 3840x2160
-# onnxruntime on the CPU took 11 GB, PyTorch eager 8.5 GB, OpenVINO 2.2 GB (int8; measured with
-# /usr/bin/time on `bench`). Narrower networks need proportionally less.
-FULL_WIDTH_BYTES_PER_PIXEL = {"openvino": 400}
-OTHER_BYTES_PER_PIXEL = 1400
-
-
 def too_big(size: tuple[int, int], width: int, available: int | None, runtime: str = "") -> str | None:
     """Why a frame of ``size`` is not timed (the kernel would kill the whole run, not just fail one
     allocation), or None where it fits in ``available`` bytes."""
-    per_pixel = FULL_WIDTH_BYTES_PER_PIXEL.get(runtime, OTHER_BYTES_PER_PIXEL)
-    need = size[0] * size[1] * per_pixel * width / FULL_WIDTH
+    need = frame_memory(size[0] * size[1], width, runtime)
     if available is None or need <= available:
         return None
     return (f"skipping {size[0]}x{size[1]}: the network needs about {need / 1e9:.0f} GB for a frame that size, "

@@ -74,8 +74,11 @@ def score_pairs(pairs: list[tuple[np.ndarray, np.ndarray]], style: torch.Tensor,
 
 def _check_memory(size: int) -> None:
     # VGG looks at the photo, the painting of it and the style image at twice the side (no gradients:
-    # a quarter of training's cost per pixel), after a full network painted the photo (1.4 KB a pixel)
-    check_memory(size ** 2 * (6 * VGG_BYTES_PER_PIXEL / 4 + 1400), f"scoring at --size {size}", "give a smaller --size")
+    # a quarter of training's cost per pixel), after a full network painted the photo
+    from stylecast.realtime.runtimes.backends import frame_memory
+
+    check_memory(size ** 2 * 6 * VGG_BYTES_PER_PIXEL / 4 + frame_memory(size ** 2), f"scoring at --size {size}",
+                 "give a smaller --size")
 
 
 def evaluate_model(model: Path, style: Path, data: Path, size: int = 256, limit: int = 50, backend: str = "auto",

@@ -66,7 +66,9 @@ def test_a_size_that_would_exhaust_memory_is_skipped_with_a_line_not_killed(tiny
     from stylecast.realtime import bench
 
     fits, huge = (64, 48), (4096, 4096)
-    need = huge[0] * huge[1] * bench.OTHER_BYTES_PER_PIXEL * 8 / bench.FULL_WIDTH  # tiny_model is width 8
+    from stylecast.realtime.runtimes.backends import FULL_WIDTH, OTHER_FRAME_BYTES_PER_PIXEL
+
+    need = huge[0] * huge[1] * OTHER_FRAME_BYTES_PER_PIXEL * 8 / FULL_WIDTH  # tiny_model is width 8
     monkeypatch.setattr(bench, "available_memory", lambda: int(need / 2))
     rows = bench_backends(tiny_model, ("cpu",), [huge, fits], runs=2, warmup=0)
     assert {(r.backend, r.size) for r in rows} == {("cpu", "64x48"), ("pytorch-eager", "64x48")}

@@ -69,6 +69,16 @@ class Choice:
 
 
 FULL_WIDTH = 32
+# Peak memory of one frame through a full-width network, per pixel, with a margin: at 3840x2160
+# onnxruntime on the CPU took 11 GB, PyTorch eager 8.5 GB, OpenVINO 2.2 GB (int8; measured with
+# /usr/bin/time on `bench`). Narrower networks need proportionally less.
+FRAME_BYTES_PER_PIXEL = {"openvino": 400}
+OTHER_FRAME_BYTES_PER_PIXEL = 1400  # onnxruntime, PyTorch
+
+
+def frame_memory(pixels: float, width: int = FULL_WIDTH, runtime: str = "") -> float:
+    """Bytes a frame of ``pixels`` needs through a network of ``width`` on ``runtime`` (worst case if unnamed)."""
+    return pixels * FRAME_BYTES_PER_PIXEL.get(runtime, OTHER_FRAME_BYTES_PER_PIXEL) * width / FULL_WIDTH
 
 
 def _model_error(path: Path, error: Exception) -> StylecastError:
