@@ -67,6 +67,13 @@ def check_vgg_memory(device: torch.device, pixels: float, doing: str, advice: st
         check_memory(pixels * VGG_BYTES_PER_PIXEL, doing, advice)
 
 
+def check_crops_memory(device: torch.device, batch: int, size: int, here: int | None = None, style_side: int = 0) -> None:
+    """``check_vgg_memory`` for a training step: ``batch`` crops of ``size`` px (``here`` of them in this
+    process, under torchrun) and a style image of ``style_side``."""
+    check_vgg_memory(device, (batch if here is None else here) * size ** 2 + style_side ** 2,
+                     f"training {batch} crops of {size} px", "give a smaller --size or --batch")
+
+
 class PerceptualLoss(nn.Module):
     """Content + style + total-variation loss against one or more fixed style images."""
 

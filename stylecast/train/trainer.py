@@ -26,7 +26,7 @@ from stylecast.train.data import ImageFolder, read_rgb, to_tensor
 from stylecast.train import distributed
 from stylecast.train.device import Compute, choose_compute, describe_hardware
 from stylecast.train.distill import Teacher, adopt_ends, distill_loss, distill_plan, teacher_summary
-from stylecast.train.losses import LossWeights, PerceptualLoss, check_vgg_memory, stability_loss
+from stylecast.train.losses import LossWeights, PerceptualLoss, check_crops_memory, stability_loss
 from stylecast.train.video_pairs import VideoPairs, temporal_loss
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -83,8 +83,7 @@ class Trainer:
         self.compute: Compute = choose_compute(config.device, config.precision, self.ranks.local_rank)
         distributed.start(self.ranks, self.compute.device)
         self.local_batch = distributed.local_batch(config.batch, self.ranks)
-        check_vgg_memory(self.compute.device, self.local_batch * config.size ** 2 + config.style_size ** 2,
-                         f"training {config.batch} crops of {config.size} px", "give a smaller --size or --batch")
+        check_crops_memory(self.compute.device, config.batch, config.size, self.local_batch, config.style_size)
         if self.compute.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # crops never change size: pick the fastest kernels once
         torch.manual_seed(config.seed)

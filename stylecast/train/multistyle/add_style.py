@@ -21,7 +21,7 @@ from stylecast.realtime.media.outputs import ensure_writable
 from stylecast.train.checkpoint import check_resume, load_checkpoint, save_checkpoint
 from stylecast.train.data import ImageFolder
 from stylecast.train.device import choose_compute, describe_hardware
-from stylecast.train.losses import check_vgg_memory
+from stylecast.train.losses import check_crops_memory
 from stylecast.train.multistyle.steps import run_steps
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -89,8 +89,7 @@ class AddStyleTrainer:
         check_resume(self.checkpoint_path, resume)
         ensure_writable(self.out)
         self.compute = choose_compute("cpu" if not torch.cuda.is_available() else "auto", config.precision)
-        check_vgg_memory(self.compute.device, config.batch * config.size ** 2,
-                         f"training {config.batch} crops of {config.size} px", "give a smaller --size or --batch")
+        check_crops_memory(self.compute.device, config.batch, config.size)
         torch.manual_seed(config.seed)
         self.source = resolve_style(config.network)
         base, self.base_card = load_multistyle(self.source)

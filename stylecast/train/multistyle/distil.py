@@ -21,7 +21,7 @@ from stylecast.models.multistyle import MultiStyleNet
 from stylecast.realtime.media.outputs import ensure_writable
 from stylecast.train.checkpoint import check_resume, load_checkpoint, save_checkpoint
 from stylecast.train.device import choose_compute, describe_hardware
-from stylecast.train.losses import check_vgg_memory
+from stylecast.train.losses import check_crops_memory
 from stylecast.train.multistyle.steps import run_steps
 from stylecast.train.multistyle.teacher_paintings import SCALES, TeacherPaintings, drop_parts, paint_teachers
 
@@ -82,8 +82,7 @@ class MultiStyleTrainer:
         self.checkpoint_path = self.out / CHECKPOINT_NAME
         check_resume(self.checkpoint_path, resume)
         self.compute = choose_compute("cpu" if not torch.cuda.is_available() else "auto", config.precision)
-        check_vgg_memory(self.compute.device, config.batch * config.size ** 2,
-                         f"training {config.batch} crops of {config.size} px", "give a smaller --size or --batch")
+        check_crops_memory(self.compute.device, config.batch, config.size)
         torch.manual_seed(config.seed)
         self.rng = random.Random(config.seed)
         self.net = MultiStyleNet(config.styles, config.width, config.residual_blocks, config.design, config.bottleneck)
