@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from stylecast.cli import options
 from stylecast.errors import StylecastError
+from stylecast.realtime.media.outputs import names_a_folder
 
 
 def cmd_live(args: argparse.Namespace) -> int:
@@ -15,7 +15,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     from stylecast.realtime.live.loop import run_live
     from stylecast.realtime.live.capture import parse_size
 
-    if args.record and (args.record.endswith(("/", os.sep)) or Path(args.record).is_dir()):
+    if args.record and names_a_folder(args.record):
         raise StylecastError(f"--record {args.record} is a folder: give the recording's file name, e.g. "
                              f"{Path(args.record) / 'live.mp4'}")
     # a sink named twice is the same sink (a second HTTP server would fail to bind the same port)

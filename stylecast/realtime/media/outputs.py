@@ -25,6 +25,12 @@ def expand_folders(inputs: Sequence[Path], suffixes: Collection[str], kind: str)
     return files, folder_given
 
 
+def names_a_folder(output: Path | str) -> bool:
+    """An existing folder, or a name typed with a trailing separator (``Path()`` drops it, so ask of
+    the text as typed)."""
+    return str(output).endswith(("/", os.sep)) or Path(output).is_dir()
+
+
 def plan_targets(inputs: Sequence[Path], output: Path | str, name_in_folder: Callable[[Path], str],
                  check_file_output: Callable[[Path], None], overwrite: bool, to_folder: bool = False,
                  skip_existing: bool = False) -> list[tuple[Path, Path]]:
@@ -38,14 +44,13 @@ def plan_targets(inputs: Sequence[Path], output: Path | str, name_in_folder: Cal
         if not src.is_file():
             raise StylecastError(f"input not found: {src}")
     several = len(inputs) > 1
-    # as typed: Path() drops the trailing separator that says "a folder", new or not
-    folder_named = str(output).endswith(("/", os.sep))
+    folder_named = names_a_folder(output)
     output = Path(output)
     unique: dict[Path, Path] = {}
     for src in inputs:  # a file named twice (a.jpg and ./a.jpg, or in a folder given too) is painted once
         unique.setdefault(src.resolve(), src)
     inputs = list(unique.values())
-    if to_folder or several or output.is_dir() or folder_named:
+    if to_folder or several or folder_named:
         if output.exists() and not output.is_dir():
             raise StylecastError(f"{output} is a file; with several inputs -o must be a folder")
         jobs = [(src, output / name_in_folder(src)) for src in inputs]
