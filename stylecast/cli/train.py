@@ -273,7 +273,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--style-license", default="", help="license of the style image (for the style card)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--init-from", type=Path, metavar="CHECKPOINT",
-                   help="fine-tune from another run's checkpoint.pt or an exported style's .onnx")
+                   help="fine-tune from another run's checkpoint.pt, an exported style's .onnx or a bundled style; "
+                        "with --distill-from also a multi-style network of the same paintings (paintings_rt)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("export", help="export a training checkpoint to ONNX",

@@ -290,6 +290,15 @@ def _multistyle_weights(model: onnx.ModelProto) -> dict[str, torch.Tensor]:
     return {name: torch.from_numpy(value.astype(np.float32)) for name, value in weights.items()}
 
 
+def paints(path: Path) -> tuple[str, ...]:
+    """The paintings a multi-style network file mixes (none for a single-style one)."""
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as e:
+        raise StylecastError(f"cannot load style model {path}: {str(e).splitlines()[0][:200]}") from e
+    return tuple(parse_metadata({p.key: p.value for p in model.metadata_props})[0].styles)
+
+
 def load_multistyle(path: Path):
     """A multi-style network file back as a trainable MultiStyleNet (exact), with its card.
 

@@ -93,14 +93,7 @@ class MultiStyleTrainer:
         elif config.init_from and config.init_from.endswith(".pt"):
             self._continue(load_checkpoint(Path(config.init_from)))
         elif config.init_from:
-            from stylecast.export.onnx import load_onnx_net
-            from stylecast.styles import resolve_style
-
-            single, card = load_onnx_net(resolve_style(config.init_from))
-            if (card.width, card.design, card.bottleneck) != (config.width, config.design, config.bottleneck):
-                raise StylecastError(f"--init-from {config.init_from} is a {_describe(card.width, card.design, card.bottleneck)} "
-                                     f"network, not {_describe(config.width, config.design, config.bottleneck)}")
-            self.net.adopt(single)
+            self._seed(config.init_from)
         self.layout = self.compute.memory_format  # NHWC for oneDNN's bf16 kernels: VGG's passes take 40% less
         self.net.to(self.compute.device, memory_format=self.layout)
         self.teachers = self._teachers()
@@ -114,6 +107,29 @@ class MultiStyleTrainer:
             raise StylecastError(f"{what} is a {_describe(saved['width'], saved['design'], saved.get('bottleneck', 0))} "
                                  f"net of {', '.join(saved['styles'])}: {advice}")
         return saved
+
+    def _seed(self, init_from: str) -> None:
+        """A bundled single-style net of the same design in every row, or a multi-style network of the same
+        paintings (e.g. the bundled ``paintings_rt``) continued as it is."""
+        from stylecast.export.onnx import load_multistyle, load_onnx_net, paints
+        from stylecast.styles import resolve_style
+
+        path = resolve_style(init_from)
+        multistyle = bool(paints(path))
+        if multistyle:
+            net, card = load_multistyle(path)
+            if net.styles != self.config.styles:
+                raise StylecastError(f"--init-from {init_from} paints {', '.join(net.styles)}: "
+                                     "--distill-from must name the same paintings, in the same order")
+        else:
+            net, card = load_onnx_net(path)
+        if (card.width, card.design, card.bottleneck) != (self.config.width, self.config.design, self.config.bottleneck):
+            raise StylecastError(f"--init-from {init_from} is a {_describe(card.width, card.design, card.bottleneck)} "
+                                 f"network, not {_describe(self.config.width, self.config.design, self.config.bottleneck)}")
+        if multistyle:
+            self.net.load_state_dict(net.state_dict())
+        else:
+            self.net.adopt(net)
 
     def _continue(self, ckpt: dict) -> None:
         """Another run's network (a later stage of the same schedule), with a fresh optimizer and step count."""

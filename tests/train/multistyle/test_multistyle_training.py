@@ -131,3 +131,27 @@ def test_teachers_painted_before_a_ctrl_c_are_not_painted_again(photo_folder, tm
         assert np.array_equal(again.paintings[k], fresh.paintings[k]), "what was kept is what would be painted"
     tp.drop_parts(tmp_path, styles)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_run_continues_the_bundled_multistyle_network_of_the_same_paintings(photo_folder, tmp_path, photo_bgr, capsys):
+    from stylecast.cli import main
+    from stylecast.export.onnx import paints
+    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.stylizer import Stylizer
+    from stylecast.sizing import cover_crop
+    from stylecast.styles import resolve_style
+
+    bundled = resolve_style("paintings_rt")
+    paintings = paints(bundled)
+    common = ["train", "--width", "8", "--design", "shuffle", "--data", str(photo_folder), "--steps", "1",
+              "--batch", "2", "--size", "64", "--lr", "1e-9", "--init-from", "paintings_rt", "--quiet"]
+    for other in (",".join(paintings[:2]), ",".join(reversed(paintings))):
+        assert main([*common, "--distill-from", other, "--out", str(tmp_path / "no")]) == 2
+        assert "same paintings, in the same order" in capsys.readouterr().err
+    out = tmp_path / "more"
+    assert main([*common, "--distill-from", ",".join(paintings), "--out", str(out)]) == 0
+    frame = cover_crop(photo_bgr, (128, 96))
+    before, after = OnnxRuntimeBackend(bundled), OnnxRuntimeBackend(out / "more.onnx")
+    for name in (paintings[0], paintings[-1]):
+        assert psnr(Stylizer(after, {name: 1})(frame), Stylizer(before, {name: 1})(frame)) > 40, \
+            "one step at a negligible rate leaves the bundled network's painting as it was"
