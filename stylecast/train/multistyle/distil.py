@@ -128,6 +128,8 @@ class MultiStyleTrainer:
                                  f"network, not {_describe(self.config.width, self.config.design, self.config.bottleneck)}")
         if multistyle:
             self.net.load_state_dict(net.state_dict())
+            # the card then counts every step behind the network, the bundled one's included
+            self.config.extra["parent_steps"] = int(card.training.get("steps", 0)) + int(card.training.get("parent_steps", 0))
         else:
             self.net.adopt(net)
 

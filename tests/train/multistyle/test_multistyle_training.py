@@ -135,6 +135,7 @@ def test_teachers_painted_before_a_ctrl_c_are_not_painted_again(photo_folder, tm
 
 def test_a_run_continues_the_bundled_multistyle_network_of_the_same_paintings(photo_folder, tmp_path, photo_bgr, capsys):
     from stylecast.cli import main
+    from stylecast.contract import StyleCard
     from stylecast.export.onnx import paints
     from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
     from stylecast.realtime.runtimes.stylizer import Stylizer
@@ -150,6 +151,8 @@ def test_a_run_continues_the_bundled_multistyle_network_of_the_same_paintings(ph
         assert "same paintings, in the same order" in capsys.readouterr().err
     out = tmp_path / "more"
     assert main([*common, "--distill-from", ",".join(paintings), "--out", str(out)]) == 0
+    card, bundled_card = (StyleCard.from_json(p.read_text()) for p in (out / "more.json", bundled.with_suffix(".json")))
+    assert card.training["parent_steps"] == bundled_card.training["steps"] + bundled_card.training["parent_steps"]
     frame = cover_crop(photo_bgr, (128, 96))
     before, after = OnnxRuntimeBackend(bundled), OnnxRuntimeBackend(out / "more.onnx")
     for name in (paintings[0], paintings[-1]):
