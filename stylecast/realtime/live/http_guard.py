@@ -17,6 +17,7 @@ import socket
 from dataclasses import dataclass
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+WILDCARDS = ("0.0.0.0", "::", "")
 
 
 def is_loopback(host: str) -> bool:
@@ -26,6 +27,23 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def address_to_show(bind: str) -> str:
+    """The address to give viewers: ``bind``, or for every address (0.0.0.0, ::) the one this machine
+    is reached at on its network, since ``http://0.0.0.0:8765/`` opens nothing on another computer."""
+    if bind not in WILDCARDS:
+        return bind
+    family, probe = (socket.AF_INET6, "2001:db8::1") if bind == "::" else (socket.AF_INET, "192.0.2.1")
+    try:  # a datagram socket's connect picks the outgoing address without sending anything
+        with socket.socket(family, socket.SOCK_DGRAM) as s:
+            s.connect((probe, 9))
+            address = s.getsockname()[0]
+        if not ipaddress.ip_address(address).is_loopback and not ipaddress.ip_address(address).is_unspecified:
+            return address
+    except OSError:  # no network route (an offline machine): its name still reaches it on a LAN with DNS
+        pass
+    return socket.gethostname()
 
 
 def new_token() -> str:
@@ -61,7 +79,7 @@ class Guard:
         name = _host_name(header or "")
         if self.loopback:
             return name in LOOPBACK_NAMES or (_is_ip(name) and is_loopback(name))
-        if self.bind not in ("0.0.0.0", "::", ""):
+        if self.bind not in WILDCARDS:
             return name == self.bind.lower() or name in LOOPBACK_NAMES
         # every address of this machine: IP literals, and its own names (a rebinding page's name is neither)
         return _is_ip(name) or name in LOOPBACK_NAMES or name in {socket.gethostname().lower(), socket.getfqdn().lower()}

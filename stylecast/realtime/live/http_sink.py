@@ -13,7 +13,7 @@ import cv2
 
 from stylecast.errors import StylecastError
 from stylecast.realtime.live.controls import LiveControls
-from stylecast.realtime.live.http_guard import Guard, is_loopback, new_token
+from stylecast.realtime.live.http_guard import Guard, address_to_show, is_loopback, new_token
 from stylecast.realtime.media.sources import Frame
 from stylecast.segment import PAINT_CHOICES
 
@@ -123,7 +123,8 @@ class HttpStreamSink:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        shown = address_to_show(self.host)
+        host = f"[{shown}]" if ":" in shown else shown
         return f"http://{host}:{self.port}/" + (f"?token={self.guard.token}" if self.guard.token else "")
 
     def _serve(self) -> None:

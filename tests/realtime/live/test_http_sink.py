@@ -94,6 +94,19 @@ def test_beyond_loopback_every_route_needs_the_token(tmp_path):
         assert request(sink.port, "GET", "/api/state?token=chosen-token")[0] == 200
 
 
+def test_the_url_given_for_every_address_opens_the_stream():
+    import urllib.parse
+    import urllib.request
+
+    with HttpStreamSink(controls=LiveControls(styles=["cafe"]), host="0.0.0.0", port=0) as sink:
+        sink.write(Frame(np.zeros((24, 32, 3), np.uint8), 0))
+        url = urllib.parse.urlsplit(sink.url)
+        assert url.hostname not in ("0.0.0.0", None), "0.0.0.0 opens nothing on the computer a viewer sits at"
+        snapshot = url._replace(path="/snapshot.jpg").geturl()
+        with urllib.request.urlopen(snapshot, timeout=5) as r:
+            assert r.status == 200 and r.read(2) == b"\xff\xd8"
+
+
 def test_guard_names():
     loop = Guard("127.0.0.1", None)
     assert loop.host_allowed("127.0.0.1:8765") and loop.host_allowed("[::1]:8765") and loop.host_allowed("localhost")
