@@ -27,13 +27,23 @@ def ray_module():
 REACH_TIMEOUT_S = 5.0
 
 
-def _check_reachable(address: str) -> None:
+def _head(address: str, given_as: str) -> tuple[str, int] | None:
+    """HOST and PORT of a head's ``HOST:PORT`` (``[::1]:6379``, ``ray://HOST:PORT`` too); None for any other form."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or "://" in host or not port.isdigit():
+        return None
+    if not 1 <= int(port) <= 65535:  # Ray would retry such an address for minutes
+        raise StylecastError(f"{given_as} {address!r}: a port is 1 to 65535, not {port}")
+    return host, int(port)
+
+
+def _check_reachable(address: str, given_as: str) -> None:
     """Fail in seconds where nothing listens at a head's HOST:PORT: Ray itself retries for minutes.
     Other forms (a ``ray://`` client address) are left to Ray."""
-    host, _, port_text = address.rpartition(":")
-    if not host or not port_text.isdigit() or "://" in host:
+    head = None if address.startswith("ray://") else _head(address, given_as)
+    if head is None:
         return
-    port = int(port_text)
+    host, port = head
     try:
         with socket.create_connection((host.strip("[]"), port), timeout=REACH_TIMEOUT_S):
             pass
@@ -55,13 +65,12 @@ def connect(cluster: ClusterConfig):
             if not os.environ.get("RAY_ADDRESS"):
                 raise StylecastError("--ray auto joins the cluster in RAY_ADDRESS, which is not set: "
                                      "export RAY_ADDRESS=HOST:PORT, or give --ray HOST:PORT, or --ray local")
-            _check_reachable(os.environ["RAY_ADDRESS"])
+            _check_reachable(os.environ["RAY_ADDRESS"], "RAY_ADDRESS")
             ray.init(address="auto", **common)
         else:
-            host, _, port = address.rpartition(":")
-            if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            if _head(address, "--ray") is None:
                 raise StylecastError(f"--ray {address!r}: give local, auto or HOST:PORT of the cluster's head")
-            _check_reachable(address)
+            _check_reachable(address, "--ray")
             ray.init(address=address, **common)
     except (ConnectionError, RuntimeError) as e:
         raise StylecastError(f"cannot join the Ray cluster at {address}: {str(e).splitlines()[0][:200]}") from e

@@ -155,9 +155,13 @@ def test_cluster_addresses_that_cannot_work_are_refused_in_one_line(clip, tmp_pa
     assert r.returncode == 2 and "RAY_ADDRESS" in r.stderr and "Traceback" not in r.stderr
     r = _video(str(clip), "--ray", "auto", "-o", str(tmp_path / "x.mp4"), env={**env, "RAY_ADDRESS": "garbage"})
     assert r.returncode == 2 and "'garbage'" in r.stderr and "Traceback" not in r.stderr, r.stderr
-    for address in ("nowhere", "127.0.0.1:99999"):
+    r = _video(str(clip), "--ray", "nowhere", "-o", str(tmp_path / "x.mp4"))
+    assert r.returncode == 2 and "HOST:PORT" in r.stderr
+    for address in ("127.0.0.1:99999", "ray://127.0.0.1:99999"):
         r = _video(str(clip), "--ray", address, "-o", str(tmp_path / "x.mp4"))
-        assert r.returncode == 2 and "HOST:PORT" in r.stderr, address
+        assert r.returncode == 2 and "1 to 65535, not 99999" in r.stderr, address
+    r = _video(str(clip), "--ray", "auto", "-o", str(tmp_path / "x.mp4"), env={**env, "RAY_ADDRESS": "127.0.0.1:99999"})
+    assert r.returncode == 2 and "RAY_ADDRESS '127.0.0.1:99999': a port is 1 to 65535" in r.stderr, r.stderr
     import importlib.util
 
     if importlib.util.find_spec("ray.util.client") is not None and importlib.util.find_spec("grpc") is None:
