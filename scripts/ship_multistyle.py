@@ -2,6 +2,7 @@
 
     python scripts/ship_multistyle.py runs/paintings_rt --eval-data /usr/share/backgrounds/mate/nature [--dry-run]
         [--calibrate data/gcompris/photos]
+    python scripts/ship_multistyle.py paintings_rt --eval-data ... --dry-run   (the bundled network, to compare)
 
 Each painting is taken out of the network as a plain net (the same output as its one-hot weights)
 and scored as `ship_style.py` scores a distilled style: PSNR against the teacher on held-out photos
@@ -18,7 +19,7 @@ import numpy as np
 from ship_style import install  # scripts/ is on the path when this script runs
 
 from stylecast.contract import StyleCard
-from stylecast.export.onnx import export_onnx
+from stylecast.export.onnx import export_onnx, load_multistyle
 from stylecast.models.multistyle import MultiStyleNet
 from stylecast.styles import resolve_style
 from stylecast.train.checkpoint import load_checkpoint
@@ -38,13 +39,21 @@ PAINTINGS = {
 }
 
 
-def score(run: Path, eval_data: Path, limit: int) -> dict[str, dict]:
+def network(run: Path) -> MultiStyleNet:
+    """A run folder's network, or (for a comparison) a multi-style network by name or file, e.g. the
+    bundled paintings_rt as stylecast runs it (rebuilt from its int8 copy)."""
+    if not (run / "checkpoint.pt").is_file():
+        return load_multistyle(resolve_style(str(run)))[0].eval()
     ckpt = load_checkpoint(run / "checkpoint.pt")
     config = ckpt["config"]
     net = MultiStyleNet(config["styles"], config["width"], config["residual_blocks"], config["design"],
                         config.get("bottleneck", 0))
     net.load_state_dict(ckpt["model"])
-    net.eval()
+    return net.eval()
+
+
+def score(run: Path, eval_data: Path, limit: int) -> dict[str, dict]:
+    net = network(run)
     scores = {}
     with tempfile.TemporaryDirectory() as work:
         for name in net.styles:
@@ -69,13 +78,16 @@ def score(run: Path, eval_data: Path, limit: int) -> dict[str, dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run", type=Path, help="run folder with checkpoint.pt and NAME.onnx")
+    parser.add_argument("run", type=Path, help="run folder with checkpoint.pt and NAME.onnx (with --dry-run also a "
+                        "multi-style network's name or file, e.g. paintings_rt)")
     parser.add_argument("--eval-data", required=True, type=Path, help="held-out photos, not used in training")
     parser.add_argument("--limit", type=int, default=12)
     parser.add_argument("--dry-run", action="store_true", help="score only; put nothing into the package")
     parser.add_argument("--calibrate", type=Path, default=Path("data/gcompris/photos"),
                         help="photos the int8 copy is calibrated on (training photos, not --eval-data)")
     args = parser.parse_args()
+    if not args.dry_run and not (args.run / "checkpoint.pt").is_file():
+        parser.error(f"{args.run} has no checkpoint.pt: only a run folder is put into the package")
     scores = score(args.run, args.eval_data, args.limit)
     if args.dry_run:
         return
