@@ -187,6 +187,15 @@ def load_onnx_net(path: Path) -> tuple[TransformerNet, StyleCard]:
     return net, card
 
 
+def _read_style_model(path: Path) -> tuple[onnx.ModelProto, dict[str, str]]:
+    """A style file and its metadata, or one line saying why it cannot be read."""
+    try:
+        model = onnx.load(str(path))
+    except Exception as e:
+        raise StylecastError(f"cannot load style model {path}: {str(e).splitlines()[0][:200]}") from e
+    return model, {p.key: p.value for p in model.metadata_props}
+
+
 def load_onnx_style(path: Path) -> tuple[TransformerNet, StyleCard, ModelContract]:
     """``load_onnx_net`` plus the model contract from the same file (what a runtime needs to feed the net)."""
     from stylecast.models.inference import training_form
@@ -194,11 +203,7 @@ def load_onnx_style(path: Path) -> tuple[TransformerNet, StyleCard, ModelContrac
     path = Path(path)
     if not path.is_file():
         raise StylecastError(f"style model not found: {path}")
-    try:
-        model = onnx.load(str(path))
-    except Exception as e:
-        raise StylecastError(f"cannot load style model {path}: {str(e).splitlines()[0][:200]}") from e
-    props = {p.key: p.value for p in model.metadata_props}
+    model, props = _read_style_model(path)
     if METADATA_CARD_KEY not in props:
         raise StylecastError(f"{path} has no stylecast style card: only models exported by stylecast can be trained again")
     card = StyleCard.from_json(props[METADATA_CARD_KEY])
@@ -292,11 +297,7 @@ def _multistyle_weights(model: onnx.ModelProto) -> dict[str, torch.Tensor]:
 
 def paints(path: Path) -> tuple[str, ...]:
     """The paintings a multi-style network file mixes (none for a single-style one)."""
-    try:
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception as e:
-        raise StylecastError(f"cannot load style model {path}: {str(e).splitlines()[0][:200]}") from e
-    return tuple(parse_metadata({p.key: p.value for p in model.metadata_props})[0].styles)
+    return tuple(parse_metadata(_read_style_model(path)[1])[0].styles)
 
 
 def load_multistyle(path: Path):
@@ -309,11 +310,7 @@ def load_multistyle(path: Path):
     from stylecast.models.multistyle import MultiStyleNet
 
     path = Path(path)
-    try:
-        model = onnx.load(str(path))
-    except Exception as e:
-        raise StylecastError(f"cannot load style model {path}: {str(e).splitlines()[0][:200]}") from e
-    props = {p.key: p.value for p in model.metadata_props}
+    model, props = _read_style_model(path)
     contract, card = parse_metadata(props)
     if not contract.styles or card is None:
         raise StylecastError(f"{path} is not a multi-style network (no paintings in its contract)")
