@@ -38,9 +38,9 @@ def address_to_show(bind: str) -> str:
     try:  # a datagram socket's connect picks the outgoing address without sending anything
         with socket.socket(family, socket.SOCK_DGRAM) as s:
             s.connect((probe, 9))
-            address = s.getsockname()[0]
-        if not ipaddress.ip_address(address).is_loopback and not ipaddress.ip_address(address).is_unspecified:
-            return address
+            address = ipaddress.ip_address(s.getsockname()[0])
+        if not (address.is_loopback or address.is_unspecified):
+            return str(address)
     except OSError:  # no network route (an offline machine): its name still reaches it on a LAN with DNS
         pass
     return socket.gethostname()

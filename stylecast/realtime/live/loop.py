@@ -108,8 +108,9 @@ def open_sinks(stack: ExitStack, config: LiveConfig, controls: LiveControls, siz
             from stylecast.realtime.live.http_sink import HttpStreamSink
 
             sink = stack.enter_context(HttpStreamSink(controls=controls, host=config.host, port=config.port, token=config.token))
-            obs = sink.url + ("&" if "?" in sink.url else "?") + "transparent=1&controls=0"
-            print(f"streaming at {sink.url} (OBS: add a Browser Source with {obs})", file=sys.stderr)
+            url = sink.url  # finding the address to show asks the network stack: once
+            obs = url + ("&" if "?" in url else "?") + "transparent=1&controls=0"
+            print(f"streaming at {url} (OBS: add a Browser Source with {obs})", file=sys.stderr)
             if sink.guard.token:
                 print("the token in these URLs is needed to watch or steer the stream: share it only with who may",
                       file=sys.stderr)
