@@ -343,6 +343,16 @@ def test_out_of_range_numbers_are_refused_before_any_work(args, said, capsys):
     assert exit_info.value.code == 2 and said in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("args", [["image", "P", "-o", "O"], ["video", "V", "-o", "O"], ["live"], ["bench"],
+                                  ["bench", "styles"]])
+def test_an_empty_style_is_refused_not_painted_with_the_default(args, capsys):
+    # `-s "$STYLE"` with STYLE unset: image painted the default (live read it as the folder ".")
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "-s", " "])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "-s/--style" in err and "is empty" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("args", [["live", "--size", "0x0"], ["bench", "--sizes", "640x480,0x5"],
                                   ["bench", "--sizes", "640x480,"]])
 def test_a_size_without_pixels_is_one_line(args, capsys, tmp_path, tiny_model):

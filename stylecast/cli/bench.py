@@ -88,7 +88,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        description="Time the style network per backend and size against PyTorch eager fp32; "
                                    "'bench video' decodes, stylizes and encodes a real file, 'bench live' runs the live "
                                    "loop, and 'bench styles' times every bundled style to show which are live here.")
-    p.add_argument("-s", "--style", "--model", dest="model", help="style name or .onnx, as -s everywhere else "
+    p.add_argument("-s", "--style", "--model", dest="model", type=options.style_name, help="style name or .onnx, as -s everywhere else "
                                                                    "(--model is the old name; default: the first bundled style)")
     p.add_argument("--sizes", default="640x480,1280x720,1920x1080",
                    help="comma-separated WIDTHxHEIGHT list (default 640x480,1280x720,1920x1080; one size is quicker)")
@@ -110,7 +110,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                              description="Decode -> stylize -> encode a real file and report where the time goes.")
     v.add_argument("video", type=Path, metavar="IN", help="a video file")
     # SUPPRESS keeps values given before 'video' (stylecast bench --model X video IN) too.
-    v.add_argument("-s", "--style", "--model", dest="model", default=argparse.SUPPRESS, help="style name or .onnx")
+    v.add_argument("-s", "--style", "--model", dest="model", type=options.style_name, default=argparse.SUPPRESS, help="style name or .onnx")
     v.add_argument("--backend", choices=options.BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
     v.add_argument("--max-side", type=options.positive_int, default=argparse.SUPPRESS, metavar="N", help="downscale frames")
     v.add_argument("--streams", type=options.positive_int, metavar="N", help="frames stylized at once, as stylecast video --streams")
@@ -130,14 +130,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     options.add_stroke_scale(v)
     options.add_paint(v)
     options.add_governor(v)
-    v.add_argument("-s", "--style", "--model", dest="model", default=argparse.SUPPRESS, help="style name or .onnx")
+    v.add_argument("-s", "--style", "--model", dest="model", type=options.style_name, default=argparse.SUPPRESS, help="style name or .onnx")
     v.add_argument("--backend", choices=options.BACKEND_CHOICES, default=argparse.SUPPRESS, help="runtime (default auto)")
     v.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     v = bench_sub.add_parser("styles", help="every bundled style timed on this machine, fastest first: which ones are live here",
                              description="Time each bundled style (or each -s) from decoded frame to painted frame, with the "
                                          "backend stylecast live would pick, fastest first, and say which keep up with a "
                                          "camera at --fps. Pick a style for 'stylecast live' from the top of the list.")
-    v.add_argument("-s", "--style", action="append", help="style name, .onnx or a mix (a=0.5,b=0.5); repeat for several (default: all bundled)")
+    v.add_argument("-s", "--style", type=options.style_name, action="append", help="style name, .onnx or a mix (a=0.5,b=0.5); repeat for several (default: all bundled)")
     v.add_argument("--size", default="640x480", metavar="WxH", help="frame size (default 640x480)")
     v.add_argument("--fps", type=options.positive, default=30.0, help="camera rate a style must keep up with (default 30)")
     v.add_argument("--runs", type=options.positive_int, default=argparse.SUPPRESS, help="timed runs per style (default 20)")

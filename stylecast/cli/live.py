@@ -37,7 +37,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                                    "Window hotkeys: n/p style, s smoothing, c colours, b paint all/background/person, "
                                    "o side by side, +/- strength, space snapshot, q quit.")
     p.add_argument("--source", default="0", help="camera index, /dev/videoN, stream URL or video file (default 0)")
-    p.add_argument("-s", "--style", action="append", help="style name, .onnx, or a mix such as 'starry_night=0.6,the_scream=0.4'; repeat to cycle "
+    p.add_argument("-s", "--style", type=options.style_name, action="append", help="style name, .onnx, or a mix such as 'starry_night=0.6,the_scream=0.4'; repeat to cycle "
                                                        "(default: all bundled)")
     p.add_argument("--sink", action="append", choices=("window", "virtualcam", "http", "file"),
                    help="where frames go; repeat for several (default window)")

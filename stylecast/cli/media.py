@@ -105,7 +105,7 @@ def _report(r) -> None:
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("image", help="stylize still images", description="Stylize one or more images with a trained style.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="image file(s), or folders of them (jpg, png, webp, bmp, tiff)")
-    p.add_argument("-s", "--style", help="bundled style name (see 'stylecast styles'), path to an .onnx model, or a mix "
+    p.add_argument("-s", "--style", type=options.style_name, help="bundled style name (see 'stylecast styles'), path to an .onnx model, or a mix "
                                          f"such as 'starry_night=0.6,the_scream=0.4' (default: {STILL_DEFAULT})")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file, or folder for several inputs (a name ending in / is a folder, made if missing)")
     p.add_argument("--max-side", type=options.positive_int, metavar="N", help="shrink inputs whose longer side exceeds N pixels")
@@ -117,7 +117,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("video", help="stylize video files, keeping their sound",
                        description="Stylize a video file (or a folder of them); same length, frame rate, size and audio.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="video file(s), or folders of them")
-    p.add_argument("-s", "--style", help=f"bundled style name, path to an .onnx model, or a mix such as 'starry_night=0.6,the_scream=0.4' "
+    p.add_argument("-s", "--style", type=options.style_name, help=f"bundled style name, path to an .onnx model, or a mix such as 'starry_night=0.6,the_scream=0.4' "
                                          f"(default: {STILL_DEFAULT}; "
                                          f"on a CPU {STILL_DEFAULT}_lite_rt paints the same picture about 2x faster)")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help=".mp4/.mkv/.mov/.webm file, or a folder (a name ending in / is a folder, made if missing)")

@@ -21,6 +21,13 @@ def number(text: str, kind: Callable[[str], float] = float) -> float:
     return value
 
 
+def style_name(text: str) -> str:
+    """-s as typed: an empty one (an unset shell variable) would otherwise paint the default, or read as ``.``."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: give a style name, an .onnx file or a mix (see 'stylecast styles')")
+    return text
+
+
 def positive_int(text: str) -> int:
     value = int(number(text, int))
     if value <= 0:
