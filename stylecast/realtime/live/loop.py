@@ -129,13 +129,89 @@ def open_sinks(stack: ExitStack, config: LiveConfig, controls: LiveControls, siz
     return sinks
 
 
+class LivePainter:
+    """Paints a camera frame as the viewer asks at this moment: the style or mix (gliding to a new
+    one), the network and working size its governor settled on, and where only part of the picture
+    is painted, the person found in the working-size frame."""
+
+    def __init__(self, bank: StyleBank, governors: Governors, controls: LiveControls) -> None:
+        self.bank, self.governors, self.controls = bank, governors, controls
+        self.fade = CrossFade()
+        self.matte = PersonMatte(PersonSegmenter())  # loads its network on the first frame that needs it
+
+    def __call__(self, image: np.ndarray) -> tuple[str, tuple[Painted, float, np.ndarray | None]]:
+        key, mix = self.bank.key_of(self.controls.style)  # every mix of a network shares its governor
+        style = self.governors.ready_style(key)
+        rung = self.governors.rung(style)
+        stylize = self.bank[rung.network]
+        # a bank paints with any callable; a multi-style network's Stylizer has weights to glide
+        if getattr(stylize, "weights", None) is not None:
+            target = mix_vector(stylize.backend.contract, mix) if mix and style == key else stylize.weights
+            stylize = stylize.with_mix(self.fade(stylize.backend, target))
+        t = time.perf_counter()
+        painted = WorkingSizePainter(stylize, rung.long_side)(image)
+        # people are found in the working-size frame: less to shrink than the camera's
+        person = self.matte.segment(painted.small) if self.controls.paint != "all" else None
+        return style, (painted, time.perf_counter() - t, person)
+
+
+class LiveFinisher:
+    """A painted frame to the picture shown: smoothed over time, brought to the camera's size,
+    painted only where asked, and blended with the camera's frame as the strength says."""
+
+    def __init__(self, controls: LiveControls, smooth: str, matte: PersonMatte) -> None:
+        self.controls, self.matte = controls, matte
+        self.smoother = make_smoother(smooth if smooth != "off" else "flow")  # `s` can turn it on later
+        self.upsample = GuidedUpsampler()
+        self._state: tuple[str, bool] | None = None
+
+    def __call__(self, style: str, painted: Painted, person: np.ndarray | None, original: np.ndarray) -> np.ndarray:
+        controls = self.controls
+        if self._state != (style, controls.smoothing):  # another style's history would ghost into this one
+            self.smoother.reset()
+            self._state = (style, controls.smoothing)
+        small = self.smoother(painted.small, painted.painting) if controls.smoothing else painted.painting
+        out = self.upsample(small, painted.small, original)
+        if person is None:
+            self.matte.reset()  # a later switch to background starts from a fresh mask, not a stale one
+        else:
+            out = paint_where(original, out, self.matte.finish(person, original), controls.paint)
+        return apply_look(original, out, controls.strength, controls.keep_colors)
+
+
+class LiveReport:
+    """After each frame: the statistics, the governor's measurements and what it says, and the
+    terminal's and the sinks' status lines."""
+
+    def __init__(self, config: LiveConfig, stats: LiveStats, governors: Governors, sinks: list, fps: float) -> None:
+        self.config, self.stats, self.governors, self.sinks = config, stats, governors, sinks
+        self.slow = SlowStyleNotice(fps, lighter_variants)
+        self.last_line = time.perf_counter()
+
+    def __call__(self, style: str, latency_s: float, dropped: int, paint_s: float, finish_s: float) -> str:
+        """Records one frame; returns what the window and page show as painting now."""
+        stats, config, now = self.stats, self.config, time.perf_counter()
+        stats.update(latency_s, dropped)
+        stats.painting = self.governors.describe(style)
+        if (told := self.governors.observe(style, paint_s / config.streams, finish_s)) is not None:
+            print(told, file=sys.stderr)
+        if not config.governed and (advice := self.slow(style)) is not None:
+            print(advice, file=sys.stderr)
+        for sink in self.sinks:
+            if hasattr(sink, "stats_line"):
+                sink.stats_line = stats.line()
+        if config.stats and now - self.last_line > 2:
+            print(stats.line(), file=sys.stderr)
+            self.last_line = now
+        return stats.painting
+
+
 def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: list | None = None) -> LiveStats:
     """Run until the source ends, a sink asks to quit, or ``duration`` seconds pass."""
     bank = bank or StyleBank(config.styles, backend_preference(config.backend), config.streams)
     networks = multistyle_networks()
     controls = LiveControls(styles=bank.names, strength=config.strength, keep_colors=config.keep_colors, paint=config.paint,
                             smoothing=config.smooth != "off", mixable=list(networks[0].card.styles) if networks else [])
-    smoother = make_smoother(config.smooth if config.smooth != "off" else "flow")
     stats = LiveStats()
     first, _ = bank.key_of(controls.style)
     bank[first]  # a backend that cannot run as asked fails here, before the camera opens
@@ -156,65 +232,24 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
         print(f"backend: {bank.reasons[first]}", file=sys.stderr)
         print(f"painting: {governors.describe(first)}" + (" (governed: --no-governor or --work-size fixes it)"
               if config.governed else ""), file=sys.stderr)
-        slow = SlowStyleNotice(granted.fps, lighter_variants)
-        upsample = GuidedUpsampler()
-        started = last_report = time.perf_counter()
-        state = None
-
-        fade = CrossFade()
-        matte = PersonMatte(PersonSegmenter())  # loads its network on the first frame that needs it
-
-        def paint(image: np.ndarray) -> tuple[str, tuple[Painted, float, np.ndarray | None]]:
-            key, mix = bank.key_of(controls.style)  # every mix of a network shares its governor
-            style = governors.ready_style(key)
-            rung = governors.rung(style)
-            stylize = bank[rung.network]
-            # a bank paints with any callable; a multi-style network's Stylizer has weights to glide
-            if getattr(stylize, "weights", None) is not None:
-                target = mix_vector(stylize.backend.contract, mix) if mix and style == key else stylize.weights
-                stylize = stylize.with_mix(fade(stylize.backend, target))
-            t = time.perf_counter()
-            painted = WorkingSizePainter(stylize, rung.long_side)(image)
-            # people are found in the working-size frame: less to shrink than the camera's
-            person = matte.segment(painted.small) if controls.paint != "all" else None
-            return style, (painted, time.perf_counter() - t, person)
-
+        painter = LivePainter(bank, governors, controls)
+        finisher = LiveFinisher(controls, config.smooth, painter.matte)
+        report = LiveReport(config, stats, governors, sinks, granted.fps)
+        started = time.perf_counter()
         # Ctrl-C (or SIGTERM/SIGHUP, which the CLI turns into the same) is how a live session ends:
         # the sinks then close normally, so a recording is finished and kept, not thrown away.
         try:
-            for captured, style, (painted, paint_s, person) in Overlapped(latest, paint, config.streams):
+            for captured, style, (painted, paint_s, person) in Overlapped(latest, painter, config.streams):
                 finish_started = time.perf_counter()
                 original = captured.frame.image
-                if state != (style, controls.smoothing):
-                    smoother.reset()
-                    state = (style, controls.smoothing)
-                small = smoother(painted.small, painted.painting) if controls.smoothing else painted.painting
-                out = upsample(small, painted.small, original)
-                if person is None:
-                    matte.reset()  # a later switch to background starts from a fresh mask, not a stale one
-                else:
-                    out = paint_where(original, out, matte.finish(person, original), controls.paint)
-                out = apply_look(original, out, controls.strength, controls.keep_colors)
-                frame = Frame(out, captured.frame.index, original=original)
+                frame = Frame(finisher(style, painted, person, original), captured.frame.index, original=original)
                 for sink in sinks:
                     sink.write(frame)
                 now = time.perf_counter()
-                stats.update(now - captured.captured_at, latest.dropped)
-                stats.painting = controls.painting = governors.describe(style)
-                if (told := governors.observe(style, paint_s / config.streams, now - finish_started)) is not None:
-                    print(told, file=sys.stderr)
-                if not config.governed and (advice := slow(style)) is not None:
-                    print(advice, file=sys.stderr)
-                for sink in sinks:
-                    if hasattr(sink, "stats_line"):
-                        sink.stats_line = stats.line()
-                if config.stats and now - last_report > 2:
-                    print(stats.line(), file=sys.stderr)
-                    last_report = now
+                controls.painting = report(style, now - captured.captured_at, latest.dropped, paint_s, now - finish_started)
                 if controls.quit or (config.duration and now - started > config.duration):
                     break  # before the next capture: a quit does not wait for one more frame to paint
         except KeyboardInterrupt:
             print("stopped", file=sys.stderr)
     stats.governor_changes = governors.changes
     return stats
-

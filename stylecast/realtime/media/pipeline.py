@@ -87,6 +87,117 @@ class _DaemonPool:
 STALL_S = 120.0
 
 
+class _Run:
+    """One run of the pipeline: its queues, threads and worker pool, and the time spent in each stage."""
+
+    def __init__(self, frames: Iterable[Frame], transform: Callable[[Frame], Frame], write: Callable[[Frame], None],
+                 on_frame: Callable[[Frame], None] | None, depth: int, workers: int,
+                 finish: Callable[[Frame], Frame] | None, stall_s: float) -> None:
+        self.frames, self.transform, self.write, self.on_frame = frames, transform, write, on_frame
+        self.finish, self.stall_s, self.workers = finish, stall_s, workers
+        self.times = StageTimes()
+        self.stop = threading.Event()
+        self.decoded: queue.Queue = queue.Queue(depth)
+        self.done: queue.Queue = queue.Queue(depth)
+        self.pool = _DaemonPool(workers) if workers > 1 else None
+        self.pending: deque[Future] = deque()
+        self.slowest = 0.0  # seconds the slowest frame was waited for
+
+    def decode(self) -> None:
+        try:
+            it = iter(self.frames)
+            while not self.stop.is_set():
+                t = time.perf_counter()
+                frame = next(it, _END)
+                self.times.decode += time.perf_counter() - t
+                if not _put(self.decoded, frame, self.stop) or frame is _END:
+                    return
+        except BaseException as e:  # handed to the main thread
+            self.times.errors.append(e)
+            _put(self.decoded, _END, self.stop)
+
+    def encode(self) -> None:
+        try:
+            while (item := self.done.get()) is not _END:
+                t = time.perf_counter()
+                self.write(item)
+                self.times.encode += time.perf_counter() - t
+                if self.on_frame is not None:
+                    self.on_frame(item)
+        except BaseException as e:
+            self.times.errors.append(e)
+            self.stop.set()
+
+    def hand_on(self, out: Frame) -> bool:
+        if self.finish is not None:
+            out = self.finish(out)
+        self.times.frames += 1
+        return _put(self.done, out, self.stop)
+
+    def oldest(self) -> Frame:
+        """The oldest frame in the workers' hands, once painted; a stuck worker ends the run."""
+        waited = time.perf_counter()
+        limit = max(self.stall_s, 20 * self.slowest)
+        try:
+            out = self.pending.popleft().result(timeout=limit)
+        except FutureTimeout:
+            raise StylecastError(f"a painting worker made no progress for {limit:.0f} s (stuck inside the runtime); "
+                                 f"run again, or with --streams 1") from None
+        self.slowest = max(self.slowest, time.perf_counter() - waited)
+        return out
+
+    def paint(self, frame: Frame) -> Frame | None:
+        """``frame`` painted, or with workers, the oldest frame painted (None while they fill up)."""
+        t = time.perf_counter()
+        if self.pool is None:
+            out = self.transform(frame)
+        else:  # keep every worker busy; wait only for the oldest frame, so the order holds
+            self.pending.append(self.pool.submit(self.transform, frame))
+            out = self.oldest() if len(self.pending) >= self.workers else None
+        self.times.infer += time.perf_counter() - t
+        return out
+
+    def paint_all(self) -> None:
+        while not self.stop.is_set():
+            try:
+                frame = self.decoded.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if frame is _END:
+                break
+            out = self.paint(frame)
+            if out is not None and not self.hand_on(out):
+                return
+        while self.pending and not self.stop.is_set():
+            t = time.perf_counter()
+            out = self.oldest()
+            self.times.infer += time.perf_counter() - t
+            if not self.hand_on(out):
+                return
+
+    def __call__(self) -> StageTimes:
+        started = time.perf_counter()
+        decoder, encoder = threading.Thread(target=self.decode, daemon=True), threading.Thread(target=self.encode, daemon=True)
+        decoder.start()
+        encoder.start()
+        try:
+            self.paint_all()
+            _put(self.done, _END, self.stop)
+            encoder.join()
+        finally:
+            self.stop.set()
+            if self.pool is not None:
+                for future in self.pending:
+                    future.cancel()
+                self.pool.shutdown()
+            for th in (decoder, encoder):
+                th.join(timeout=5)
+            self.times.wall = time.perf_counter() - started
+        if self.times.errors:
+            raise self.times.errors[0]
+        return self.times
+
+
 def run_pipeline(
     frames: Iterable[Frame],
     transform: Callable[[Frame], Frame],
@@ -104,98 +215,4 @@ def run_pipeline(
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
-    times = StageTimes()
-    stop = threading.Event()
-    decoded: queue.Queue = queue.Queue(depth)
-    done: queue.Queue = queue.Queue(depth)
-
-    def decode() -> None:
-        try:
-            it = iter(frames)
-            while not stop.is_set():
-                t = time.perf_counter()
-                frame = next(it, _END)
-                times.decode += time.perf_counter() - t
-                if not _put(decoded, frame, stop) or frame is _END:
-                    return
-        except BaseException as e:  # handed to the main thread
-            times.errors.append(e)
-            _put(decoded, _END, stop)
-
-    def encode() -> None:
-        try:
-            while True:
-                item = done.get()
-                if item is _END:
-                    return
-                t = time.perf_counter()
-                write(item)
-                times.encode += time.perf_counter() - t
-                if on_frame is not None:
-                    on_frame(item)
-        except BaseException as e:
-            times.errors.append(e)
-            stop.set()
-
-    def hand_on(out: Frame) -> bool:
-        if finish is not None:
-            out = finish(out)
-        times.frames += 1
-        return _put(done, out, stop)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=decode, daemon=True), threading.Thread(target=encode, daemon=True)]
-    for th in threads:
-        th.start()
-    pool = _DaemonPool(workers) if workers > 1 else None
-    pending: deque[Future] = deque()
-    slowest = 0.0
-
-    def oldest() -> Frame:
-        nonlocal slowest
-        waited = time.perf_counter()
-        limit = max(stall_s, 20 * slowest)
-        try:
-            out = pending.popleft().result(timeout=limit)
-        except FutureTimeout:
-            raise StylecastError(f"a painting worker made no progress for {limit:.0f} s (stuck inside the runtime); "
-                                 f"run again, or with --streams 1") from None
-        slowest = max(slowest, time.perf_counter() - waited)
-        return out
-    try:
-        while not stop.is_set():
-            try:
-                frame = decoded.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if frame is _END:
-                break
-            t = time.perf_counter()
-            if pool is None:
-                out = transform(frame)
-            else:  # keep every worker busy; wait only for the oldest frame, so the order holds
-                pending.append(pool.submit(transform, frame))
-                out = oldest() if len(pending) >= workers else None
-            times.infer += time.perf_counter() - t
-            if out is not None and not hand_on(out):
-                break
-        while pending and not stop.is_set():
-            t = time.perf_counter()
-            out = oldest()
-            times.infer += time.perf_counter() - t
-            if not hand_on(out):
-                break
-        _put(done, _END, stop)
-        threads[1].join()
-    finally:
-        stop.set()
-        if pool is not None:
-            for future in pending:
-                future.cancel()
-            pool.shutdown()
-        for th in threads:
-            th.join(timeout=5)
-        times.wall = time.perf_counter() - started
-    if times.errors:
-        raise times.errors[0]
-    return times
+    return _Run(frames, transform, write, on_frame, depth, workers, finish, stall_s)()
