@@ -36,7 +36,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     names = bench.EVERY_BACKEND if args.backends == "all" else tuple(args.backends.split(","))
     sizes = bench.parse_sizes(args.sizes)
     timings = bench.bench_backends(model, names, sizes, args.runs, baseline=not args.no_baseline, progress=not args.json)
-    if args.backends != "all" and all(t.backend.startswith("pytorch-") for t in timings):
+    if args.backends != "all" and all(t.baseline for t in timings):
         # every backend asked for was skipped (each said why above): an empty table is no measurement
         raise StylecastError(f"none of --backends {args.backends} could be timed here (see above why)")
     if not args.no_smoothing:

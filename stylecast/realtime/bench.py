@@ -31,6 +31,7 @@ class Timing:
     fps: float
     speedup: float | None = None  # against the PyTorch eager fp32 baseline of the same run
     psnr_db: float | None = None  # output against onnxruntime fp32 on a real image
+    baseline: bool = False  # the PyTorch reference others are compared with, not a backend asked for
 
     def row(self) -> str:
         speed = f"{self.speedup:.1f}x" if self.speedup else "-"
@@ -202,7 +203,8 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
                                                                      bottleneck), label, (w, h))
                 if timed:
                     base[(device, f"{w}x{h}")] = timed[0]
-                    results.append(Timing(label, "fp32", f"{w}x{h}", timed[0], timed[1], 1000 / timed[0], 1.0))
+                    results.append(Timing(label, "fp32", f"{w}x{h}", timed[0], timed[1], 1000 / timed[0], 1.0,
+                                          baseline=True))
 
     def speedup(t: Timing) -> float | None:
         key = (_baseline_device(t.backend), t.size)

@@ -18,6 +18,7 @@ def test_table_has_each_backend_and_the_torch_baseline(tiny_model):
     cpu, torch_row = timings
     assert cpu.size == "64x48" and cpu.median_ms > 0 and cpu.p90_ms >= cpu.median_ms
     assert torch_row.speedup == 1.0 and cpu.speedup == pytest.approx(torch_row.median_ms / cpu.median_ms)
+    assert torch_row.baseline and not cpu.baseline  # --json marks which row is the reference
 
 
 def test_the_whole_mask_path_is_timed_with_its_segmentation(monkeypatch):
