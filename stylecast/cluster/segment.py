@@ -50,7 +50,7 @@ def paint_segment(paint: WorkingSizePainter, config: VideoConfig, timeline: Time
                              f"on a path every node sees (a shared filesystem)")
     with VideoFileSource(segment.source) as src:
         size = fit_size(src.info.width, src.info.height, longest=config.run.max_side, even=True, minimum=2)
-        check_frame_size(segment.source, size, width)
+        check_frame_size(segment.source, size, width, paint)
         matte = person_matte(config.run.paint)
         codec = config.codec or default_codec(part)
         with atomic_path(part) as tmp, VideoFileSink(tmp, info=src.info, codec=codec, crf=config.crf, size=size) as sink:

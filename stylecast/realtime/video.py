@@ -11,12 +11,13 @@ from tqdm import tqdm
 
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
-from stylecast.realtime.runtimes.backends import Backend, Choice, open_backend
+from stylecast.machine import check_memory
+from stylecast.realtime.runtimes.backends import Backend, Choice, frame_memory, open_backend
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.effects import paint_where
 from stylecast.realtime.hd.painter import WorkingSizePainter
 from stylecast.realtime.hd.upsample import GuidedUpsampler
-from stylecast.realtime.hd.working_size import stroke_long_side
+from stylecast.realtime.hd.working_size import stroke_long_side, working_size
 from stylecast.realtime.media.outputs import ensure_writable, expand_folders, plan_targets
 from stylecast.realtime.media.pipeline import StageTimes, run_pipeline
 from stylecast.realtime.temporal.smoothing import Smoother, make_smoother
@@ -28,9 +29,12 @@ from stylecast.sizing import fit_size
 from stylecast.styles.mixes import parse_style
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
-# Frames above 4K UHD need several GB for the full-width network; ask for --max-side instead.
-MAX_PIXELS = 3840 * 2160
-BYTES_PER_PIXEL_PER_CHANNEL = 4 * 3  # float32, about three live activations of the widest stage
+# Beyond 8K UHD encoders' levels end (and so does what was tried); ask for --max-side instead.
+MAX_PIXELS = 7680 * 4320
+# Memory per pixel of the frame's own size, beside the network's at the working size: the frames
+# queued between decoder, painters and encoder, the guided upsampling and the smoothing (measured
+# with /usr/bin/time: 86 bytes at 7680x4320 and 90 at 5120x2880 with --smooth flow; a margin on top).
+FRAME_BYTES_PER_PIXEL = 120
 # Two frames at once keep both cores of a small CPU busy while the decoder and encoder take turns.
 AUTO_STREAMS = 2
 
@@ -63,12 +67,17 @@ class VideoResult:
         return self.claimed_frames > 0 and self.frames < 0.9 * self.claimed_frames
 
 
-def check_frame_size(path: Path, size: tuple[int, int], width: int) -> None:
+def check_frame_size(path: Path, size: tuple[int, int], width: int, paint: WorkingSizePainter, workers: int = 1) -> None:
+    """Refuse before any work frames beyond 8K, or that would not fit in free memory: the frames at
+    their own size, and ``workers`` of them through a network ``width`` wide at the working size."""
     w, h = size
     if w * h > MAX_PIXELS:
-        gb = w * h * width * BYTES_PER_PIXEL_PER_CHANNEL / 1e9
-        raise StylecastError(f"{path} is {w}x{h}: stylizing it needs about {gb:.1f} GB of memory per frame; "
-                             f"add --max-side 1920 (or smaller) to downscale")
+        raise StylecastError(f"{path} is {w}x{h}, beyond 8K UHD (7680x4320): add --max-side 7680 (or smaller) to downscale")
+    pw, ph = working_size(w, h, paint.long_side)
+    runtime = getattr(getattr(paint.stylize, "backend", None), "name", "")  # unknown: the costliest
+    need = w * h * FRAME_BYTES_PER_PIXEL + workers * frame_memory(pw * ph, width, runtime)
+    check_memory(need, f"painting {path} ({w}x{h}, painted at {pw}x{ph})",
+                 "add --max-side 1920 (or smaller) to downscale, or paint smaller with a larger --stroke-scale")
 
 
 def frame_transform(paint: WorkingSizePainter, size: tuple[int, int], matte: PersonMatte | None = None) -> Callable[[Frame], Frame]:
@@ -150,7 +159,7 @@ def stylize_video(source: Path, target: Path, paint: WorkingSizePainter, width: 
     codec = config.codec or default_codec(target)
     with VideoFileSource(source) as src:
         size = fit_size(src.info.width, src.info.height, longest=config.run.max_side, even=True, minimum=2)
-        check_frame_size(source, size, width)
+        check_frame_size(source, size, width, paint, workers)
         ensure_writable(target.parent)
         bar = tqdm(total=src.info.frames or None, unit="frame", desc=source.name, disable=not show_progress, dynamic_ncols=True)
         with bar, atomic_path(target) as tmp:

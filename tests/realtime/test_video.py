@@ -108,10 +108,26 @@ def test_ctrl_c_leaves_no_file_unless_asked(tmp_path, tiny_model, monkeypatch, p
     assert (tmp_path / "out.partial.mp4").is_file() and not (tmp_path / "out.mp4").exists()
 
 
-def test_huge_frames_are_refused_with_the_memory_they_need():
-    with pytest.raises(StylecastError, match=r"GB of memory.*--max-side"):
-        check_frame_size(Path("big.mp4"), (7680, 4320), 32)
-    check_frame_size(Path("ok.mp4"), (1920, 1080), 32)
+def test_huge_frames_are_refused_by_the_memory_their_working_size_needs(monkeypatch):
+    import stylecast.machine
+
+    def paint(long_side):
+        return WorkingSizePainter(lambda image: image, long_side)
+
+    monkeypatch.setattr(stylecast.machine, "available_memory", lambda: 8 * 10**9)
+    # painted at 640 px and brought back (the default): an 8K or 5K frame fits in 8 GB (a 5K clip
+    # was refused as needing 5.7 GB a frame, and painted in 1.9 GB)
+    check_frame_size(Path("8k.mp4"), (7680, 4320), 32, paint(640), workers=2)
+    check_frame_size(Path("5k.mp4"), (5120, 2880), 32, paint(640), workers=2)
+    # painted at nearly its own size (--stroke-scale 0.1), the network needs far more
+    with pytest.raises(StylecastError, match=r"painted at 6400x3600\) needs about \d+ GB of memory, 8 GB is free.*--max-side"):
+        check_frame_size(Path("8k.mp4"), (7680, 4320), 32, paint(6400))
+    monkeypatch.setattr(stylecast.machine, "available_memory", lambda: 2 * 10**9)
+    with pytest.raises(StylecastError, match=r"needs about 4 GB of memory, 2 GB is free"):
+        check_frame_size(Path("8k.mp4"), (7680, 4320), 32, paint(640))
+    check_frame_size(Path("hd.mp4"), (1920, 1080), 32, paint(640), workers=2)
+    with pytest.raises(StylecastError, match=r"beyond 8K UHD.*--max-side"):
+        check_frame_size(Path("big.mp4"), (8192, 4608), 32, paint(640))
 
 
 def _cli(capsys, *args) -> tuple[int, str]:
