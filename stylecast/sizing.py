@@ -4,6 +4,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+# 8K UHD, the most any command paints: beyond it a frame's full-size buffers run to gigabytes,
+# and video encoders' levels end.
+MAX_FRAME_PIXELS = 7680 * 4320
+
 
 def fit_size(width: int, height: int, *, longest: int | None = None, shortest: int | None = None,
              grow: bool = False, even: bool = False, minimum: int = 1) -> tuple[int, int]:

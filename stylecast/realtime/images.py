@@ -17,7 +17,7 @@ from stylecast.realtime.hd.working_size import stroke_long_side
 from stylecast.realtime.media.outputs import ensure_writable, expand_folders, plan_targets
 from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.segment.matte import person_matte
-from stylecast.sizing import fit_image
+from stylecast.sizing import MAX_FRAME_PIXELS, fit_image
 from stylecast.styles.mixes import parse_style
 
 
@@ -27,8 +27,6 @@ class ImageJob:
     target: Path
 
 
-# Above 8K UHD a still's full-size buffers (the guided upsampling's float planes) run to gigabytes.
-MAX_IMAGE_PIXELS = 7680 * 4320
 # OpenCV refuses to decode more than this many pixels (its OPENCV_IO_MAX_IMAGE_PIXELS default).
 OPENCV_MAX_PIXELS = 1 << 30
 
@@ -60,7 +58,7 @@ def check_image_size(path: Path, max_side: int | None) -> None:
     if w * h > OPENCV_MAX_PIXELS:
         raise StylecastError(f"{path} is {w}x{h} ({w * h / 1e6:.0f} MP), more than OpenCV can decode "
                              f"({OPENCV_MAX_PIXELS / 1e6:.0f} MP): shrink it with another tool first")
-    if w * h > MAX_IMAGE_PIXELS and not max_side:
+    if w * h > MAX_FRAME_PIXELS and not max_side:
         raise StylecastError(f"{path} is {w}x{h} ({w * h / 1e6:.0f} MP): painting it at full size needs about "
                              f"{w * h * 40 / 1e9:.0f} GB of memory; add --max-side 7680 (or smaller) to shrink it")
 

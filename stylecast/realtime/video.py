@@ -25,12 +25,10 @@ from stylecast.realtime.media.sinks import VideoFileSink, check_encoding, contai
 from stylecast.realtime.media.sources import Frame, VideoFileSource
 from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.segment.matte import PersonMatte, person_matte
-from stylecast.sizing import fit_size
+from stylecast.sizing import MAX_FRAME_PIXELS, fit_size
 from stylecast.styles.mixes import parse_style
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
-# Beyond 8K UHD encoders' levels end (and so does what was tried); ask for --max-side instead.
-MAX_PIXELS = 7680 * 4320
 # Memory per pixel of the frame's own size, beside the network's at the working size: the frames
 # queued between decoder, painters and encoder, the guided upsampling and the smoothing (measured
 # with /usr/bin/time: 86 bytes at 7680x4320 and 90 at 5120x2880 with --smooth flow; a margin on top).
@@ -71,7 +69,7 @@ def check_frame_size(path: Path, size: tuple[int, int], width: int, paint: Worki
     """Refuse before any work frames beyond 8K, or that would not fit in free memory: the frames at
     their own size, and ``workers`` of them through a network ``width`` wide at the working size."""
     w, h = size
-    if w * h > MAX_PIXELS:
+    if w * h > MAX_FRAME_PIXELS:
         raise StylecastError(f"{path} is {w}x{h}, beyond 8K UHD (7680x4320): add --max-side 7680 (or smaller) to downscale")
     pw, ph = working_size(w, h, paint.long_side)
     runtime = getattr(getattr(paint.stylize, "backend", None), "name", "")  # unknown: the costliest

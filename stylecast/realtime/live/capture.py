@@ -16,7 +16,7 @@ import numpy as np
 from stylecast.errors import StylecastError
 from stylecast.realtime.hd.painter import shrink
 from stylecast.realtime.media.sources import Frame, VideoFileSource
-from stylecast.sizing import crop_to_aspect
+from stylecast.sizing import MAX_FRAME_PIXELS, crop_to_aspect
 
 
 @dataclass(frozen=True)
@@ -248,7 +248,6 @@ class LatestFrame:
             return latest
 
 
-MAX_FRAME_PIXELS = 7680 * 4320
 MAX_FRAME_SIDE = 16384  # H.264's and OpenCV's writers stop here; a longer side is a typo, not a camera
 
 
