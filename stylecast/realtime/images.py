@@ -10,14 +10,15 @@ import numpy as np
 
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
+from stylecast.machine import check_memory
 from stylecast.realtime.runtimes.backends import Choice, open_backend
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.hd.painter import FullSizePainter, WorkingSizePainter
-from stylecast.realtime.hd.working_size import stroke_long_side
+from stylecast.realtime.hd.working_size import stroke_long_side, working_size
 from stylecast.realtime.media.outputs import ensure_writable, expand_folders, plan_targets
 from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.segment.matte import person_matte
-from stylecast.sizing import MAX_FRAME_PIXELS, fit_image
+from stylecast.sizing import MAX_FRAME_PIXELS, fit_image, fit_size
 from stylecast.styles.mixes import parse_style
 
 
@@ -29,6 +30,9 @@ class ImageJob:
 
 # OpenCV refuses to decode more than this many pixels (its OPENCV_IO_MAX_IMAGE_PIXELS default).
 OPENCV_MAX_PIXELS = 1 << 30
+# Memory per pixel of a still at its own size, beside the network's at the working size: the picture,
+# the guided upsampling's float planes, the sharpening (7680x4320 took 1.0 GB, /usr/bin/time; a margin on top).
+IMAGE_BYTES_PER_PIXEL = 40
 
 
 def header_size(head: bytes) -> tuple[int, int] | None:
@@ -48,19 +52,32 @@ def header_size(head: bytes) -> tuple[int, int] | None:
     return None
 
 
-def check_image_size(path: Path, max_side: int | None) -> None:
-    """Refuse, before decoding, a picture that would not fit in memory (or that OpenCV cannot read)."""
+def check_image_size(path: Path, max_side: int | None) -> tuple[int, int] | None:
+    """Refuse, before decoding, a picture beyond 8K without --max-side (or that OpenCV cannot read);
+    returns its size where the header tells it."""
     with open(path, "rb") as f:
         size = header_size(f.read(256 * 1024))
     if size is None:
-        return
+        return None
     w, h = size
     if w * h > OPENCV_MAX_PIXELS:
         raise StylecastError(f"{path} is {w}x{h} ({w * h / 1e6:.0f} MP), more than OpenCV can decode "
                              f"({OPENCV_MAX_PIXELS / 1e6:.0f} MP): shrink it with another tool first")
     if w * h > MAX_FRAME_PIXELS and not max_side:
         raise StylecastError(f"{path} is {w}x{h} ({w * h / 1e6:.0f} MP): painting it at full size needs about "
-                             f"{w * h * 40 / 1e9:.0f} GB of memory; add --max-side 7680 (or smaller) to shrink it")
+                             f"{w * h * IMAGE_BYTES_PER_PIXEL / 1e9:.0f} GB of memory; add --max-side 7680 (or smaller) to shrink it")
+    return size
+
+
+def check_image_memory(path: Path, size: tuple[int, int], painter: WorkingSizePainter, width: int,
+                       max_side: int | None) -> None:
+    """Refuse a picture whose painting would not fit in free memory (say, 8K at --stroke-scale 0.1,
+    painted at nearly its own size on onnxruntime): the kernel would kill the process unannounced."""
+    w, h = fit_size(*size, longest=max_side)
+    pw, ph = working_size(w, h, painter.long_side)
+    check_memory(w * h * IMAGE_BYTES_PER_PIXEL + painter.network_memory((w, h), width),
+                 f"painting {path} ({w}x{h}, painted at {pw}x{ph})",
+                 "add --max-side 1920 (or smaller) to shrink it, or paint smaller with a larger --stroke-scale")
 
 
 ALPHA_SUFFIXES = (".png", ".webp")  # outputs that keep transparency
@@ -143,11 +160,13 @@ def stylize_images(inputs: Sequence[Path], output: Path | str, config: RunConfig
         return None, []
     for folder in {job.target.parent for job in jobs}:
         ensure_writable(folder)
-    for job in jobs:  # sizes from the headers, before any decoding or output
-        check_image_size(job.source, config.max_side)
+    sizes = {job.source: check_image_size(job.source, config.max_side) for job in jobs}  # from the headers, before any decoding
     choice = open_backend(spec.model, config.prefer)
-    stylize = FullSizePainter(WorkingSizePainter(Stylizer(choice.backend, spec.mix), stroke_long_side(config.stroke_scale)),
-                              person_matte(config.paint, smooth=False), config.paint)
+    painter = WorkingSizePainter(Stylizer(choice.backend, spec.mix), stroke_long_side(config.stroke_scale))
+    for source, size in sizes.items():
+        if size is not None:
+            check_image_memory(source, size, painter, choice.network_width, config.max_side)
+    stylize = FullSizePainter(painter, person_matte(config.paint, smooth=False), config.paint)
     notes: list[str] = []
     unreadable = 0
     for job in jobs:  # one picture in memory at a time

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.machine import check_memory
-from stylecast.realtime.runtimes.backends import Backend, Choice, frame_memory, open_backend
+from stylecast.realtime.runtimes.backends import Backend, Choice, open_backend
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.effects import paint_where
 from stylecast.realtime.hd.painter import WorkingSizePainter
@@ -72,8 +72,7 @@ def check_frame_size(path: Path, size: tuple[int, int], width: int, paint: Worki
     if w * h > MAX_FRAME_PIXELS:
         raise StylecastError(f"{path} is {w}x{h}, beyond 8K UHD (7680x4320): add --max-side 7680 (or smaller) to downscale")
     pw, ph = working_size(w, h, paint.long_side)
-    runtime = getattr(getattr(paint.stylize, "backend", None), "name", "")  # unknown: the costliest
-    need = w * h * FRAME_BYTES_PER_PIXEL + workers * frame_memory(pw * ph, width, runtime)
+    need = w * h * FRAME_BYTES_PER_PIXEL + paint.network_memory(size, width, workers)
     check_memory(need, f"painting {path} ({w}x{h}, painted at {pw}x{ph})",
                  "add --max-side 1920 (or smaller) to downscale, or paint smaller with a larger --stroke-scale")
 

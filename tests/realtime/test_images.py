@@ -52,6 +52,27 @@ def test_beyond_opencvs_own_limit_is_one_line_even_with_max_side(tmp_path, capsy
     assert code == 2 and "more than OpenCV can decode" in err and "Traceback" not in err
 
 
+def test_a_painting_beyond_free_memory_is_refused_before_any_output_by_its_working_size(tmp_path, photo_path, capsys,
+                                                                                        monkeypatch):
+    # 4K: painted at 640 px (the default) it needs about half a GB; at --stroke-scale 0.1 (6400 px,
+    # the picture's own 3840) onnxruntime would need some 12 GB, and the kernel would kill it unannounced
+    import stylecast.machine
+
+    picture = tmp_path / "uhd.jpg"
+    cv2.imwrite(str(picture), cv2.resize(cv2.imread(str(photo_path)), (3840, 2160)))
+    monkeypatch.setattr(stylecast.machine, "available_memory", lambda: 2 * 10**9)
+    out = tmp_path / "out"
+    code = main(["image", str(picture), "-s", "cafe_terrace_rt", "--backend", "cpu", "--stroke-scale", "0.1",
+                 "-o", f"{out}/"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "painting" in err and "(3840x2160, painted at 3840x2160) needs about" in err and "2 GB is free" in err
+    assert not out.exists() or not any(out.iterdir())
+    assert main(["image", str(picture), "-s", "cafe_terrace_rt", "--backend", "cpu", "-o", f"{out}/"]) == 0
+    [written] = out.iterdir()
+    assert cv2.imread(str(written)).shape == (2160, 3840, 3)
+
+
 def test_inputs_with_the_same_name_are_refused_before_any_output(tmp_path, photo_path, capsys):
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()

@@ -10,6 +10,7 @@ import numpy as np
 from stylecast.realtime.effects import paint_where
 from stylecast.realtime.hd.upsample import GuidedUpsampler
 from stylecast.realtime.hd.working_size import working_size
+from stylecast.realtime.runtimes.backends import frame_memory
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,12 @@ class WorkingSizePainter:
         h, w = frame.shape[:2]
         size = working_size(w, h, long_side or self.long_side)
         return Painted(small := shrink(frame, size), self.stylize(small))
+
+    def network_memory(self, size: tuple[int, int], width: int, at_once: int = 1) -> float:
+        """Bytes a network ``width`` wide needs for ``at_once`` frames of ``size`` (w, h) at their working size."""
+        pw, ph = working_size(*size, self.long_side)
+        runtime = getattr(getattr(self.stylize, "backend", None), "name", "")  # unknown: the costliest
+        return at_once * frame_memory(pw * ph, width, runtime)
 
 
 def shrink(frame: np.ndarray, size: tuple[int, int], rest: int = cv2.INTER_AREA) -> np.ndarray:
