@@ -99,12 +99,8 @@ def stylize_videos_on_ray(inputs: list[Path], output: Path | str, config: VideoC
     pending: dict = {}
     try:
         files = [_plan(source, target, config, cluster) for source, target in jobs]
-        resources = ray.cluster_resources()
-        gpus = int(resources.get("GPU", 0))
-        slots = gpus or max(1, int(resources.get("CPU", 1)))
-        # a worker that dies is started again (max_restarts), and its segment is handed out again here
-        remote = ray.remote(num_gpus=1 if gpus else 0, num_cpus=0 if gpus else 1, max_restarts=cluster.retries)(SegmentPainter)
-        actors = [remote.remote(config) for _ in range(slots)]
+        actors = _start_painters(ray, config, cluster)
+        slots = len(actors)
         describe = ray.get(actors[0].describe.remote())
         queue = deque((f, s) for f in files for s in f.segments)
         attempts: dict[tuple[int, int], int] = {}
@@ -122,21 +118,8 @@ def stylize_videos_on_ray(inputs: list[Path], output: Path | str, config: VideoC
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 actor, f, segment = pending.pop(ready[0])
                 idle.append(actor)
-                try:
-                    seconds = ray.get(ready[0])
-                except ray.exceptions.RayTaskError as e:
-                    if isinstance(_cause(e), StylecastError):
-                        raise _cause(e) from None
-                    raise StylecastError(f"segment {segment.number} of {f.source} failed on a worker: "
-                                         f"{str(_cause(e)).splitlines()[0][:200]}") from e
-                except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as e:
-                    key = (files.index(f), segment.number)
-                    attempts[key] = attempts.get(key, 0) + 1
-                    if attempts[key] > cluster.retries:
-                        raise StylecastError(f"segment {segment.number} of {f.source} failed {attempts[key]} times: "
-                                             f"workers keep dying ({e.__class__.__name__})") from e
-                    print(f"note: a worker died painting segment {segment.number} of {f.source.name}; "
-                          f"painting it again", file=sys.stderr)
+                seconds = _seconds_or_retry(ray, ready[0], f, segment, attempts, cluster.retries)
+                if seconds is None:
                     queue.appendleft((f, segment))
                     continue
                 f.done.add(segment.number)
@@ -152,6 +135,38 @@ def stylize_videos_on_ray(inputs: list[Path], output: Path | str, config: VideoC
         for f in files:
             shutil.rmtree(f.parts_dir, ignore_errors=True)
         ray.shutdown()
+
+
+def _start_painters(ray, config: VideoConfig, cluster: ClusterConfig) -> list:
+    """One SegmentPainter per GPU of the cluster, else per CPU."""
+    resources = ray.cluster_resources()
+    gpus = int(resources.get("GPU", 0))
+    slots = gpus or max(1, int(resources.get("CPU", 1)))
+    # a worker that dies is started again (max_restarts), and its segment is handed out again by the caller
+    remote = ray.remote(num_gpus=1 if gpus else 0, num_cpus=0 if gpus else 1, max_restarts=cluster.retries)(SegmentPainter)
+    return [remote.remote(config) for _ in range(slots)]
+
+
+def _seconds_or_retry(ray, ref, f: _File, segment: Segment, attempts: dict[tuple[int, int], int],
+                      retries: int) -> float | None:
+    """The seconds a finished segment took, or None where its worker died and it is to be painted
+    again; a painting error, or a segment whose workers keep dying, ends the run in one line."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as e:
+        if isinstance(_cause(e), StylecastError):
+            raise _cause(e) from None
+        raise StylecastError(f"segment {segment.number} of {f.source} failed on a worker: "
+                             f"{str(_cause(e)).splitlines()[0][:200]}") from e
+    except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as e:
+        key = (id(f), segment.number)
+        attempts[key] = attempts.get(key, 0) + 1
+        if attempts[key] > retries:
+            raise StylecastError(f"segment {segment.number} of {f.source} failed {attempts[key]} times: "
+                                 f"workers keep dying ({e.__class__.__name__})") from e
+        print(f"note: a worker died painting segment {segment.number} of {f.source.name}; painting it again",
+              file=sys.stderr)
+        return None
 
 
 def _join(f: _File, started: float, slots: int) -> VideoResult:
