@@ -154,7 +154,6 @@ def _unless_out_of_memory(measure: Callable[[], tuple[float, float] | None], lab
 def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[int, int]], runs: int = 20,
                    warmup: int = 3, baseline: bool = True, progress: bool = False) -> list[Timing]:
     results: list[Timing] = []
-    base: dict[tuple[str, str], float] = {}
     width, design, bottleneck = FULL_WIDTH, "johnson", 0
     devices: set[str] = set()  # where baselines run: a GPU backend is compared with PyTorch on that GPU
     photo = style_picture(model)
@@ -195,22 +194,32 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
             if timed:
                 med, p90 = timed
                 results.append(Timing(label, precision, f"{w}x{h}", med, p90, 1000 / med, psnr_db=quality))
+    base: dict[tuple[str, str], float] = {}  # (device, size): the baseline's median ms
     if baseline:
         for device in sorted(devices or {"cpu"}):
-            label = "pytorch-eager" if device == "cpu" else f"pytorch-{device}"
-            for w, h in filter(fits, sizes):
-                timed = _unless_out_of_memory(lambda: torch_baseline(width, (w, h), max(3, runs // 4), 1, design, device,
-                                                                     bottleneck), label, (w, h))
-                if timed:
-                    base[(device, f"{w}x{h}")] = timed[0]
-                    results.append(Timing(label, "fp32", f"{w}x{h}", timed[0], timed[1], 1000 / timed[0], 1.0,
-                                          baseline=True))
+            for t in _baselines(device, list(filter(fits, sizes)), (width, design, bottleneck), runs):
+                base[(device, t.size)] = t.median_ms
+                results.append(t)
 
     def speedup(t: Timing) -> float | None:
         key = (_baseline_device(t.backend), t.size)
         return t.speedup if t.speedup is not None or key not in base else base[key] / t.median_ms
 
     return [Timing(**{**asdict(t), "speedup": speedup(t)}) for t in results]
+
+
+def _baselines(device: str, sizes: Sequence[tuple[int, int]], network: tuple[int, str, int], runs: int) -> list[Timing]:
+    """PyTorch eager fp32 on ``device``, the same design (``network``: width, design, bottleneck) the
+    backends ran: what their speedups are against."""
+    width, design, bottleneck = network
+    label = "pytorch-eager" if device == "cpu" else f"pytorch-{device}"
+    timings = []
+    for w, h in sizes:
+        timed = _unless_out_of_memory(lambda: torch_baseline(width, (w, h), max(3, runs // 4), 1, design, device,
+                                                             bottleneck), label, (w, h))
+        if timed:
+            timings.append(Timing(label, "fp32", f"{w}x{h}", timed[0], timed[1], 1000 / timed[0], 1.0, baseline=True))
+    return timings
 
 
 @dataclass(frozen=True)
