@@ -397,6 +397,26 @@ def test_a_folder_given_where_one_video_is_wanted_is_named_as_a_folder(capsys, t
     _assert_clean_failure(code, err, tmp_path, "is a folder, not a video file")
 
 
+def test_live_beyond_free_memory_is_refused_before_any_sink_opens(capsys, tmp_path, monkeypatch):
+    """--stroke-scale 0.1 paints a 1280x720 camera at its own size: on onnxruntime that needs several
+    times what the default 640 px does; beyond free memory the kernel would end the session unannounced."""
+    pytest.importorskip("av")
+    import stylecast.machine
+    from tests.realtime.clips import make_clip
+
+    clip = make_clip(tmp_path / "in.mp4", frames=6, size=(1280, 720), audio=None)
+    monkeypatch.setattr(stylecast.machine, "available_memory", lambda: 400 * 10**6)
+    record = tmp_path / "r.mp4"
+    code, _, err = _run(capsys, "live", "--source", clip, "-s", "cafe_terrace_rt", "--backend", "cpu", "--sink", "file",
+                        "--record", record, "--duration", "1", "--stroke-scale", "0.1")
+    assert code == 2 and "Traceback" not in err, err
+    assert "painting 1280x720 frames at 1280x720 needs about" in err and "--stroke-scale" in err
+    assert not record.exists() and not list(tmp_path.glob("*.partial*"))
+    code, _, err = _run(capsys, "live", "--source", clip, "-s", "cafe_terrace_rt", "--backend", "cpu", "--sink", "file",
+                        "--record", record, "--duration", "1")
+    assert code == 0 and record.is_file(), err
+
+
 def test_a_live_recording_goes_to_a_file_named_by_its_suffix(capsys, tmp_path):
     """--record r.webm was refused with advice about a --codec live does not have; --record DIR/
     failed on the temporary file's name."""

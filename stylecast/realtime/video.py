@@ -15,7 +15,7 @@ from stylecast.machine import check_memory
 from stylecast.realtime.runtimes.backends import Backend, Choice, open_backend
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.effects import paint_where
-from stylecast.realtime.hd.painter import WorkingSizePainter
+from stylecast.realtime.hd.painter import FULL_SIZE_BYTES_PER_PIXEL, WorkingSizePainter
 from stylecast.realtime.hd.upsample import GuidedUpsampler
 from stylecast.realtime.hd.working_size import stroke_long_side, working_size
 from stylecast.realtime.media.outputs import ensure_writable, expand_folders, plan_targets
@@ -29,10 +29,6 @@ from stylecast.sizing import MAX_FRAME_PIXELS, fit_size
 from stylecast.styles.mixes import parse_style
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
-# Memory per pixel of the frame's own size, beside the network's at the working size: the frames
-# queued between decoder, painters and encoder, the guided upsampling and the smoothing (measured
-# with /usr/bin/time: 86 bytes at 7680x4320 and 90 at 5120x2880 with --smooth flow; a margin on top).
-FRAME_BYTES_PER_PIXEL = 120
 # Two frames at once keep both cores of a small CPU busy while the decoder and encoder take turns.
 AUTO_STREAMS = 2
 
@@ -72,7 +68,7 @@ def check_frame_size(path: Path, size: tuple[int, int], width: int, paint: Worki
     if w * h > MAX_FRAME_PIXELS:
         raise StylecastError(f"{path} is {w}x{h}, beyond 8K UHD (7680x4320): add --max-side 7680 (or smaller) to downscale")
     pw, ph = working_size(w, h, paint.long_side)
-    need = w * h * FRAME_BYTES_PER_PIXEL + paint.network_memory(size, width, workers)
+    need = w * h * FULL_SIZE_BYTES_PER_PIXEL + paint.network_memory(size, width, workers)
     check_memory(need, f"painting {path} ({w}x{h}, painted at {pw}x{ph})",
                  "add --max-side 1920 (or smaller) to downscale, or paint smaller with a larger --stroke-scale")
 

@@ -12,6 +12,11 @@ from stylecast.realtime.hd.upsample import GuidedUpsampler
 from stylecast.realtime.hd.working_size import working_size
 from stylecast.realtime.runtimes.backends import frame_memory
 
+# Memory per pixel of a moving picture's own size, beside the network's at the working size: frames
+# queued between decoder, painters and sinks, the guided upsampling and the smoothing (`video`,
+# /usr/bin/time: 86 bytes at 7680x4320 and 90 at 5120x2880 with --smooth flow; a margin on top).
+FULL_SIZE_BYTES_PER_PIXEL = 120
+
 
 @dataclass(frozen=True)
 class Painted:
