@@ -7,6 +7,8 @@ import numpy as np
 # 8K UHD, the most any command paints: beyond it a frame's full-size buffers run to gigabytes,
 # and video encoders' levels end.
 MAX_FRAME_PIXELS = 7680 * 4320
+# VGG16's style layers pool four times: a much smaller picture (or a side of one) leaves them nothing to compare.
+MIN_VGG_SIDE = 32
 
 
 def fit_size(width: int, height: int, *, longest: int | None = None, shortest: int | None = None,

@@ -6,6 +6,7 @@ import re
 import sys
 from collections.abc import Callable
 
+from stylecast.sizing import MIN_VGG_SIDE
 from stylecast.styles import STILL_DEFAULT
 
 BACKEND_CHOICES = ("auto", "cpu", "cuda", "torch", "openvino")
@@ -35,8 +36,6 @@ def positive_int(text: str) -> int:
     return value
 
 
-# VGG16's style layers pool four times: much smaller pictures leave them nothing to compare.
-MIN_VGG_SIDE = 32
 
 
 def vgg_side(text: str) -> int:

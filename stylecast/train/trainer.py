@@ -15,7 +15,7 @@ from tqdm import tqdm
 from stylecast.atomic import atomic_path
 from stylecast.contract import StyleCard
 from stylecast.errors import StylecastError
-from stylecast.sizing import cover_crop
+from stylecast.sizing import MIN_VGG_SIDE, cover_crop
 from stylecast.models.transformer import TransformerNet
 from stylecast.models.vgg import VGG16Features
 from stylecast.models.vgg_weights import load_vgg16
@@ -50,8 +50,14 @@ def load_style_image(path: Path, max_side: int) -> torch.Tensor:
     if image is None:
         raise StylecastError(f"style image not found or not an image: {path}")
     h, w = image.shape[:2]
+    if min(h, w) < MIN_VGG_SIDE:
+        raise StylecastError(f"style image {path} is {w}x{h}: the style loss needs {MIN_VGG_SIDE} px or more on each "
+                             f"side; give a larger picture of the painting")
     if max(h, w) > max_side:
         s = max_side / max(h, w)
+        if round(min(h, w) * s) < MIN_VGG_SIDE:
+            raise StylecastError(f"style image {path} is {w}x{h}: shrunk to --style-size {max_side} it would be "
+                                 f"under {MIN_VGG_SIDE} px across; give a larger --style-size or a less elongated crop")
         image = cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
     return to_tensor(image)[None]
 

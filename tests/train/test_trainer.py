@@ -199,3 +199,20 @@ def test_shuffle_design_trains_exports_and_refuses_a_mismatched_resume(config):
     assert result.card.design == "shuffle" and result.onnx_path.is_file()
     with pytest.raises(StylecastError, match="same --width, --design and --bottleneck"):
         Trainer(replace(config, steps=20), resume=True)
+
+
+@pytest.mark.parametrize("shape, style_size, said", [
+    ((1, 1), 512, "is 1x1: the style loss needs 32 px or more on each side"),
+    ((4000, 3), 512, "is 3x4000: the style loss needs 32 px or more"),
+    ((40, 4000), 512, "is 4000x40: shrunk to --style-size 512 it would be under 32 px across"),
+])
+def test_a_style_image_too_small_for_the_style_loss_is_one_line(shape, style_size, said, tmp_path):
+    # these reached VGG's pooling (or OpenCV's resize) and ended in a traceback, in train and eval-style
+    from stylecast.train.trainer import load_style_image
+
+    path = tmp_path / "style.png"
+    cv2.imwrite(str(path), np.full((*shape, 3), 128, np.uint8))
+    with pytest.raises(StylecastError, match=said):
+        load_style_image(path, style_size)
+    cv2.imwrite(str(path), np.full((40, 4000, 3), 128, np.uint8))
+    assert load_style_image(path, 4000).shape == (1, 3, 40, 4000)  # at its own size it is wide enough

@@ -87,7 +87,6 @@ class AddStyleTrainer:
         self.out = Path(config.out)
         self.checkpoint_path = self.out / CHECKPOINT_NAME
         check_resume(self.checkpoint_path, resume)
-        ensure_writable(self.out)
         self.compute = choose_compute("cpu" if not torch.cuda.is_available() else "auto", config.precision)
         check_crops_memory(self.compute.device, config.batch, config.size)
         torch.manual_seed(config.seed)
@@ -116,6 +115,7 @@ class AddStyleTrainer:
         self.loss = PerceptualLoss(vgg, [style], LossWeights(config.content_weight, config.style_weight, config.tv_weight))
         self.dataset = ImageFolder(config.data, config.size, seed=config.seed + self.step)
         self.weights = self.net.one_hot(self.name).to(self.compute.device)
+        ensure_writable(self.out)  # last: a run refused above leaves no folder behind
 
     def _keep_old_rows(self) -> None:
         """Only the last row learns: the old paintings' gradients are zeroed (Adam then leaves them exactly)."""

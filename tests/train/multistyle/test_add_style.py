@@ -104,3 +104,20 @@ def test_adding_resumes_and_refuses_a_name_already_painted(network, photo_folder
     assert again.step == 2
     with pytest.raises(StylecastError, match="already paints 'a'"):
         AddStyleTrainer(AddStyleConfig(**{**config.__dict__, "name": "a", "out": tmp_path / "other"}))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (4000, 3)])
+def test_a_painting_too_small_for_the_style_loss_is_refused_and_leaves_no_run_folder(shape, network, photo_folder,
+                                                                                     tmp_path):
+    # a 1x1 or 3-px-wide picture reached VGG's pooling and ended in a PyTorch traceback
+    import cv2
+
+    from stylecast.train.multistyle.add_style import AddStyleConfig, AddStyleTrainer
+
+    tiny = tmp_path / "tiny.png"
+    cv2.imwrite(str(tiny), np.full((*shape, 3), 128, np.uint8))
+    config = AddStyleConfig(style=tiny, network=str(network), data=photo_folder, out=tmp_path / "run", steps=1,
+                            batch=2, size=64, quiet=True)
+    with pytest.raises(StylecastError, match=r"is \d+x\d+: the style loss needs 32 px or more on each side"):
+        AddStyleTrainer(config)
+    assert not (tmp_path / "run").exists()
