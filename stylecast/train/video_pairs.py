@@ -75,20 +75,26 @@ def _decode(video: Path) -> Iterable[np.ndarray]:
 def extract_pairs(video: Path, out_dir: Path, shortest: int = 288, every: int = 1) -> PairsReport:
     """Decode ``video``, keep every ``every``-th pair, and save each as ``NAME_NNNNN.npz`` in ``out_dir``."""
     out_dir = Path(out_dir)
+    made = not out_dir.exists()
     ensure_writable(out_dir)
     kept = skipped = 0
-    for i, (prev, cur, back, mask) in enumerate(frame_pairs(_decode(Path(video)), shortest)):
-        if i % every:
-            continue
-        if mask.mean() < MIN_TRUSTED:
-            skipped += 1
-            continue
-        with atomic_path(out_dir / f"{Path(video).stem}_{i:05d}.npz") as tmp:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, prev=prev, cur=cur, flow=back.astype(np.float16), mask=mask.astype(np.uint8))
-        kept += 1
-    if kept == 0:
-        raise StylecastError(f"no usable frame pairs in {video} (too short, or every pair is a cut)")
+    try:
+        for i, (prev, cur, back, mask) in enumerate(frame_pairs(_decode(Path(video)), shortest)):
+            if i % every:
+                continue
+            if mask.mean() < MIN_TRUSTED:
+                skipped += 1
+                continue
+            with atomic_path(out_dir / f"{Path(video).stem}_{i:05d}.npz") as tmp:
+                with open(tmp, "wb") as f:
+                    np.savez_compressed(f, prev=prev, cur=cur, flow=back.astype(np.float16), mask=mask.astype(np.uint8))
+            kept += 1
+        if kept == 0:
+            raise StylecastError(f"no usable frame pairs in {video} (too short, or every pair is a cut)")
+    except BaseException:  # refused or stopped before a pair was kept: no empty folder left behind
+        if made and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+        raise
     return PairsReport(kept, skipped)
 
 

@@ -110,6 +110,20 @@ def test_extract_pairs_saves_cropable_pairs_and_skips_cuts(tmp_path):
         VideoPairs(tmp_path / "empty", size=64)
 
 
+def test_a_video_without_pairs_is_refused_and_leaves_no_empty_folder(tmp_path):
+    from tests.realtime.clips import make_clip
+
+    pytest.importorskip("av")
+    one = make_clip(tmp_path / "one.mp4", frames=1, size=(128, 96), audio=None)
+    with pytest.raises(StylecastError, match="no usable frame pairs"):
+        extract_pairs(one, tmp_path / "pairs", shortest=96)
+    assert not (tmp_path / "pairs").exists()
+    (tmp_path / "kept").mkdir()  # a folder the user made stays
+    with pytest.raises(StylecastError, match="no usable frame pairs"):
+        extract_pairs(one, tmp_path / "kept", shortest=96)
+    assert (tmp_path / "kept").is_dir()
+
+
 def test_mirrored_crops_flip_the_flow(tmp_path, monkeypatch):
     frames = _pan(2, 3, size=(96, 64))
     prev, cur, back, mask = next(iter(frame_pairs(frames, shortest=64)))
