@@ -389,6 +389,27 @@ def test_an_output_ending_in_a_separator_is_a_new_folder(capsys, tmp_path, photo
     assert [p.name for p in (tmp_path / "films").iterdir()] == ["in-cafe_terrace_rt.mp4"]
 
 
+def test_a_new_output_folder_is_removed_again_when_nothing_could_be_written_there(capsys, tmp_path):
+    pytest.importorskip("av")
+    from tests.realtime.clips import make_clip
+
+    not_an_image = tmp_path / "photo.jpg"
+    not_an_image.write_bytes(b"\xff\xd8 not a picture")
+    code, _, err = _run(capsys, "image", not_an_image, "-s", "cafe_terrace_rt", "-o", f"{tmp_path / 'a' / 'stills'}{os.sep}")
+    assert code == 2 and "not an image" in err, err
+    assert not (tmp_path / "a").exists()
+    # a file FFmpeg opens (its header comes first) but whose frames are missing: an unfinished download
+    clip = make_clip(tmp_path / "whole.mp4", frames=12, size=(320, 240), audio=None, faststart=True)
+    head = tmp_path / "head.mp4"
+    head.write_bytes(clip.read_bytes()[:clip.stat().st_size // 8])
+    code, _, err = _run(capsys, "video", head, "-s", "cafe_terrace_rt", "-o", f"{tmp_path / 'films'}{os.sep}", "--quiet")
+    assert code == 2 and "no frame could be decoded" in err, err
+    assert not (tmp_path / "films").exists()
+    (tmp_path / "mine").mkdir()  # a folder that was there stays
+    assert _run(capsys, "video", head, "-s", "cafe_terrace_rt", "-o", f"{tmp_path / 'mine'}{os.sep}", "--quiet")[0] == 2
+    assert (tmp_path / "mine").is_dir()
+
+
 def test_a_folder_given_where_one_video_is_wanted_is_named_as_a_folder(capsys, tmp_path):
     pytest.importorskip("av")
     code, _, err = _run(capsys, "live", "--source", tmp_path, "--sink", "file", "--record", tmp_path / "r.mp4", "--duration", "1")

@@ -15,7 +15,7 @@ from stylecast.realtime.runtimes.backends import Choice, open_backend
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.hd.painter import FullSizePainter, WorkingSizePainter
 from stylecast.realtime.hd.working_size import stroke_long_side, working_size
-from stylecast.realtime.media.outputs import ensure_writable, expand_folders, plan_targets
+from stylecast.realtime.media.outputs import expand_folders, plan_targets, writable_folders
 from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.segment.matte import person_matte
 from stylecast.sizing import MAX_FRAME_PIXELS, fit_image, fit_size
@@ -158,33 +158,39 @@ def stylize_images(inputs: Sequence[Path], output: Path | str, config: RunConfig
     jobs = plan_jobs(inputs, output, spec.label, config.overwrite, config.skip_existing)
     if not jobs:
         return None, []
-    for folder in {job.target.parent for job in jobs}:
-        ensure_writable(folder)
-    sizes = {job.source: check_image_size(job.source, config.max_side) for job in jobs}  # from the headers, before any decoding
-    choice = open_backend(spec.model, config.prefer)
-    painter = WorkingSizePainter(Stylizer(choice.backend, spec.mix), stroke_long_side(config.stroke_scale))
-    for source, size in sizes.items():
-        if size is not None:
-            check_image_memory(source, size, painter, choice.network_width, config.max_side)
-    stylize = FullSizePainter(painter, person_matte(config.paint, smooth=False), config.paint)
-    notes: list[str] = []
-    unreadable = 0
-    for job in jobs:  # one picture in memory at a time
-        try:
-            picture = read_image(job.source)
-        except StylecastError as e:
-            if len(jobs) == 1 or on_unreadable is None:
-                raise
-            unreadable += 1
-            on_unreadable(str(e))
-            continue
-        image = fit_image(picture, longest=config.max_side)
-        painted = paint_keeping_alpha(stylize, image)
-        if painted.shape[2] == 4 and job.target.suffix.lower() not in ALPHA_SUFFIXES:
-            notes.append(f"{job.source} has transparency, which {job.target.suffix} cannot hold: it was dropped "
-                         f"(write .png or .webp to keep it)")
-            painted = np.ascontiguousarray(painted[:, :, :3])
-        write_image(job.target, painted)
-        if on_written is not None:
-            on_written(job.target)
-    return choice, notes, unreadable
+    with writable_folders({job.target.parent for job in jobs}):  # one that ends up empty is removed again
+        sizes = {job.source: check_image_size(job.source, config.max_side) for job in jobs}  # from the headers, before any decoding
+        choice = open_backend(spec.model, config.prefer)
+        painter = WorkingSizePainter(Stylizer(choice.backend, spec.mix), stroke_long_side(config.stroke_scale))
+        for source, size in sizes.items():
+            if size is not None:
+                check_image_memory(source, size, painter, choice.network_width, config.max_side)
+        stylize = FullSizePainter(painter, person_matte(config.paint, smooth=False), config.paint)
+        notes: list[str] = []
+        unreadable = 0
+        for job in jobs:  # one picture in memory at a time
+            try:
+                picture = read_image(job.source)
+            except StylecastError as e:
+                if len(jobs) == 1 or on_unreadable is None:
+                    raise
+                unreadable += 1
+                on_unreadable(str(e))
+                continue
+            if (note := _paint_into(job, fit_image(picture, longest=config.max_side), stylize)) is not None:
+                notes.append(note)
+            if on_written is not None:
+                on_written(job.target)
+        return choice, notes, unreadable
+
+
+def _paint_into(job: ImageJob, image: np.ndarray, stylize: FullSizePainter) -> str | None:
+    """Paint ``image`` into ``job.target``; says so where its transparency could not be kept."""
+    painted = paint_keeping_alpha(stylize, image)
+    note = None
+    if painted.shape[2] == 4 and job.target.suffix.lower() not in ALPHA_SUFFIXES:
+        note = (f"{job.source} has transparency, which {job.target.suffix} cannot hold: it was dropped "
+                f"(write .png or .webp to keep it)")
+        painted = np.ascontiguousarray(painted[:, :, :3])
+    write_image(job.target, painted)
+    return note

@@ -18,7 +18,7 @@ from stylecast.realtime.effects import paint_where
 from stylecast.realtime.hd.painter import FULL_SIZE_BYTES_PER_PIXEL, WorkingSizePainter
 from stylecast.realtime.hd.upsample import GuidedUpsampler
 from stylecast.realtime.hd.working_size import stroke_long_side, working_size
-from stylecast.realtime.media.outputs import ensure_writable, expand_folders, plan_targets
+from stylecast.realtime.media.outputs import expand_folders, plan_targets, writable_folders
 from stylecast.realtime.media.pipeline import StageTimes, run_pipeline
 from stylecast.realtime.temporal.smoothing import Smoother, make_smoother
 from stylecast.realtime.media.sinks import VideoFileSink, check_encoding, container_for, default_codec
@@ -153,9 +153,10 @@ def stylize_video(source: Path, target: Path, paint: WorkingSizePainter, width: 
     with VideoFileSource(source) as src:
         size = fit_size(src.info.width, src.info.height, longest=config.run.max_side, even=True, minimum=2)
         check_frame_size(source, size, width, paint, workers)
-        ensure_writable(target.parent)
-        bar = tqdm(total=src.info.frames or None, unit="frame", desc=source.name, disable=not show_progress, dynamic_ncols=True)
-        with bar, atomic_path(target) as tmp:
+        with (writable_folders([target.parent]),  # made, and removed again if nothing is written there
+              tqdm(total=src.info.frames or None, unit="frame", desc=source.name, disable=not show_progress,
+                   dynamic_ncols=True) as bar,
+              atomic_path(target) as tmp):
             try:
                 with VideoFileSink(tmp, info=src.info, codec=codec, crf=config.crf, audio_from=source, size=size) as sink:
                     matte = person_matte(config.run.paint)  # one per file: its smoothing follows one shot

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from stylecast.errors import StylecastError
@@ -96,3 +97,26 @@ def ensure_writable(folder: Path) -> None:
             probe.unlink(missing_ok=True)
         except OSError:  # a read-only mount refuses even to remove what is not there
             pass
+
+
+@contextmanager
+def writable_folders(folders: Iterable[Path]) -> Iterator[None]:
+    """``ensure_writable`` for each folder; those made here (parents included) that are still empty
+    when the block ends, refused, stopped or with nothing written, are removed again."""
+    folders = [Path(f) for f in folders]
+    made: set[Path] = set()
+    for folder in folders:
+        missing = Path(folder)
+        while not missing.exists() and missing != missing.parent:
+            made.add(missing)
+            missing = missing.parent
+    try:
+        for folder in folders:
+            ensure_writable(folder)
+        yield
+    finally:
+        for folder in sorted(made, key=lambda f: len(f.parts), reverse=True):  # deepest first
+            try:
+                folder.rmdir()  # only where empty: anything written stays
+            except OSError:
+                pass
