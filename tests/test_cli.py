@@ -410,6 +410,21 @@ def test_a_new_output_folder_is_removed_again_when_nothing_could_be_written_ther
     assert (tmp_path / "mine").is_dir()
 
 
+@pytest.mark.parametrize("command", ["paint", "export", "quantize"])
+def test_paint_export_and_quantize_refused_leave_no_new_folder(command, capsys, tmp_path, painting_path, tiny_model):
+    pytest.importorskip("torch")
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a picture, not a checkpoint")
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "new" / "deeper"
+    args = {"paint": ["paint", broken, painting_path, "-o", out / "x.png", "--steps", "1"],
+            "export": ["export", broken, "-o", out / "x.onnx"],
+            "quantize": ["quantize", tiny_model, "--data", tmp_path / "empty", "-o", out / "x.onnx"]}[command]
+    code, _, err = _run(capsys, *args)
+    assert code == 2 and "Traceback" not in err, err
+    assert not (tmp_path / "new").exists()
+
+
 def test_a_folder_given_where_one_video_is_wanted_is_named_as_a_folder(capsys, tmp_path):
     pytest.importorskip("av")
     code, _, err = _run(capsys, "live", "--source", tmp_path, "--sink", "file", "--record", tmp_path / "r.mp4", "--duration", "1")

@@ -25,6 +25,7 @@ from stylecast.export.graph import weight_values
 from stylecast.export.target import check_onnx_target
 from stylecast.models.inference import inference_form
 from stylecast.models.transformer import TransformerNet
+from stylecast.realtime.media.outputs import writable_folders
 
 OPSET = 17
 MAX_ABS_ERROR_FP32 = 0.5
@@ -141,12 +142,13 @@ def export_checkpoint(checkpoint: Path, out: Path, fp16: bool = False, overwrite
     from stylecast.train.checkpoint import load_checkpoint, net_from_checkpoint
 
     out = Path(out)
-    check_onnx_target(out, overwrite)
-    ckpt = load_checkpoint(checkpoint)
-    net = net_from_checkpoint(ckpt)
-    card_fields = dict(ckpt.get("card") or {"name": out.stem, "width": net.width})
-    card_fields["name"] = out.stem
-    return export_onnx(net, out, StyleCard(**card_fields), _verify_image_for(ckpt), fp16=fp16)
+    with writable_folders([out.parent]):  # one made here is removed again if nothing is written there
+        check_onnx_target(out, overwrite)
+        ckpt = load_checkpoint(checkpoint)
+        net = net_from_checkpoint(ckpt)
+        card_fields = dict(ckpt.get("card") or {"name": out.stem, "width": net.width})
+        card_fields["name"] = out.stem
+        return export_onnx(net, out, StyleCard(**card_fields), _verify_image_for(ckpt), fp16=fp16)
 
 
 _WEIGHTED_OPS = ("Conv", "ConvTranspose", "InstanceNormalization")

@@ -20,6 +20,7 @@ from stylecast.atomic import atomic_path
 from stylecast.contract import ModelContract, int8_path
 from stylecast.errors import StylecastError
 from stylecast.export.target import check_onnx_target
+from stylecast.realtime.media.outputs import writable_folders
 from stylecast.sizing import cover_crop
 
 if TYPE_CHECKING:
@@ -86,23 +87,32 @@ def quantize_model(model: Path, data: Path, out: Path | None = None, limit: int 
 
     The last ``check`` photos are held out of calibration and used for the quality check.
     """
-    try:
-        import nncf
-        import onnx
+    from importlib import import_module
+
+    try:  # here, for the one-line error; _quantize_into uses them
+        import_module("nncf"), import_module("onnx")
     except ImportError as e:
         raise StylecastError("quantizing needs NNCF and onnx: pip install 'stylecast[int8]'") from e
-    from stylecast.contract import parse_metadata
-    from stylecast.export.fp16 import restore_fp32_weights
-    from stylecast.realtime.runtimes.backends import MIN_PSNR_DB, OnnxRuntimeBackend
-    from stylecast.realtime.runtimes.preprocess import preprocess
-
     model = Path(model)
     out = Path(out) if out else int8_path(model)
     if not model.is_file():
         raise StylecastError(f"style model not found: {model}")
     if out.resolve() == model.resolve():
         raise StylecastError(f"the int8 copy would overwrite its input {model}: choose another --out")
-    check_onnx_target(out, overwrite)
+    with writable_folders([out.parent]):  # one made here is removed again if nothing is written there
+        check_onnx_target(out, overwrite)
+        return _quantize_into(model, out, data, limit, check)
+
+
+def _quantize_into(model: Path, out: Path, data: Path, limit: int, check: int) -> QuantizeReport:
+    import nncf
+    import onnx
+
+    from stylecast.contract import parse_metadata
+    from stylecast.export.fp16 import restore_fp32_weights
+    from stylecast.realtime.runtimes.backends import MIN_PSNR_DB, OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.preprocess import preprocess
+
     try:
         graph = restore_fp32_weights(onnx.load(str(model)))
     except Exception as e:

@@ -20,7 +20,7 @@ from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.sizing import fit_image
 from stylecast.realtime import effects
-from stylecast.realtime.media.outputs import ensure_writable
+from stylecast.realtime.media.outputs import writable_folders
 from stylecast.models.vgg_weights import load_vgg16, load_vgg19
 from stylecast.train.data import read_rgb, to_tensor
 from stylecast.train.device import choose_compute
@@ -130,7 +130,11 @@ def paint(config: PaintConfig, progress: bool = True, vgg=None) -> PaintResult:
         raise StylecastError(f"unknown init {config.init!r}: use content or noise")
     # said before minutes of optimizing, not when the picture is written
     _check_writer(Path(config.out))
-    ensure_writable(Path(config.out).parent)
+    with writable_folders([Path(config.out).parent]):  # one made here is removed again if nothing is written there
+        return _paint(config, progress, vgg)
+
+
+def _paint(config: PaintConfig, progress: bool, vgg) -> PaintResult:
     content_rgb = fit_image(_read(config.content, "content"), longest=config.size, grow=True, minimum=4)
     style_rgbs = [_read(p, "style") for p in config.styles]
     compute = choose_compute(config.device, config.precision)
