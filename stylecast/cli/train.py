@@ -66,6 +66,10 @@ def _train_multistyle(args: argparse.Namespace) -> int:
     from stylecast.train.multistyle.distil import MultiStyleConfig, MultiStyleTrainer, export_multistyle_run
 
     styles = tuple(s.strip() for s in args.distill_from.split(",") if s.strip())
+    if len(styles) < 2:  # a stray comma would otherwise train a multi-style network of one painting
+        raise StylecastError(f"--distill-from {args.distill_from!r} names {'one painting' if styles else 'no painting'}: "
+                             f"a multi-style network needs two or more (A,B); one name without a comma trains a "
+                             f"single-style network")
     for name in styles:
         resolve_style(name)  # an unknown name fails here, before hours of work
     if len(set(styles)) != len(styles):
