@@ -513,6 +513,19 @@ def test_image_and_video_without_a_style_paint_with_the_default_and_say_so(capsy
     assert video_facts(tmp_path / "out.mp4")["frames"] == 6
 
 
+def test_the_multistyle_network_named_alone_says_which_painting_it_paints(capsys, tmp_path, photo_path):
+    small = tmp_path / "small.png"
+    cv2.imwrite(str(small), cv2.resize(cv2.imread(str(photo_path)), (96, 64), interpolation=cv2.INTER_AREA))
+    code, _, err = _run(capsys, "image", small, "-s", "paintings_rt", "-o", tmp_path / "alone.png", "--backend", "cpu")
+    assert code == 0, err
+    assert "style: paintings_rt paints 8 paintings and, named alone, the first: cafe_terrace" in err
+    assert "-s paintings_rt:PAINTING picks another" in err
+    code, _, err = _run(capsys, "image", small, "-s", "paintings_rt:cafe_terrace", "-o", tmp_path / "named.png",
+                        "--backend", "cpu")
+    assert code == 0 and "named alone" not in err
+    assert (cv2.imread(str(tmp_path / "alone.png")) == cv2.imread(str(tmp_path / "named.png"))).all()
+
+
 def test_video_with_openvino_stylizes_two_frames_at_once_or_one_when_asked(capsys, tmp_path):
     pytest.importorskip("openvino")
     pytest.importorskip("av")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from stylecast.sizing import MIN_VGG_SIDE
 from stylecast.styles import STILL_DEFAULT
+from stylecast.styles.mixes import lone_network_note
 
 BACKEND_CHOICES = ("auto", "cpu", "cuda", "torch", "openvino")
 
@@ -172,6 +173,8 @@ def add_backend(p: argparse.ArgumentParser) -> None:
 def style_or_default(args: argparse.Namespace) -> str:
     """-s as given, else the offline default, said on stderr so a user knows what painted the result."""
     if args.style:
+        if (note := lone_network_note(args.style)) is not None:
+            print(note, file=sys.stderr)
         return args.style
     print(f"style: {STILL_DEFAULT} (the default; -s NAME picks another, 'stylecast styles' lists them)", file=sys.stderr)
     return STILL_DEFAULT

@@ -75,6 +75,17 @@ def multistyle_networks(among: list[BundledStyle] | None = None) -> list[Bundled
     return sorted(found, key=lambda s: s.card.cost_rank)
 
 
+def lone_network_note(spec: str) -> str | None:
+    """Where ``-s`` names a bundled multi-style network and no painting: which one it paints then, and
+    how to pick another (its output is otherwise named after the network, not the painting)."""
+    network = next((n for n in multistyle_networks() if n.name == spec), None)
+    if network is None:
+        return None
+    paintings = network.card.styles
+    return (f"style: {spec} paints {len(paintings)} paintings and, named alone, the first: {paintings[0]}; "
+            f"-s {spec}:PAINTING picks another ({', '.join(paintings[1:])}), -s \"{paintings[1]}=0.6,{paintings[-1]}=0.4\" mixes")
+
+
 def network_for(names: list[str], among: list[BundledStyle] | None = None) -> BundledStyle:
     """The cheapest bundled multi-style network that paints every one of ``names``."""
     networks = multistyle_networks(among)
