@@ -519,7 +519,7 @@ def test_the_multistyle_network_named_alone_says_which_painting_it_paints(capsys
     code, _, err = _run(capsys, "image", small, "-s", "paintings_rt", "-o", tmp_path / "alone.png", "--backend", "cpu")
     assert code == 0, err
     assert "style: paintings_rt paints 8 paintings and, named alone, the first: cafe_terrace" in err
-    assert "-s paintings_rt:PAINTING picks another" in err
+    assert "paintings_rt:PAINTING picks another" in err
     code, _, err = _run(capsys, "image", small, "-s", "paintings_rt:cafe_terrace", "-o", tmp_path / "named.png",
                         "--backend", "cpu")
     assert code == 0 and "named alone" not in err

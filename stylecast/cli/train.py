@@ -179,11 +179,13 @@ def cmd_eval_style(args: argparse.Namespace) -> int:
     from stylecast.train.evaluate import evaluate_image, evaluate_model
 
     if args.target.suffix.lower() == ".onnx" or not args.target.exists():
-        from stylecast.styles.mixes import parse_style
+        from stylecast.styles.mixes import lone_network_note, parse_style
 
         if args.data is None:
             raise StylecastError("scoring a model needs --data DIR of held-out photos")
         spec = parse_style(str(args.target))
+        if (note := lone_network_note(str(args.target))) is not None:
+            print(note, file=sys.stderr)
         scores = evaluate_model(spec.model, args.style, args.data, args.size, args.limit,
                                 args.backend, args.content_layer, mix=spec.mix)
     else:

@@ -83,7 +83,7 @@ def lone_network_note(spec: str) -> str | None:
         return None
     paintings = network.card.styles
     return (f"style: {spec} paints {len(paintings)} paintings and, named alone, the first: {paintings[0]}; "
-            f"-s {spec}:PAINTING picks another ({', '.join(paintings[1:])}), -s \"{paintings[1]}=0.6,{paintings[-1]}=0.4\" mixes")
+            f"{spec}:PAINTING picks another ({', '.join(paintings[1:])}), \"{paintings[1]}=0.6,{paintings[-1]}=0.4\" mixes")
 
 
 def network_for(names: list[str], among: list[BundledStyle] | None = None) -> BundledStyle:
