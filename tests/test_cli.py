@@ -453,6 +453,20 @@ def test_live_beyond_free_memory_is_refused_before_any_sink_opens(capsys, tmp_pa
     assert code == 0 and record.is_file(), err
 
 
+def test_record_alone_adds_the_file_sink_to_the_others(capsys, tmp_path, monkeypatch):
+    # `live --sink http --record r.mp4` streamed and silently recorded nothing
+    import stylecast.realtime.live.loop as loop
+    from stylecast.realtime.live.loop import LiveStats
+
+    seen = []
+    monkeypatch.setattr(loop, "run_live", lambda config: seen.append(config) or LiveStats())
+    assert main(["live", "--sink", "http", "--record", str(tmp_path / "r.mp4")]) == 0
+    assert main(["live", "--record", str(tmp_path / "r.mp4")]) == 0
+    assert main(["live", "--sink", "file", "--sink", "http", "--record", str(tmp_path / "r.mp4")]) == 0
+    assert [c.sinks for c in seen] == [("http", "file"), ("window", "file"), ("file", "http")]
+    assert all(c.record == tmp_path / "r.mp4" for c in seen)
+
+
 def test_a_live_recording_goes_to_a_file_named_by_its_suffix(capsys, tmp_path):
     """--record r.webm was refused with advice about a --codec live does not have; --record DIR/
     failed on the temporary file's name."""

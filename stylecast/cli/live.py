@@ -18,9 +18,12 @@ def cmd_live(args: argparse.Namespace) -> int:
     if args.record and names_a_folder(args.record):
         raise StylecastError(f"--record {args.record} is a folder: give the recording's file name, e.g. "
                              f"{Path(args.record) / 'live.mp4'}")
+    sinks = list(args.sink or ("window",))
+    if args.record and "file" not in sinks:  # --record alone was taken and silently not recorded
+        sinks.append("file")
     # a sink named twice is the same sink (a second HTTP server would fail to bind the same port)
     config = LiveConfig(
-        source=args.source, styles=tuple(args.style or ()), sinks=tuple(dict.fromkeys(args.sink or ("window",))), size=parse_size(args.size),
+        source=args.source, styles=tuple(args.style or ()), sinks=tuple(dict.fromkeys(sinks)), size=parse_size(args.size),
         backend=args.backend, smooth=args.smooth, strength=args.strength, keep_colors=args.keep_colors, host=args.host,
         port=args.port, token=args.token, record=Path(args.record) if args.record else None, loop=args.loop, duration=args.duration, stats=args.stats, source_fps=args.fps,
         streams=args.streams, stroke_scale=args.stroke_scale, work_size=args.work_size, governor=not args.no_governor,
@@ -52,7 +55,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="HTTP sink: the token every request must carry, 8 or more letters, digits or . _ ~ - "
                         "(default: none on 127.0.0.1; with another --host a random one is made at start and "
                         "printed in the URL)")
-    p.add_argument("--record", metavar="OUT.mp4", help="file for --sink file")
+    p.add_argument("--record", metavar="OUT.mp4", help="record what is painted into this file (.mp4, .mov, .mkv, .webm; the file sink, added to the others)")
     p.add_argument("--loop", action="store_true", help="loop a video-file source")
     p.add_argument("--fps", type=options.positive, help="camera: frame rate to request; video file: play at this rate instead of its own")
     p.add_argument("--duration", type=options.positive, metavar="SECONDS", help="stop after this long")
