@@ -37,8 +37,6 @@ def positive_int(text: str) -> int:
     return value
 
 
-
-
 def vgg_side(text: str) -> int:
     """A picture side the VGG losses can score (``--size``, ``--style-size``)."""
     value = positive_int(text)

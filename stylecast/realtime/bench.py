@@ -14,7 +14,7 @@ import numpy as np
 from stylecast.errors import StylecastError
 from stylecast.machine import available_memory
 from stylecast.realtime.runtimes.backends import (FULL_WIDTH, Backend, OpenVinoBackend, frame_memory, open_backend, open_torch,
-                                                  psnr, style_picture)
+                                                  network_width, psnr, style_picture)
 from stylecast.realtime.live.capture import parse_size
 from stylecast.realtime.runtimes.preprocess import preprocess
 from stylecast.realtime.runtimes.stylizer import Stylizer
@@ -258,7 +258,7 @@ def bench_styles(specs: Sequence[StyleSpec], size: tuple[int, int], prefer: tupl
     available = available_memory()
     for spec in tqdm(specs, unit="style", desc="timing styles", disable=not progress, leave=False, dynamic_ncols=True):
         backend = open_backend(spec.model, prefer).backend
-        if reason := too_big(size, backend.card.width if backend.card else FULL_WIDTH, available, backend.name):
+        if reason := too_big(size, network_width(backend), available, backend.name):
             tqdm.write(f"{spec.label}: {reason}", file=sys.stderr)
             continue
         stylize = Stylizer(backend, spec.mix)

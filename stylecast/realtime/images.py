@@ -14,7 +14,7 @@ from stylecast.machine import check_memory
 from stylecast.realtime.runtimes.backends import Choice, open_backend
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.hd.painter import FullSizePainter, WorkingSizePainter
-from stylecast.realtime.hd.working_size import stroke_long_side, working_size
+from stylecast.realtime.hd.working_size import stroke_long_side
 from stylecast.realtime.media.outputs import expand_folders, plan_targets, writable_folders
 from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.segment.matte import person_matte
@@ -74,9 +74,8 @@ def check_image_memory(path: Path, size: tuple[int, int], painter: WorkingSizePa
     """Refuse a picture whose painting would not fit in free memory (say, 8K at --stroke-scale 0.1,
     painted at nearly its own size on onnxruntime): the kernel would kill the process unannounced."""
     w, h = fit_size(*size, longest=max_side)
-    pw, ph = working_size(w, h, painter.long_side)
-    check_memory(w * h * IMAGE_BYTES_PER_PIXEL + painter.network_memory((w, h), width),
-                 f"painting {path} ({w}x{h}, painted at {pw}x{ph})",
+    need, (pw, ph) = painter.memory_needed((w, h), width, IMAGE_BYTES_PER_PIXEL)
+    check_memory(need, f"painting {path} ({w}x{h}, painted at {pw}x{ph})",
                  "add --max-side 1920 (or smaller) to shrink it, or paint smaller with a larger --stroke-scale")
 
 

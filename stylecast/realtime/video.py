@@ -17,7 +17,7 @@ from stylecast.realtime.config import RunConfig
 from stylecast.realtime.effects import paint_where
 from stylecast.realtime.hd.painter import FULL_SIZE_BYTES_PER_PIXEL, WorkingSizePainter
 from stylecast.realtime.hd.upsample import GuidedUpsampler
-from stylecast.realtime.hd.working_size import stroke_long_side, working_size
+from stylecast.realtime.hd.working_size import stroke_long_side
 from stylecast.realtime.media.outputs import expand_folders, plan_targets, writable_folders
 from stylecast.realtime.media.pipeline import StageTimes, run_pipeline
 from stylecast.realtime.temporal.smoothing import Smoother, make_smoother
@@ -67,8 +67,7 @@ def check_frame_size(path: Path, size: tuple[int, int], width: int, paint: Worki
     w, h = size
     if w * h > MAX_FRAME_PIXELS:
         raise StylecastError(f"{path} is {w}x{h}, beyond 8K UHD (7680x4320): add --max-side 7680 (or smaller) to downscale")
-    pw, ph = working_size(w, h, paint.long_side)
-    need = w * h * FULL_SIZE_BYTES_PER_PIXEL + paint.network_memory(size, width, workers)
+    need, (pw, ph) = paint.memory_needed(size, width, FULL_SIZE_BYTES_PER_PIXEL, workers)
     check_memory(need, f"painting {path} ({w}x{h}, painted at {pw}x{ph})",
                  "add --max-side 1920 (or smaller) to downscale, or paint smaller with a larger --stroke-scale")
 

@@ -23,7 +23,7 @@ from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.realtime.temporal.flow import FlowEstimator, consistent_mask
 from stylecast.sizing import fit_image
-from stylecast.realtime.media.outputs import ensure_writable
+from stylecast.realtime.media.outputs import writable_folders
 from stylecast.train.data import to_tensor
 
 MIN_TRUSTED = 0.5  # pairs whose flow is trusted on less than this share are cuts or chaos: skipped
@@ -75,10 +75,8 @@ def _decode(video: Path) -> Iterable[np.ndarray]:
 def extract_pairs(video: Path, out_dir: Path, shortest: int = 288, every: int = 1) -> PairsReport:
     """Decode ``video``, keep every ``every``-th pair, and save each as ``NAME_NNNNN.npz`` in ``out_dir``."""
     out_dir = Path(out_dir)
-    made = not out_dir.exists()
-    ensure_writable(out_dir)
     kept = skipped = 0
-    try:
+    with writable_folders([out_dir]):  # refused or stopped before a pair was kept: no empty folder left behind
         for i, (prev, cur, back, mask) in enumerate(frame_pairs(_decode(Path(video)), shortest)):
             if i % every:
                 continue
@@ -91,10 +89,6 @@ def extract_pairs(video: Path, out_dir: Path, shortest: int = 288, every: int = 
             kept += 1
         if kept == 0:
             raise StylecastError(f"no usable frame pairs in {video} (too short, or every pair is a cut)")
-    except BaseException:  # refused or stopped before a pair was kept: no empty folder left behind
-        if made and not any(out_dir.iterdir()):
-            out_dir.rmdir()
-        raise
     return PairsReport(kept, skipped)
 
 

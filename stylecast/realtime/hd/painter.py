@@ -35,11 +35,14 @@ class WorkingSizePainter:
         size = working_size(w, h, long_side or self.long_side)
         return Painted(small := shrink(frame, size), self.stylize(small))
 
-    def network_memory(self, size: tuple[int, int], width: int, at_once: int = 1) -> float:
-        """Bytes a network ``width`` wide needs for ``at_once`` frames of ``size`` (w, h) at their working size."""
+    def memory_needed(self, size: tuple[int, int], width: int, bytes_per_pixel: float,
+                      at_once: int = 1) -> tuple[float, tuple[int, int]]:
+        """Bytes painting frames of ``size`` (w, h) takes, and the working size they are painted at: the
+        frame at its own size (``bytes_per_pixel``) and ``at_once`` of them through a network ``width``
+        wide at the working size."""
         pw, ph = working_size(*size, self.long_side)
         runtime = getattr(getattr(self.stylize, "backend", None), "name", "")  # unknown: the costliest
-        return at_once * frame_memory(pw * ph, width, runtime)
+        return size[0] * size[1] * bytes_per_pixel + at_once * frame_memory(pw * ph, width, runtime), (pw, ph)
 
 
 def shrink(frame: np.ndarray, size: tuple[int, int], rest: int = cv2.INTER_AREA) -> np.ndarray:

@@ -17,7 +17,6 @@ from stylecast.machine import check_memory
 from stylecast.realtime.effects import apply_look, paint_where
 from stylecast.realtime.hd.painter import FULL_SIZE_BYTES_PER_PIXEL, Painted, WorkingSizePainter
 from stylecast.realtime.hd.upsample import GuidedUpsampler
-from stylecast.realtime.hd.working_size import working_size
 from stylecast.realtime.live.advice import SlowStyleNotice
 from stylecast.realtime.live.bank import StyleBank
 from stylecast.realtime.live.capture import Captured, LatestFrame, open_live_source
@@ -27,7 +26,7 @@ from stylecast.realtime.live.crossfade import CrossFade
 from stylecast.realtime.live.governed import Governors
 from stylecast.realtime.live.sinks import LiveRecordingSink, VirtualCameraSink, WindowSink
 from stylecast.realtime.media.sources import Frame
-from stylecast.realtime.runtimes.backends import FULL_WIDTH, backend_preference
+from stylecast.realtime.runtimes.backends import backend_preference, network_width
 from stylecast.realtime.runtimes.mix import mix_vector
 from stylecast.realtime.temporal.smoothing import make_smoother
 from stylecast.segment.matte import PersonMatte
@@ -134,12 +133,9 @@ def open_sinks(stack: ExitStack, config: LiveConfig, controls: LiveControls, siz
 def check_live_memory(config: LiveConfig, stylize, frame_size: tuple[int, int]) -> None:
     """Refuse in one line a session whose largest painting would not fit in free memory (a 4K camera
     at --stroke-scale 0.1 on onnxruntime: over 10 GB), where the kernel would end it unannounced."""
-    card = getattr(getattr(stylize, "backend", None), "card", None)
-    w, h = frame_size
-    pw, ph = working_size(w, h, config.top_side)
-    need = w * h * FULL_SIZE_BYTES_PER_PIXEL + WorkingSizePainter(stylize, config.top_side).network_memory(
-        frame_size, card.width if card else FULL_WIDTH, config.streams)
-    check_memory(need, f"painting {w}x{h} frames at {pw}x{ph}",
+    need, (pw, ph) = WorkingSizePainter(stylize, config.top_side).memory_needed(
+        frame_size, network_width(getattr(stylize, "backend", None)), FULL_SIZE_BYTES_PER_PIXEL, config.streams)
+    check_memory(need, f"painting {frame_size[0]}x{frame_size[1]} frames at {pw}x{ph}",
                  "a larger --stroke-scale (or a smaller --work-size) paints smaller; --size asks for smaller frames")
 
 
@@ -228,14 +224,14 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
                             smoothing=config.smooth != "off", mixable=list(networks[0].card.styles) if networks else [])
     stats = LiveStats()
     first, _ = bank.key_of(controls.style)
-    bank[first]  # a backend that cannot run as asked fails here, before the camera opens
+    first_stylizer = bank[first]  # a backend that cannot run as asked fails here, before the camera opens
     source = open_live_source(config.source, config.size, config.loop, config.source_fps)
     with ExitStack() as stack:
         stack.enter_context(source)
         granted = source.granted
         frame_size = (granted.width, granted.height)
         print(f"source {config.source}: {granted.width}x{granted.height} at {granted.fps:.1f} fps", file=sys.stderr)
-        check_live_memory(config, bank[first], frame_size)  # before a sink opens or a frame is painted
+        check_live_memory(config, first_stylizer, frame_size)  # before a sink opens or a frame is painted
         sinks = sinks_override if sinks_override is not None else open_sinks(stack, config, controls, frame_size, granted.fps)
         # Settle on a working size (and network) and compile it before capture and the clock start:
         # OpenVINO compiles per shape, which would otherwise freeze the first live frames.

@@ -106,7 +106,7 @@ def writable_folders(folders: Iterable[Path]) -> Iterator[None]:
     folders = [Path(f) for f in folders]
     made: set[Path] = set()
     for folder in folders:
-        missing = Path(folder)
+        missing = folder
         while not missing.exists() and missing != missing.parent:
             made.add(missing)
             missing = missing.parent

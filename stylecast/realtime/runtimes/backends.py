@@ -64,8 +64,13 @@ class Choice:
 
     @property
     def network_width(self) -> int:
-        """The style network's channel width from its card; a model without one counts as full width."""
-        return self.backend.card.width if self.backend.card else FULL_WIDTH
+        return network_width(self.backend)
+
+
+def network_width(backend) -> int:
+    """A backend's style network's channel width from its card; a model without one counts as full width."""
+    card = getattr(backend, "card", None)
+    return card.width if card else FULL_WIDTH
 
 
 FULL_WIDTH = 32
