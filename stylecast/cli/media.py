@@ -16,7 +16,7 @@ def cmd_image(args: argparse.Namespace) -> int:
 
     config = RunConfig(style=options.style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite,
                        skip_existing=args.skip_existing, stroke_scale=args.stroke_scale, paint=args.paint)
-    with _resume_hint():
+    with _resume_hint(args.inputs):
         choice, notes, unreadable = stylize_images(args.inputs, args.output, config, on_written=lambda p: print(p, flush=True),
                                                    on_unreadable=lambda why: print(f"skipped: {why}", file=sys.stderr))
     if choice is None:
@@ -36,13 +36,15 @@ NOTHING_TO_DO = "nothing to paint: every output is there already (--skip-existin
 
 
 @contextlib.contextmanager
-def _resume_hint():
-    """On Ctrl-C, say that finished outputs are kept and how to paint the rest."""
+def _resume_hint(inputs: list[Path]):
+    """On Ctrl-C of a batch (several inputs, or a folder), say that finished outputs are kept and how
+    to paint the rest."""
     try:
         yield
     except KeyboardInterrupt:
-        print("note: the outputs finished so far are kept; the same command with --skip-existing paints the rest",
-              file=sys.stderr)
+        if len(inputs) > 1 or any(p.is_dir() for p in inputs):
+            print("note: the outputs finished so far are kept; the same command with --skip-existing paints the rest",
+                  file=sys.stderr)
         raise
 
 
@@ -54,7 +56,7 @@ def cmd_video(args: argparse.Namespace) -> int:
                     skip_existing=args.skip_existing, stroke_scale=args.stroke_scale, paint=args.paint)
     config = VideoConfig(run=run, codec=args.codec, crf=args.crf, smooth=args.smooth, keep_partial=args.keep_partial,
                          streams=args.streams)
-    with _resume_hint():
+    with _resume_hint(args.inputs):
         if args.ray:
             describe, results = _on_ray(args, config)
             if describe is not None:
@@ -79,16 +81,18 @@ def _on_ray(args: argparse.Namespace, config):
     for flag, given in (("--streams", args.streams), ("--keep-partial", args.keep_partial)):
         if given:
             raise StylecastError(f"{flag} does not apply with --ray (each worker paints one frame at a time, "
-                                 f"and an interrupted run keeps nothing)")
+                                 f"and an interrupted run keeps its painted segments for the next)")
     return stylize_videos_on_ray(args.inputs, args.output, config, ClusterConfig(args.ray, args.segment_seconds),
-                                 show_progress=not args.quiet)
+                                 show_progress=not args.quiet, tell=lambda note: print(f"note: {note}", file=sys.stderr))
 
 
 def _report(r) -> None:
     """One finished video's line, and what the user should know of it."""
     t = r.times
-    if r.cluster:
-        print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps ({r.cluster})")
+    if r.segments and not t.frames:  # every segment painted by an earlier run: only joined now
+        print(f"{r.output}: {r.frames} frames ({r.segments})")
+    elif r.segments:
+        print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps ({r.segments})")
     else:
         print(f"{r.output}: {r.frames} frames, {t.fps:.1f} fps (decode {t.decode:.1f}s, stylize {t.infer:.1f}s, encode {t.encode:.1f}s)")
     if r.decode_errors:
@@ -129,7 +133,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="temporal smoothing: ema (cheap, ghosts on motion) or flow (motion-compensated, stops flicker). "
                         "Off by default here, where every frame is painted as it is (a still-like look, no blur of "
                         "static texture); live smooths with flow by default, where a camera's noise flickers most")
-    p.add_argument("--keep-partial", action="store_true", help="on Ctrl-C keep what was written as OUT.partial.EXT")
+    p.add_argument("--keep-partial", action="store_true", help="on Ctrl-C keep what was written as OUT.partial.EXT (a video over 2 minutes is then painted in one "
+                        "pass: without this flag it is painted in 1-minute segments, kept as they finish, and "
+                        "the same command goes on from them)")
     p.add_argument("--streams", type=options.positive_int, metavar="N",
                    help="frames stylized at once with OpenVINO (default 2 where there are 2 or more cores; 1: one frame at a time)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -2,31 +2,24 @@
 each file joined as soon as its segments are done, and the output renamed into place at the end."""
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from tqdm import tqdm
 
-from stylecast.atomic import atomic_path
 from stylecast.cluster.connect import ClusterConfig, connect
-from stylecast.cluster.join import join_parts
-from stylecast.cluster.plan import Segment, Timeline, plan_segments, read_timeline
+from stylecast.realtime.segments.join import join_file
+from stylecast.realtime.segments.parts import PartsFolder, painting_settings
+from stylecast.realtime.segments.plan import Segment, Timeline, plan_segments, preroll_frames, read_timeline
 from stylecast.errors import StylecastError
 from stylecast.realtime.media.outputs import ensure_writable
-from stylecast.realtime.media.pipeline import StageTimes
 from stylecast.realtime.media.sources import VideoFileSource, VideoInfo
 from stylecast.realtime.video import VideoConfig, VideoResult, plan_outputs
 from stylecast.styles.mixes import parse_style
-
-# Frames painted before a segment's start to prime --smooth (and the person mask's smoothing):
-# the flow smoother keeps at most 0.8 of its history a frame, so 30 frames leave 0.8^30 = 0.1% of
-# a segment's cold start.
-PREROLL_FRAMES = 30
-
 
 class SegmentPainter:
     """One per worker slot: opens the style's backend once, then paints segment after segment."""
@@ -47,7 +40,7 @@ class SegmentPainter:
 
     def run(self, timeline: Timeline, segment: Segment, part: Path) -> float:
         """Paint ``segment`` into ``part``; returns the seconds it took."""
-        from stylecast.cluster.segment import paint_segment
+        from stylecast.realtime.segments.segment import paint_segment
 
         started = time.perf_counter()
         paint_segment(self.paint, self.config, timeline, segment, part, self.choice.network_width)
@@ -59,27 +52,36 @@ class _File:
     source: Path
     target: Path
     info: VideoInfo
-    parts_dir: Path
+    parts: PartsFolder
     timeline: Timeline
     segments: list[Segment]
-    done: set[int]
-    seconds: dict[int, float] = field(default_factory=dict)  # segment -> time its worker took
+    seconds: dict[int, float] = field(default_factory=dict)  # segment painted by this run -> time its worker took
+    joined: bool = False
 
     def part(self, segment: Segment) -> Path:
-        return self.parts_dir / f"part-{segment.number:05d}{self.target.suffix}"
+        return self.parts.part(segment.number)
+
+    @property
+    def complete(self) -> bool:
+        return len(self.parts.done) == len(self.segments)
+
+    def left(self) -> list[Segment]:
+        return [s for s in self.segments if s.number not in self.parts.done]
 
 
-def _plan(source: Path, target: Path, config: VideoConfig, cluster: ClusterConfig) -> _File:
+def _plan(source: Path, target: Path, config: VideoConfig, cluster: ClusterConfig,
+          tell: Callable[[str], None]) -> _File:
     with VideoFileSource(source) as src:
         info = src.info
     timeline = read_timeline(source)
-    preroll = PREROLL_FRAMES if config.smooth != "off" or config.run.paint != "all" else 0
     ensure_writable(target.parent)
-    parts_dir = target.with_name(f".{target.name}.stylecast-parts")
-    shutil.rmtree(parts_dir, ignore_errors=True)  # a run killed before its clean-up
-    parts_dir.mkdir()
-    return _File(source, target, info, parts_dir, timeline,
-                 plan_segments(source, timeline, float(info.fps), cluster.segment_seconds, preroll), set())
+    segments = plan_segments(source, timeline, float(info.fps), cluster.segment_seconds,
+                             preroll_frames(config.smooth, config.run.paint))
+    parts, note = PartsFolder.open(target, painting_settings(source, config, segments))
+    for line in (note, parts.going_on(len(segments))):
+        if line:
+            tell(line)
+    return _File(source, target, info, parts, timeline, segments)
 
 
 def _cause(error: BaseException) -> BaseException:
@@ -87,8 +89,10 @@ def _cause(error: BaseException) -> BaseException:
 
 
 def stylize_videos_on_ray(inputs: list[Path], output: Path | str, config: VideoConfig, cluster: ClusterConfig,
-                          show_progress: bool = False) -> tuple[str | None, list[VideoResult]]:
-    """The workers' backend (None where --skip-existing leaves nothing to do) and each file's result."""
+                          show_progress: bool = False,
+                          tell: Callable[[str], None] = lambda note: None) -> tuple[str | None, list[VideoResult]]:
+    """The workers' backend (None where nothing was left to paint) and each file's result. ``tell``
+    hears which parts an earlier run left are used, and, where this run stops early, which it leaves."""
     spec = parse_style(config.run.style)
     jobs = plan_outputs([Path(p) for p in inputs], output, spec.label, config)
     if not jobs:
@@ -96,45 +100,54 @@ def stylize_videos_on_ray(inputs: list[Path], output: Path | str, config: VideoC
     ray = connect(cluster)
     files: list[_File] = []
     actors: list = []
-    pending: dict = {}
     try:
-        files = [_plan(source, target, config, cluster) for source, target in jobs]
+        files = [_plan(source, target, config, cluster, tell) for source, target in jobs]
+        results = [_join(f, time.perf_counter(), 0) for f in files if f.complete]  # an earlier run stopped at the join
+        queue = deque((f, s) for f in files for s in f.left())
+        if not queue:
+            return None, results
         actors = _start_painters(ray, config, cluster)
-        slots = len(actors)
         describe = ray.get(actors[0].describe.remote())
-        queue = deque((f, s) for f in files for s in f.segments)
-        attempts: dict[tuple[int, int], int] = {}
-        results: list[VideoResult] = []
-        total = sum(f.timeline.frames for f in files)
-        started = time.perf_counter()
-        idle = deque(actors)
-        with tqdm(total=total, unit="frame", desc=f"{len(files)} file(s) on {slots} worker(s)", disable=not show_progress,
-                  dynamic_ncols=True) as bar:
-            while queue or pending:
-                while queue and idle:
-                    f, segment = queue.popleft()
-                    actor = idle.popleft()
-                    pending[actor.run.remote(f.timeline, segment, f.part(segment))] = (actor, f, segment)
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                actor, f, segment = pending.pop(ready[0])
-                idle.append(actor)
-                seconds = _seconds_or_retry(ray, ready[0], f, segment, attempts, cluster.retries)
-                if seconds is None:
-                    queue.appendleft((f, segment))
-                    continue
-                f.done.add(segment.number)
-                f.seconds[segment.number] = seconds
-                bar.update(segment.frames)
-                bar.set_postfix_str(f"{bar.n / max(1e-6, time.perf_counter() - started):.1f} fps", refresh=False)
-                if len(f.done) == len(f.segments):
-                    results.append(_join(f, started, slots))
+        results += _paint(ray, actors, queue, files, cluster, show_progress)
         return describe, results
-    finally:  # Ctrl-C, an error, or done: stop the workers (and what they paint), drop the parts
+    finally:  # Ctrl-C, an error, or done: stop the workers (and what they paint); keep what is painted
         for actor in actors:
             ray.kill(actor)
         for f in files:
-            shutil.rmtree(f.parts_dir, ignore_errors=True)
+            if note := f.parts.leave(f.joined, f.source, len(f.segments)):
+                tell(note)
         ray.shutdown()
+
+
+def _paint(ray, actors: list, queue: deque, files: list[_File], cluster: ClusterConfig, show_progress: bool) -> list[VideoResult]:
+    """Hand the segments in ``queue`` to the workers as they come free; join each file once its last is done."""
+    attempts: dict[tuple[int, int], int] = {}
+    results: list[VideoResult] = []
+    pending: dict = {}
+    idle = deque(actors)
+    started = time.perf_counter()
+    kept = sum(s.frames for f in files for s in f.segments if s.number in f.parts.done)
+    with tqdm(total=sum(f.timeline.frames for f in files), initial=kept, unit="frame",
+              desc=f"{len(files)} file(s) on {len(actors)} worker(s)", disable=not show_progress, dynamic_ncols=True) as bar:
+        while queue or pending:
+            while queue and idle:
+                f, segment = queue.popleft()
+                actor = idle.popleft()
+                pending[actor.run.remote(f.timeline, segment, f.part(segment))] = (actor, f, segment)
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            actor, f, segment = pending.pop(ready[0])
+            idle.append(actor)
+            seconds = _seconds_or_retry(ray, ready[0], f, segment, attempts, cluster.retries)
+            if seconds is None:
+                queue.appendleft((f, segment))
+                continue
+            f.parts.finished(segment.number)
+            f.seconds[segment.number] = seconds
+            bar.update(segment.frames)
+            bar.set_postfix_str(f"{(bar.n - kept) / max(1e-6, time.perf_counter() - started):.1f} fps", refresh=False)
+            if f.complete:
+                results.append(_join(f, started, len(actors)))
+    return results
 
 
 def _start_painters(ray, config: VideoConfig, cluster: ClusterConfig) -> list:
@@ -170,14 +183,6 @@ def _seconds_or_retry(ray, ref, f: _File, segment: Segment, attempts: dict[tuple
 
 
 def _join(f: _File, started: float, slots: int) -> VideoResult:
-    parts = [f.part(s) for s in f.segments]
-    joining = time.perf_counter()
-    with atomic_path(f.target) as tmp:
-        frames, transcoded, dropped = join_parts(f.source, parts, tmp, f.info)
-    joined = time.perf_counter()
-    shutil.rmtree(f.parts_dir, ignore_errors=True)
-    times = StageTimes(frames=frames, wall=joined - started)
-    busy = sum(f.seconds.values())
-    summary = (f"{len(f.segments)} segment(s) on {slots} worker(s), {frames / busy if busy else 0:.1f} fps per busy worker "
-               f"(pre-roll included), joined in {joined - joining:.1f} s")
-    return VideoResult(f.target, frames, 0, times, transcoded, dropped, claimed_frames=f.info.frames, cluster=summary)
+    result = join_file(f.source, f.info, f.parts, f.segments, started, f.seconds, slots)
+    f.joined = True
+    return result

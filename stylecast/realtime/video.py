@@ -41,6 +41,10 @@ class VideoConfig:
     crf: int | None = None
     keep_partial: bool = False
     streams: int | None = None  # frames stylized at once; None: AUTO_STREAMS where the backend can
+    # Videos longer than this are painted in segments of ``segment_s``, each kept as soon as it is
+    # done, so a stopped run goes on from the last one; None paints every video in one pass.
+    resumable_from_s: float | None = 120.0
+    segment_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class VideoResult:
     audio_transcoded: tuple[str, ...] = ()
     subtitles_dropped: tuple[str, ...] = ()
     claimed_frames: int = 0  # what the input's header lists; 0 when it does not say
-    cluster: str = ""  # with --ray: how the segments went, for the summary line
+    segments: str = ""  # painted in segments (long files, --ray): how they went, for the summary line
 
     @property
     def cut_short(self) -> bool:
@@ -174,6 +178,25 @@ def stylize_video(source: Path, target: Path, paint: WorkingSizePainter, width: 
                        claimed_frames=src.info.frames)
 
 
+def _stylize_one(source: Path, target: Path, paint: WorkingSizePainter, width: int, config: VideoConfig,
+                 show_progress: bool, workers: int, tell: Callable[[str], None]) -> VideoResult:
+    """A long video in segments kept as they finish (see ``resumable_from_s``), any other in one pass."""
+    if config.resumable_from_s is not None and not config.keep_partial and _claimed_seconds(source) > config.resumable_from_s:
+        from stylecast.realtime.segments.local import paint_in_segments
+        from stylecast.realtime.segments.plan import CannotSplit
+
+        try:
+            return paint_in_segments(source, target, paint, width, config, workers, show_progress, tell)
+        except CannotSplit as e:
+            tell(f"{e.reason}: painting it in one pass, which a stopped run does not keep")
+    return stylize_video(source, target, paint, width, config, show_progress, workers)
+
+
+def _claimed_seconds(source: Path) -> float:
+    with VideoFileSource(source) as src:
+        return src.info.seconds
+
+
 def stylize_videos(inputs: list[Path], output: Path | str, config: VideoConfig, show_progress: bool = False,
                    tell: Callable[[str], None] | None = None,
                    on_done: Callable[[VideoResult], None] | None = None) -> tuple[Choice | None, list[VideoResult]]:
@@ -191,7 +214,8 @@ def stylize_videos(inputs: list[Path], output: Path | str, config: VideoConfig, 
         tell(note)
     results = []
     for source, target in jobs:
-        results.append(stylize_video(source, target, paint, choice.network_width, config, show_progress, workers))
+        results.append(_stylize_one(source, target, paint, choice.network_width, config, show_progress, workers,
+                                    tell or (lambda note: None)))
         if on_done is not None:
             on_done(results[-1])
     return choice, results

@@ -3,6 +3,7 @@ against the single-process output of the same command on a real clip (opencv-doc
 B-frames, sound)."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -82,13 +83,14 @@ def test_the_preroll_carries_flow_smoothing_across_segment_boundaries(clip, sing
     from stylecast.cluster import run as cluster_run
     from stylecast.cluster.connect import ClusterConfig
     from stylecast.realtime.config import RunConfig
+    from stylecast.realtime.segments import plan
     from stylecast.realtime.video import VideoConfig
 
     pts_one, one = _frames(single["flow"])
     config = VideoConfig(run=RunConfig(style="cafe_terrace_rt", max_side=240), smooth="flow", crf=0)
     starts = None
-    for preroll in (cluster_run.PREROLL_FRAMES, 0):
-        monkeypatch.setattr(cluster_run, "PREROLL_FRAMES", preroll)
+    for preroll in (plan.PREROLL_FRAMES, 0):
+        monkeypatch.setattr(plan, "PREROLL_FRAMES", preroll)
         target = tmp_path / f"ray-{preroll}.mkv"
         cluster_run.stylize_videos_on_ray([clip], target, config, ClusterConfig("local", segment_seconds=2))
         pts_ray, ray = _frames(target)
@@ -130,23 +132,43 @@ def test_a_killed_worker_s_segment_is_painted_again(clip, single, tmp_path):
     assert pts_ray == pts_one and min(_psnr(a, b) for a, b in zip(one, ray)) >= 40
 
 
-def test_ctrl_c_cancels_the_cluster_work_and_leaves_nothing(clip, tmp_path):
+def _done_parts(parts: Path) -> list[int]:
+    try:
+        return json.loads((parts / "manifest.json").read_text())["done"]
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+def test_ctrl_c_keeps_the_painted_segments_and_the_same_command_goes_on_from_them(clip, single, tmp_path):
     target = tmp_path / "ray.mkv"
-    proc = subprocess.Popen([sys.executable, "-m", "stylecast", "video", str(clip), "-s", "cafe_terrace_rt", "--smooth", "flow",
-                             "--ray", "local", "--segment-seconds", "2", "--quiet", "-o", str(target)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_as_at_a_terminal)
+    args = [str(clip), *COMMON, "--smooth", "off", "--ray", "local", "--segment-seconds", "2", "-o", str(target)]
+    proc = subprocess.Popen([sys.executable, "-m", "stylecast", "video", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_as_at_a_terminal)
     parts = tmp_path / f".{target.name}.stylecast-parts"
     deadline = time.time() + 120
-    while time.time() < deadline and not (parts.exists() and any(parts.iterdir())):
-        time.sleep(0.05)  # a worker is writing its first part
-    assert parts.exists(), "the run never started painting"
+    while time.time() < deadline and not _done_parts(parts):
+        time.sleep(0.02)  # until a first segment is painted
+    assert _done_parts(parts), "the run never finished a segment"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert list(tmp_path.iterdir()) == [], "nothing under the final name, no parts"
+    assert not target.exists(), "nothing under the final name"
+    kept = _done_parts(parts)
+    assert f"{len(kept)} of 3 segment(s) of {clip.name} are painted and kept" in err
     time.sleep(1)
     left = subprocess.run(["pgrep", "-f", "ray::SegmentPainter"], capture_output=True, text=True).stdout.split()
     assert left == [], "the workers were stopped"
+    (parts / ".part-00003.partial-1.mkv").write_bytes(b"half a part")  # as a worker killed mid-part leaves it
+
+    r = _video(*args)
+    assert r.returncode == 0, r.stderr
+    assert f"going on from the {len(kept)} of 3 segment(s) an earlier run painted" in r.stderr
+    assert f"{len(kept)} painted by an earlier run" in r.stdout
+    assert not parts.exists() and not list(tmp_path.glob(".*")), "no parts or temporary files left"
+    pts_one, one = _frames(single["off"])
+    pts_ray, ray = _frames(target)
+    assert pts_ray == pts_one and min(_psnr(a, b) for a, b in zip(one, ray)) >= 40
+    assert _audio_packets(target) == _audio_packets(clip)
 
 
 def test_cluster_addresses_that_cannot_work_are_refused_in_one_line(clip, tmp_path, monkeypatch):
@@ -184,8 +206,8 @@ def test_cluster_addresses_that_cannot_work_are_refused_in_one_line(clip, tmp_pa
 def test_a_worker_that_cannot_read_the_input_says_so_by_name(tmp_path):
     """Without a shared filesystem a node sees no input: the segment fails with one line naming the
     node and the path, not a decoder traceback."""
-    from stylecast.cluster.plan import Segment, Timeline
-    from stylecast.cluster.segment import paint_segment
+    from stylecast.realtime.segments.plan import Segment, Timeline
+    from stylecast.realtime.segments.segment import paint_segment
     from stylecast.errors import StylecastError
     from stylecast.realtime.config import RunConfig
     from stylecast.realtime.video import VideoConfig
@@ -196,3 +218,34 @@ def test_a_worker_that_cannot_read_the_input_says_so_by_name(tmp_path):
         paint_segment(lambda frame: frame, VideoConfig(run=RunConfig(style="x")), Timeline((0,), (0,), 1), segment,
                       tmp_path / "part.mp4", 8)
     assert not (tmp_path / "part.mp4").exists()
+
+
+def test_a_run_stopped_while_joining_is_joined_by_the_next_without_painting(clip, single, tmp_path, monkeypatch):
+    from stylecast.cluster import run as cluster_run
+    from stylecast.cluster.connect import ClusterConfig
+    from stylecast.realtime.config import RunConfig
+    from stylecast.realtime.segments import join
+    from stylecast.realtime.video import VideoConfig
+
+    config = VideoConfig(run=RunConfig(style="cafe_terrace_rt", max_side=240), crf=0)
+    cluster = ClusterConfig("local", segment_seconds=2)
+    target = tmp_path / "ray.mkv"
+
+    def stopped(*_args):
+        raise KeyboardInterrupt
+
+    notes: list[str] = []
+    monkeypatch.setattr(join, "join_parts", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        cluster_run.stylize_videos_on_ray([clip], target, config, cluster, tell=notes.append)
+    assert notes == [f"3 of 3 segment(s) of {clip.name} are painted and kept in "
+                     f"{tmp_path / '.ray.mkv.stylecast-parts'}: running it again goes on from there"]
+    monkeypatch.undo()
+    notes.clear()
+    painted, results = cluster_run.stylize_videos_on_ray([clip], target, config, cluster, tell=notes.append)
+    assert painted is None, "no worker was started"
+    assert notes == ["ray.mkv: going on from the 3 of 3 segment(s) an earlier run painted"]
+    assert [r.frames for r in results] == [270] and "3 painted by an earlier run" in results[0].segments
+    pts_one, one = _frames(single["off"])
+    pts_ray, ray = _frames(target)
+    assert pts_ray == pts_one and min(_psnr(a, b) for a, b in zip(one, ray)) >= 40

@@ -38,6 +38,7 @@ class VideoInfo:
     has_audio: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
     rotation: float = 0.0  # display rotation in degrees (phone videos): kept as metadata, pixels untouched
+    seconds: float = 0.0  # how long it plays, as the container claims; 0 when unknown
 
 
 def _open_input(path: Path):
@@ -81,9 +82,14 @@ class VideoFileSource:
             width=ctx.width, height=ctx.height, fps=Fraction(fps), time_base=Fraction(self.stream.time_base or Fraction(1, 90000)),
             frames=int(self.stream.frames or 0), sample_aspect_ratio=Fraction(sar) if sar else None,
             has_audio=bool(self._container.streams.audio), metadata=dict(self.stream.metadata),
-            rotation=self._probe_rotation(),
+            rotation=self._probe_rotation(), seconds=self._claimed_seconds(),
         )
         return self
+
+    def _claimed_seconds(self) -> float:
+        if self.stream.duration and self.stream.time_base:
+            return float(self.stream.duration * self.stream.time_base)
+        return (self._container.duration or 0) / 1e6  # in AV_TIME_BASE, microseconds
 
     def _probe_rotation(self) -> float:
         """The display matrix rides on decoded frames; peek at the first one in a separate reader."""

@@ -10,6 +10,28 @@ from pathlib import Path
 from stylecast.errors import StylecastError
 
 
+# Frames painted before a segment's start to prime --smooth (and the person mask's smoothing):
+# the flow smoother keeps at most 0.8 of its history a frame, so 30 frames leave 0.8^30 = 0.1% of
+# a segment's cold start.
+PREROLL_FRAMES = 30
+
+
+def preroll_frames(smooth: str, paint: str) -> int:
+    """Frames painted before each segment's start: only smoothing over time needs them."""
+    return PREROLL_FRAMES if smooth != "off" or paint != "all" else 0
+
+
+class CannotSplit(StylecastError):
+    """A file that cannot be painted in segments: one process paints it whole."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"{reason}; stylize it without --ray")
+        self.reason = reason
+
+    def __reduce__(self):  # as a Ray worker sends it back: made again from its reason, not its message
+        return CannotSplit, (self.reason,)
+
+
 @dataclass(frozen=True)
 class Timeline:
     """A file's video frames in display order: their timestamps, and which start at a keyframe."""
@@ -52,11 +74,10 @@ def read_timeline(path: Path) -> Timeline:
     except av.error.FFmpegError as e:
         raise StylecastError(f"{path} is not a video FFmpeg can read ({e.__class__.__name__})") from e
     if any(pts is None for pts, _ in packets):
-        raise StylecastError(f"{path}: some frames carry no timestamp, so it cannot be split at its keyframes; "
-                             f"stylize it without --ray")
+        raise CannotSplit(f"{path}: some frames carry no timestamp, so it cannot be split at its keyframes")
     order = sorted(pts for pts, _ in packets)
     if len(set(order)) != len(order):
-        raise StylecastError(f"{path}: two frames share a timestamp, so it cannot be split; stylize it without --ray")
+        raise CannotSplit(f"{path}: two frames share a timestamp, so it cannot be split")
     position = {pts: i for i, pts in enumerate(order)}
     keyframes = sorted(position[pts] for pts, key in packets if key)
     if not keyframes or keyframes[0] != 0:

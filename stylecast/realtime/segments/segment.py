@@ -6,11 +6,11 @@ temporal smoothing arrives at the segment's first frame in the state one process
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from stylecast.atomic import atomic_path
-from stylecast.cluster.plan import Segment, Timeline
+from stylecast.realtime.segments.plan import CannotSplit, Segment, Timeline
 from stylecast.errors import StylecastError
 from stylecast.realtime.hd.painter import WorkingSizePainter
 from stylecast.realtime.media.pipeline import run_pipeline
@@ -42,26 +42,29 @@ def segment_frames(source: VideoFileSource, timeline: Timeline, segment: Segment
 
 
 def paint_segment(paint: WorkingSizePainter, config: VideoConfig, timeline: Timeline, segment: Segment, part: Path,
-                  width: int) -> int:
+                  width: int, workers: int = 1, progress: Callable[[], object] | None = None) -> int:
     """Paint ``segment`` into ``part`` (renamed into place only when complete) with a network
-    ``width`` channels wide; returns frames written."""
+    ``width`` channels wide, ``workers`` frames at once; ``progress`` hears of each frame written.
+    Returns frames written."""
     if not segment.source.is_file():
         raise StylecastError(f"{socket.gethostname()} cannot read {segment.source}: with --ray, inputs and outputs must be "
                              f"on a path every node sees (a shared filesystem)")
     with VideoFileSource(segment.source) as src:
         size = fit_size(src.info.width, src.info.height, longest=config.run.max_side, even=True, minimum=2)
-        check_frame_size(segment.source, size, width, paint)
+        check_frame_size(segment.source, size, width, paint, workers)
         matte = person_matte(config.run.paint)
         codec = config.codec or default_codec(part)
         with atomic_path(part) as tmp, VideoFileSink(tmp, info=src.info, codec=codec, crf=config.crf, size=size) as sink:
             def write(frame: Frame) -> None:
                 if frame.index >= segment.start:
                     sink.write(frame)
+                    if progress is not None:
+                        progress()
 
             run_pipeline(segment_frames(src, timeline, segment), frame_transform(paint, size, matte), write,
-                         finish=finishing(make_smoother(config.smooth), matte, config.run.paint))
+                         workers=workers, finish=finishing(make_smoother(config.smooth), matte, config.run.paint))
             written = sink.frames_written
     if written != segment.frames:
-        raise StylecastError(f"{segment.source}: segment {segment.number} gave {written} of its {segment.frames} frames "
-                             f"(a damaged file?); stylize it without --ray")
+        raise CannotSplit(f"{segment.source}: segment {segment.number} gave {written} of its {segment.frames} frames "
+                          f"(a damaged file?)")
     return written
