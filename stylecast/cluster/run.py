@@ -77,10 +77,7 @@ def _plan(source: Path, target: Path, config: VideoConfig, cluster: ClusterConfi
     ensure_writable(target.parent)
     segments = plan_segments(source, timeline, float(info.fps), cluster.segment_seconds,
                              preroll_frames(config.smooth, config.run.paint))
-    parts, note = PartsFolder.open(target, painting_settings(source, config, segments))
-    for line in (note, parts.going_on(len(segments))):
-        if line:
-            tell(line)
+    parts = PartsFolder.open(target, painting_settings(source, config, segments), tell)
     return _File(source, target, info, parts, timeline, segments)
 
 

@@ -31,10 +31,7 @@ def paint_in_segments(source: Path, target: Path, paint: WorkingSizePainter, wid
     segments = plan_segments(source, timeline, float(info.fps), config.segment_s,
                              preroll_frames(config.smooth, config.run.paint))
     with writable_folders([target.parent]):
-        parts, note = PartsFolder.open(target, painting_settings(source, config, segments))
-        for line in (note, parts.going_on(len(segments))):
-            if line:
-                tell(line)
+        parts = PartsFolder.open(target, painting_settings(source, config, segments), tell)
         joined = False
         try:
             started = time.perf_counter()

@@ -6,7 +6,7 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from stylecast.atomic import atomic_path
 from stylecast.realtime.segments.plan import Segment
@@ -47,9 +47,10 @@ class PartsFolder:
     kept: int = 0  # parts finished by an earlier run
 
     @classmethod
-    def open(cls, target: Path, settings: dict) -> tuple[PartsFolder, str | None]:
-        """``target``'s parts folder with what an earlier run of the same settings finished, and a
-        note where an earlier run's parts were dropped because it painted with other settings."""
+    def open(cls, target: Path, settings: dict, tell: Callable[[str], None] = lambda note: None) -> PartsFolder:
+        """``target``'s parts folder with what an earlier run of the same settings finished; ``tell``
+        hears how many parts that is, or that an earlier run's parts were dropped because it
+        painted with other settings."""
         settings = json.loads(json.dumps(settings))  # as the manifest gives it back
         folder = cls(parts_folder(target), target, settings)
         earlier = folder._read()
@@ -65,7 +66,10 @@ class PartsFolder:
         folder.path.mkdir(exist_ok=True)
         folder._tidy()
         folder._save()
-        return folder, note
+        for line in (note, folder._going_on(len(settings["segments"]))):
+            if line:
+                tell(line)
+        return folder
 
     def part(self, number: int) -> Path:
         return self.path / f"part-{number:05d}{self.target.suffix}"
@@ -74,7 +78,7 @@ class PartsFolder:
         self.done.add(number)
         self._save()
 
-    def going_on(self, total: int) -> str | None:
+    def _going_on(self, total: int) -> str | None:
         """What a run that reuses an earlier run's parts says before it starts."""
         if not self.kept:
             return None
