@@ -58,6 +58,36 @@ def test_video_onto_a_full_disk(tmp_path, mount, capsys):
     assert not list(full.iterdir()), "nothing half-written left"
 
 
+def test_a_long_video_painted_in_segments_onto_a_full_disk(tmp_path, mount):
+    """The second part fills the disk: one line, nothing under the final name, the first part kept
+    whole; once there is room, the same call goes on from it."""
+    import json
+
+    from stylecast.errors import StylecastError
+    from stylecast.realtime.config import RunConfig
+    from stylecast.realtime.video import VideoConfig, stylize_videos
+
+    clip = OPENCV_DATA / "Megamind.avi"
+    if not clip.is_file():
+        pytest.skip("apt-get install opencv-doc")
+    full = mount(6144)  # the first lossless part at 240 px fits, the second does not
+    config = VideoConfig(run=RunConfig(style="cafe_terrace_rt", max_side=240), crf=0, resumable_from_s=5.0, segment_s=2.0)
+    notes: list[str] = []
+    with pytest.raises(StylecastError, match=f"could not write {full}/.x.mkv.stylecast-parts/part-00001.mkv: No space"):
+        stylize_videos([clip], full / "x.mkv", config, tell=notes.append)
+    parts = full / ".x.mkv.stylecast-parts"
+    assert [p.name for p in full.iterdir()] == [parts.name]
+    assert json.loads((parts / "manifest.json").read_text())["done"] == [0]
+    assert sorted(p.name for p in parts.iterdir()) == ["manifest.json", "part-00000.mkv"]
+    assert notes == [f"1 of 3 segment(s) of {clip.name} are painted and kept in {parts}: running it again goes on from there"]
+
+    subprocess.run(["mount", "-o", "remount,size=65536k", str(full)], check=True)
+    notes.clear()
+    _, results = stylize_videos([clip], full / "x.mkv", config, tell=notes.append)
+    assert notes == ["x.mkv: going on from the 1 of 3 segment(s) an earlier run painted"]
+    assert results[0].frames == 270 and [p.name for p in full.iterdir()] == ["x.mkv"]
+
+
 def test_image_into_a_read_only_folder(photo_path, mount, capsys):
     ro = mount(1024, read_only=True)
     assert main(["image", str(photo_path), "-s", "cafe_terrace_rt", "-o", str(ro / "x.png")]) == 2

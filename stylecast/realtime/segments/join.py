@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from stylecast.atomic import atomic_path
+from stylecast.errors import StylecastError
 from stylecast.realtime.media.pipeline import StageTimes
 from stylecast.realtime.media.sinks import _SideStreams, container_for
 from stylecast.realtime.media.sources import VideoInfo
@@ -20,8 +21,11 @@ def join_file(source: Path, info: VideoInfo, parts: PartsFolder, segments: list[
     the parts, and say how the segments went: ``painted`` holds the seconds each segment painted by
     this run (since ``started``) took, on ``workers`` workers."""
     joining = time.perf_counter()
-    with atomic_path(parts.target) as tmp:
-        frames, transcoded, dropped = join_parts(source, [parts.part(s.number) for s in segments], tmp, info)
+    try:
+        with atomic_path(parts.target) as tmp:
+            frames, transcoded, dropped = join_parts(source, [parts.part(s.number) for s in segments], tmp, info)
+    except OSError as e:
+        raise StylecastError(f"could not write {parts.target}: {e.strerror or e}") from e
     joined = time.perf_counter()
     parts.remove()
     new = sum(s.frames for s in segments if s.number in painted)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from stylecast.atomic import atomic_path
+from stylecast.errors import StylecastError
 from stylecast.realtime.segments.plan import Segment
 from stylecast.styles.mixes import parse_style
 
@@ -115,5 +116,8 @@ class PartsFolder:
                 entry.unlink(missing_ok=True)
 
     def _save(self) -> None:
-        with atomic_path(self.path / MANIFEST) as tmp:
-            tmp.write_text(json.dumps({"settings": self.settings, "done": sorted(self.done)}))
+        try:
+            with atomic_path(self.path / MANIFEST) as tmp:
+                tmp.write_text(json.dumps({"settings": self.settings, "done": sorted(self.done)}))
+        except OSError as e:
+            raise StylecastError(f"could not write {self.path / MANIFEST}: {e.strerror or e}") from e

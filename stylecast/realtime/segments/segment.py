@@ -54,16 +54,19 @@ def paint_segment(paint: WorkingSizePainter, config: VideoConfig, timeline: Time
         check_frame_size(segment.source, size, width, paint, workers)
         matte = person_matte(config.run.paint)
         codec = config.codec or default_codec(part)
-        with atomic_path(part) as tmp, VideoFileSink(tmp, info=src.info, codec=codec, crf=config.crf, size=size) as sink:
-            def write(frame: Frame) -> None:
-                if frame.index >= segment.start:
-                    sink.write(frame)
-                    if progress is not None:
-                        progress()
+        try:
+            with atomic_path(part) as tmp, VideoFileSink(tmp, info=src.info, codec=codec, crf=config.crf, size=size) as sink:
+                def write(frame: Frame) -> None:
+                    if frame.index >= segment.start:
+                        sink.write(frame)
+                        if progress is not None:
+                            progress()
 
-            run_pipeline(segment_frames(src, timeline, segment), frame_transform(paint, size, matte), write,
-                         workers=workers, finish=finishing(make_smoother(config.smooth), matte, config.run.paint))
-            written = sink.frames_written
+                run_pipeline(segment_frames(src, timeline, segment), frame_transform(paint, size, matte), write,
+                             workers=workers, finish=finishing(make_smoother(config.smooth), matte, config.run.paint))
+                written = sink.frames_written
+        except OSError as e:  # the encoder's or muxer's (PyAV raises OSError subclasses): a full disk, say
+            raise StylecastError(f"could not write {part}: {e.strerror or e}") from e
     if written != segment.frames:
         raise CannotSplit(f"{segment.source}: segment {segment.number} gave {written} of its {segment.frames} frames "
                           f"(a damaged file?)")
