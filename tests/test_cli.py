@@ -251,6 +251,23 @@ def test_bundled_style_by_name_and_listing(capsys, tmp_path, photo_path):
     assert abs(painted.astype(float) - original).mean() > 10, "a style changes the picture"
 
 
+@pytest.mark.skipif(not bundled_styles(), reason="no bundled style in this checkout")
+def test_styles_shows_the_named_cards_only(capsys):
+    code, every, _ = _run(capsys, "styles")
+    cards = {}
+    for block in every.split("\n"):
+        if block and not block.startswith("\t"):
+            name = block.split("\t")[0]
+            cards[name] = block + "\n"
+        elif block:
+            cards[name] += block + "\n"
+    names = [s.name for s in bundled_styles()][-2:]
+    code, out, _ = _run(capsys, "styles", names[1], names[0], names[1])
+    assert code == 0 and out == cards[names[1]] + cards[names[0]], "each card once, in the order asked, as in the full list"
+    code, out, err = _run(capsys, "styles", names[0][:-1] + "x")
+    assert code == 2 and out == "" and f"Did you mean '{names[0]}'?" in err and "Traceback" not in err
+
+
 def test_help_explains_commands(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])

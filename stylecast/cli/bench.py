@@ -83,6 +83,23 @@ def _bench_styles(args: argparse.Namespace) -> int:
     return 0
 
 
+# What --backends takes besides the runtimes' own names: one OpenVINO precision, or PyTorch compiled.
+_BENCH_VARIANTS = ("openvino:int8", "openvino:bf16", "openvino:f32", "torch:compile")
+
+
+def _backend_list(text: str) -> str:
+    """``all`` or a comma-separated list of known backend names: a typo is refused before any timing."""
+    from stylecast.realtime.runtimes.backends import BACKEND_NAMES
+
+    if text == "all":
+        return text
+    known = (*BACKEND_NAMES, *_BENCH_VARIANTS)
+    for name in text.split(","):
+        if name not in known:
+            raise argparse.ArgumentTypeError(f"unknown backend {name!r}: choose from {', '.join(known)} (or all)")
+    return text
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure speed per backend and frame size, end to end, or of every style",
                        description="Time the style network per backend and size against PyTorch eager fp32; "
@@ -92,7 +109,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                                                                    "(--model is the old name; default: the first bundled style)")
     p.add_argument("--sizes", default="640x480,1280x720,1920x1080",
                    help="comma-separated WIDTHxHEIGHT list (default 640x480,1280x720,1920x1080; one size is quicker)")
-    p.add_argument("--backends", default="all", help="comma-separated: cuda, torch, openvino, cpu, openvino:int8|bf16|f32 for one OpenVINO "
+    p.add_argument("--backends", default="all", type=_backend_list, help="comma-separated: cuda, torch, openvino, cpu, openvino:int8|bf16|f32 for one OpenVINO "
                                                          "precision, or torch:compile for PyTorch through TorchInductor "
                                                          "(compiles once per size first) (default: all that work, torch only "
                                                          "on a CUDA GPU, and OpenVINO bf16 beside its int8)")

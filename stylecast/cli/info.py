@@ -12,10 +12,11 @@ def cmd_styles(args: argparse.Namespace) -> int:
     from stylecast.styles import bundled_styles, lighter_variants
     from stylecast.styles.mixes import painting_row
 
-    styles = bundled_styles()
-    if not styles:
+    every = bundled_styles()
+    if not every:
         print("no bundled styles found")
         return 0
+    styles = _named(every, args.names) if args.names else every
     for s in styles:
         card = s.card
         if card is None:
@@ -37,13 +38,28 @@ def cmd_styles(args: argparse.Namespace) -> int:
         print(f"{s.name}\t{card.network}\t{card.style_source or card.style_image} [{card.style_license or 'license unknown'}]\n\ttrained: {trained}\n\tmodel: {s.model}")
         if (scores := _held_out(card.evaluation)) is not None:
             print(f"\theld out: {scores}")
-        lighter = lighter_variants(s.name, styles)
-        if (row := painting_row(s.name, styles)) is not None:
+        lighter = lighter_variants(s.name, every)
+        if (row := painting_row(s.name, every)) is not None:
             lighter.append(f"{row} (on the multi-style network)")
         if lighter:
             print(f"\tlighter networks, same painting: {', '.join(lighter)}")
     print("which of these keep up with a camera on this machine: stylecast bench styles", file=sys.stderr)
     return 0
+
+
+def _named(styles: list, names: list[str]) -> list:
+    """The bundled ``styles`` called ``names``, in that order; an unknown name is one line, with the nearest."""
+    import difflib
+
+    from stylecast.errors import StylecastError
+
+    by_name = {s.name: s for s in styles}
+    for name in names:
+        if name not in by_name:
+            close = difflib.get_close_matches(name, by_name, n=1, cutoff=0.5)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise StylecastError(f"no bundled style '{name}'.{hint} Bundled styles: {', '.join(by_name)}")
+    return [by_name[name] for name in dict.fromkeys(names)]
 
 
 def _multistyle_lines(name: str, card, trained: str, model) -> str:
@@ -96,6 +112,7 @@ def cmd_eval_temporal(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("styles", help="list bundled styles", description="List the bundled styles with their cards.")
+    p.add_argument("names", nargs="*", metavar="NAME", help="only these styles (default: every bundled style)")
     p.set_defaults(func=cmd_styles)
     p = sub.add_parser("doctor", help="what this machine can do with stylecast, and what to fix",
                        description="Check Python and packages, the inference runtimes (and whether two onnxruntime "

@@ -106,11 +106,23 @@ def test_a_size_that_would_exhaust_memory_is_skipped_with_a_line_not_killed(tiny
     assert bench.too_big(huge, 8, int(need / 2), "openvino") is None, "OpenVINO needs a fraction of it"
 
 
-def test_a_bench_where_no_backend_asked_for_runs_is_an_error_not_an_empty_table(tiny_model, capsys):
-    assert main(["bench", "--model", str(tiny_model), "--sizes", "32x32", "--backends", "openvino:int9,torch:slow",
+def test_a_bench_where_no_backend_asked_for_runs_is_an_error_not_an_empty_table(tiny_model, capsys, monkeypatch):
+    def not_here(model, name, every=False):
+        raise StylecastError(f"{name} is not installed here")
+
+    monkeypatch.setattr(bench, "_open_for_bench", not_here)  # as CUDA on a machine without it
+    assert main(["bench", "--model", str(tiny_model), "--sizes", "32x32", "--backends", "cuda,openvino:bf16",
                  "--runs", "1", "--no-smoothing", "--no-person"]) == 2
     err = capsys.readouterr().err
-    assert "skipping openvino:int9" in err and "none of --backends openvino:int9,torch:slow could be timed" in err
+    assert "skipping cuda: cuda is not installed here" in err
+    assert "none of --backends cuda,openvino:bf16 could be timed" in err
+
+
+def test_a_backend_name_with_a_typo_is_refused_before_any_timing(tiny_model, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--model", str(tiny_model), "--backends", "cpu,openvino:int9"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "unknown backend 'openvino:int9'" in err and "timing" not in err
 
 
 def test_bad_sizes():
