@@ -34,6 +34,10 @@ def mount(tmp_path):
         subprocess.run(["umount", str(folder)], capture_output=True)
 
 
+def _megabytes(folder: Path) -> str:
+    return f"{sum(p.stat().st_size for p in folder.iterdir()) / 1e6:.0f}"
+
+
 def _one_line(capsys, match: str) -> None:
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
@@ -79,7 +83,8 @@ def test_a_long_video_painted_in_segments_onto_a_full_disk(tmp_path, mount):
     assert [p.name for p in full.iterdir()] == [parts.name]
     assert json.loads((parts / "manifest.json").read_text())["done"] == [0]
     assert sorted(p.name for p in parts.iterdir()) == ["manifest.json", "part-00000.mkv"]
-    assert notes == [f"1 of 3 segment(s) of {clip.name} are painted and kept in {parts}: running it again goes on from there"]
+    assert notes == [f"1 of 3 segment(s) of {clip.name} are painted and kept in {parts} "
+                     f"({_megabytes(parts)} MB): running it again goes on from there; deleting it starts over"]
 
     subprocess.run(["mount", "-o", "remount,size=65536k", str(full)], check=True)
     notes.clear()

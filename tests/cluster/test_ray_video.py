@@ -238,8 +238,10 @@ def test_a_run_stopped_while_joining_is_joined_by_the_next_without_painting(clip
     monkeypatch.setattr(join, "join_parts", stopped)
     with pytest.raises(KeyboardInterrupt):
         cluster_run.stylize_videos_on_ray([clip], target, config, cluster, tell=notes.append)
-    assert notes == [f"3 of 3 segment(s) of {clip.name} are painted and kept in "
-                     f"{tmp_path / '.ray.mkv.stylecast-parts'}: running it again goes on from there"]
+    parts = tmp_path / ".ray.mkv.stylecast-parts"
+    megabytes = sum(p.stat().st_size for p in parts.iterdir()) / 1e6
+    assert notes == [f"3 of 3 segment(s) of {clip.name} are painted and kept in {parts} "
+                     f"({megabytes:.0f} MB): running it again goes on from there; deleting it starts over"]
     monkeypatch.undo()
     notes.clear()
     painted, results = cluster_run.stylize_videos_on_ray([clip], target, config, cluster, tell=notes.append)

@@ -91,8 +91,10 @@ class PartsFolder:
         if joined or not self.done:
             self.remove()
             return None
-        return (f"{len(self.done)} of {total} segment(s) of {source.name} are painted and kept in {self.path}: "
-                f"running it again goes on from there")
+        size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        # a film's parts run to gigabytes in a hidden folder: say what deleting it gives up and frees
+        return (f"{len(self.done)} of {total} segment(s) of {source.name} are painted and kept in {self.path} "
+                f"({size / 1e6:.0f} MB): running it again goes on from there; deleting it starts over")
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

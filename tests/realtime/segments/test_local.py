@@ -49,6 +49,10 @@ def _audio_packets(path: Path) -> list[bytes]:
         return [bytes(p) for p in c.demux(audio=0) if p.size]
 
 
+def _megabytes(folder: Path) -> str:
+    return f"{sum(p.stat().st_size for p in folder.iterdir()) / 1e6:.0f}"
+
+
 def _min_psnr(a: list[np.ndarray], b: list[np.ndarray]) -> float:
     worst = float("inf")
     for x, y in zip(a, b):
@@ -116,7 +120,8 @@ def test_a_run_stopped_on_the_way_goes_on_from_the_finished_segments(clip, one_p
     with pytest.raises(KeyboardInterrupt):
         stylize_videos([clip], target, _config(resumable=True), tell=notes.append)
     parts = tmp_path / ".long.mkv.stylecast-parts"
-    assert notes == [f"1 of 3 segment(s) of {clip.name} are painted and kept in {parts}: running it again goes on from there"]
+    assert notes == [f"1 of 3 segment(s) of {clip.name} are painted and kept in {parts} "
+                     f"({_megabytes(parts)} MB): running it again goes on from there; deleting it starts over"]
     assert not target.exists()
     assert json.loads((parts / "manifest.json").read_text())["done"] == [0]
     assert sorted(p.name for p in parts.iterdir()) == ["manifest.json", "part-00000.mkv"], "the half-painted part is gone"
