@@ -17,8 +17,9 @@ def cmd_image(args: argparse.Namespace) -> int:
     config = RunConfig(style=options.style_or_default(args), backend=args.backend, max_side=args.max_side, overwrite=args.overwrite,
                        skip_existing=args.skip_existing, stroke_scale=args.stroke_scale, paint=args.paint)
     with _resume_hint(args.inputs):
-        choice, notes, unreadable = stylize_images(args.inputs, args.output, config, on_written=lambda p: print(p, flush=True),
-                                                   on_unreadable=lambda why: print(f"skipped: {why}", file=sys.stderr))
+        choice, notes, unreadable = stylize_images(args.inputs, args.output, config, on_written=_say_written,
+                                                   on_unreadable=_say_skipped,
+                                                   show_progress=None)
     if choice is None:
         print(NOTHING_TO_DO, file=sys.stderr)
         return 0
@@ -30,6 +31,20 @@ def cmd_image(args: argparse.Namespace) -> int:
               f"everything else is painted", file=sys.stderr)
         return 2
     return 0
+
+
+def _say_written(path: Path) -> None:
+    """Each picture on stdout as soon as it is complete (scripts read them), above the progress bar."""
+    from tqdm import tqdm
+
+    tqdm.write(str(path), file=sys.stdout)
+    sys.stdout.flush()
+
+
+def _say_skipped(why: str) -> None:
+    from tqdm import tqdm
+
+    tqdm.write(f"skipped: {why}", file=sys.stderr)
 
 
 NOTHING_TO_DO = "nothing to paint: every output is there already (--skip-existing)"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
@@ -145,13 +146,15 @@ def write_image(path: Path, image: np.ndarray) -> None:
 
 def stylize_images(inputs: Sequence[Path], output: Path | str, config: RunConfig,
                    on_written: Callable[[Path], None] | None = None,
-                   on_unreadable: Callable[[str], None] | None = None) -> tuple[Choice | None, list[str], int]:
+                   on_unreadable: Callable[[str], None] | None = None,
+                   show_progress: bool | None = False) -> tuple[Choice | None, list[str], int]:
     """Stylize each input into its planned output; returns the backend choice (None when every output
     exists already and ``config.skip_existing`` leaves nothing to do), notes for the user
     (transparency dropped) and how many inputs could not be read. ``on_written`` hears of each file
     as soon as it is complete. In a batch, an input that cannot be decoded is told to
     ``on_unreadable`` and the rest are painted (one damaged file must not stop a catalogue); alone,
-    it is an error."""
+    it is an error. ``show_progress``: a bar over a batch of several pictures (None: where stderr
+    is a terminal); ``on_written`` should then print with ``tqdm.write``."""
     inputs = [Path(p) for p in inputs]
     spec = parse_style(config.style)
     jobs = plan_jobs(inputs, output, spec.label, config.overwrite, config.skip_existing)
@@ -167,7 +170,9 @@ def stylize_images(inputs: Sequence[Path], output: Path | str, config: RunConfig
         stylize = FullSizePainter(painter, person_matte(config.paint, smooth=False), config.paint)
         notes: list[str] = []
         unreadable = 0
-        for job in jobs:  # one picture in memory at a time
+        # tqdm's disable=None: shown where stderr is a terminal, not in logs and pipes
+        hidden = True if show_progress is False or len(jobs) < 2 else (None if show_progress is None else False)
+        for job in tqdm(jobs, unit="picture", disable=hidden, dynamic_ncols=True):  # one picture in memory at a time
             try:
                 picture = read_image(job.source)
             except StylecastError as e:

@@ -124,3 +124,19 @@ def test_transparency_is_kept_in_png_and_said_to_be_dropped_in_jpeg(tmp_path, ph
     assert main(["image", str(src), "-s", "cafe_terrace_rt", "-o", str(tmp_path / "out.jpg")]) == 0
     assert "has transparency, which .jpg cannot hold" in capsys.readouterr().err
     assert cv2.imread(str(tmp_path / "out.jpg")).shape == photo_bgr.shape
+
+
+def test_a_batch_shows_a_progress_bar_and_each_picture_above_it(tmp_path, photo_path, capsys):
+    from stylecast.realtime.config import RunConfig
+
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        (tmp_path / name).write_bytes(photo_path.read_bytes())
+    config = RunConfig(style="cafe_terrace_rt", max_side=96)
+    written: list[Path] = []
+    images.stylize_images([tmp_path / "a.jpg", tmp_path / "b.jpg", tmp_path / "c.jpg"], tmp_path / "out/", config,
+                          on_written=written.append, show_progress=True)
+    err = capsys.readouterr().err
+    assert "3/3" in err and "picture" in err
+    assert [p.name for p in written] == [f"{n}-cafe_terrace_rt.jpg" for n in "abc"]
+    images.stylize_images([tmp_path / "a.jpg"], tmp_path / "one.jpg", config, show_progress=True)
+    assert "1/1" not in capsys.readouterr().err, "one picture: no bar"
