@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import ctrl_c_as_at_a_terminal
+from tests.realtime.clips import audio_packets, frames_and_pts
 
 pytest.importorskip("ray")
 av = pytest.importorskip("av")
@@ -34,17 +35,6 @@ def clip() -> Path:
 def _video(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "stylecast", "video", *args], capture_output=True, text=True,
                           timeout=300, **kw)
-
-
-def _frames(path: Path) -> tuple[list[int], list[np.ndarray]]:
-    with av.open(str(path)) as c:
-        decoded = [(f.pts, f.to_ndarray(format="bgr24")) for f in c.decode(video=0)]
-    return [p for p, _ in decoded], [f for _, f in decoded]
-
-
-def _audio_packets(path: Path) -> list[bytes]:
-    with av.open(str(path)) as c:
-        return [bytes(p) for p in c.demux(audio=0) if p.size]
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -69,11 +59,11 @@ def test_ray_local_gives_the_single_process_output(clip, single, tmp_path):
     r = _video(str(clip), *COMMON, "--smooth", "off", "--ray", "local", "--segment-seconds", "2", "-o", str(target))
     assert r.returncode == 0, r.stderr
     assert not list(tmp_path.glob(".*")), "no parts or temporary files left"
-    pts_one, one = _frames(single["off"])
-    pts_ray, ray = _frames(target)
+    pts_one, one = frames_and_pts(single["off"])
+    pts_ray, ray = frames_and_pts(target)
     assert len(ray) == len(one) == 270 and pts_ray == pts_one
     assert min(_psnr(a, b) for a, b in zip(one, ray)) >= 40
-    assert _audio_packets(target) == _audio_packets(clip) == _audio_packets(single["off"])
+    assert audio_packets(target) == audio_packets(clip) == audio_packets(single["off"])
 
 
 def test_the_preroll_carries_flow_smoothing_across_segment_boundaries(clip, single, tmp_path, monkeypatch):
@@ -86,14 +76,14 @@ def test_the_preroll_carries_flow_smoothing_across_segment_boundaries(clip, sing
     from stylecast.realtime.segments import plan
     from stylecast.realtime.video import VideoConfig
 
-    pts_one, one = _frames(single["flow"])
+    pts_one, one = frames_and_pts(single["flow"])
     config = VideoConfig(run=RunConfig(style="cafe_terrace_rt", max_side=240), smooth="flow", crf=0)
     starts = None
     for preroll in (plan.PREROLL_FRAMES, 0):
         monkeypatch.setattr(plan, "PREROLL_FRAMES", preroll)
         target = tmp_path / f"ray-{preroll}.mkv"
         cluster_run.stylize_videos_on_ray([clip], target, config, ClusterConfig("local", segment_seconds=2))
-        pts_ray, ray = _frames(target)
+        pts_ray, ray = frames_and_pts(target)
         assert pts_ray == pts_one
         psnr = [_psnr(a, b) for a, b in zip(one, ray)]
         starts = [98, 154, 200]
@@ -127,8 +117,8 @@ def test_a_killed_worker_s_segment_is_painted_again(clip, single, tmp_path):
     assert killed, "no worker was seen painting"
     assert r.returncode == 0, r.stderr
     assert "a worker died painting segment" in r.stderr
-    pts_one, one = _frames(single["off"])
-    pts_ray, ray = _frames(target)
+    pts_one, one = frames_and_pts(single["off"])
+    pts_ray, ray = frames_and_pts(target)
     assert pts_ray == pts_one and min(_psnr(a, b) for a, b in zip(one, ray)) >= 40
 
 
@@ -165,10 +155,10 @@ def test_ctrl_c_keeps_the_painted_segments_and_the_same_command_goes_on_from_the
     assert f"going on from the {len(kept)} of 3 segment(s) an earlier run painted" in r.stderr
     assert f"{len(kept)} painted by an earlier run" in r.stdout
     assert not parts.exists() and not list(tmp_path.glob(".*")), "no parts or temporary files left"
-    pts_one, one = _frames(single["off"])
-    pts_ray, ray = _frames(target)
+    pts_one, one = frames_and_pts(single["off"])
+    pts_ray, ray = frames_and_pts(target)
     assert pts_ray == pts_one and min(_psnr(a, b) for a, b in zip(one, ray)) >= 40
-    assert _audio_packets(target) == _audio_packets(clip)
+    assert audio_packets(target) == audio_packets(clip)
 
 
 def test_cluster_addresses_that_cannot_work_are_refused_in_one_line(clip, tmp_path, monkeypatch):
@@ -248,6 +238,6 @@ def test_a_run_stopped_while_joining_is_joined_by_the_next_without_painting(clip
     assert painted is None, "no worker was started"
     assert notes == ["ray.mkv: going on from the 3 of 3 segment(s) an earlier run painted"]
     assert [r.frames for r in results] == [270] and "3 painted by an earlier run" in results[0].segments
-    pts_one, one = _frames(single["off"])
-    pts_ray, ray = _frames(target)
+    pts_one, one = frames_and_pts(single["off"])
+    pts_ray, ray = frames_and_pts(target)
     assert pts_ray == pts_one and min(_psnr(a, b) for a, b in zip(one, ray)) >= 40

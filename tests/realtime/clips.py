@@ -107,6 +107,23 @@ def decoded_frames(path: Path) -> list[np.ndarray]:
         return [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
 
 
+def frames_and_pts(path: Path) -> tuple[list[int], list[np.ndarray]]:
+    """Every video frame's timestamp, and the frames as BGR arrays."""
+    import av
+
+    with av.open(str(path)) as container:
+        decoded = [(f.pts, f.to_ndarray(format="bgr24")) for f in container.decode(video=0)]
+    return [p for p, _ in decoded], [f for _, f in decoded]
+
+
+def audio_packets(path: Path) -> list[bytes]:
+    """The first audio stream's packets as they are stored (to check audio copied, not re-encoded)."""
+    import av
+
+    with av.open(str(path)) as container:
+        return [bytes(p) for p in container.demux(audio=0) if p.size]
+
+
 def pan_clip(path: Path, image: np.ndarray, *, frames: int, fps: int, size: tuple[int, int], step: int = 0) -> Path:
     """A lossless (FFV1) clip of ``image``'s top-left ``size`` (w, h) window moving ``step`` px down
     and right each frame: a real picture as a camera would pan over it."""

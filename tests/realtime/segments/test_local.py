@@ -20,7 +20,7 @@ from stylecast.realtime.segments import local  # noqa: E402
 from stylecast.realtime.segments.plan import CannotSplit  # noqa: E402
 from stylecast.realtime.video import VideoConfig, stylize_videos  # noqa: E402
 from tests.conftest import ctrl_c_as_at_a_terminal  # noqa: E402
-from tests.realtime.clips import make_clip  # noqa: E402
+from tests.realtime.clips import audio_packets, frames_and_pts, make_clip  # noqa: E402
 
 CLIP = Path("/usr/share/doc/opencv-doc/examples/data/Megamind.avi")
 
@@ -36,17 +36,6 @@ def _config(resumable: bool) -> VideoConfig:
     # 2-second segments of an 11-second clip: cut at keyframes 98 and 154, so three of them
     return VideoConfig(run=RunConfig(style="cafe_terrace_rt", max_side=240), smooth="flow", crf=0,
                        resumable_from_s=5.0 if resumable else None, segment_s=2.0)
-
-
-def _frames(path: Path) -> tuple[list[int], list[np.ndarray]]:
-    with av.open(str(path)) as c:
-        decoded = [(f.pts, f.to_ndarray(format="bgr24")) for f in c.decode(video=0)]
-    return [p for p, _ in decoded], [f for _, f in decoded]
-
-
-def _audio_packets(path: Path) -> list[bytes]:
-    with av.open(str(path)) as c:
-        return [bytes(p) for p in c.demux(audio=0) if p.size]
 
 
 def _megabytes(folder: Path) -> str:
@@ -70,11 +59,11 @@ def one_pass(clip, tmp_path_factory) -> Path:
 
 
 def _same_video(target: Path, one_pass: Path, clip: Path) -> None:
-    pts_one, one = _frames(one_pass)
-    pts, frames = _frames(target)
+    pts_one, one = frames_and_pts(one_pass)
+    pts, frames = frames_and_pts(target)
     assert len(frames) == 270 and pts == pts_one
     assert _min_psnr(one, frames) >= 40  # each segment's pre-roll primes --smooth flow
-    assert _audio_packets(target) == _audio_packets(clip)
+    assert audio_packets(target) == audio_packets(clip)
 
 
 def test_a_long_video_is_painted_in_segments_that_give_the_one_pass_output(clip, one_pass, tmp_path):
@@ -95,8 +84,8 @@ def test_parts_with_b_frames_join_into_matroska(clip, one_pass, tmp_path):
     with av.open(str(target)) as c:
         packets = [p for p in c.demux(video=0) if p.size]
         assert any(p.pts != p.dts for p in packets if p.dts is not None), "B-frames: decode and display order differ"
-    pts, _ = _frames(target)
-    assert pts == _frames(one_pass)[0]
+    pts, _ = frames_and_pts(target)
+    assert pts == frames_and_pts(one_pass)[0]
 
 
 def test_a_run_stopped_on_the_way_goes_on_from_the_finished_segments(clip, one_pass, tmp_path, monkeypatch):
