@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from concurrent.futures import wait as wait_for_futures
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
@@ -85,6 +86,9 @@ class _DaemonPool:
 # No frame takes this long on any network we ship: a 4K frame of a full-width style on 2 AVX2
 # cores takes a few seconds.
 STALL_S = 120.0
+# How long a stopped run waits for the frames being painted: more than any frame we ship takes
+# (unless one has been seen to take longer), less than a user waits before pressing Ctrl-C again.
+FINISH_S = 10.0
 
 
 class _Run:
@@ -118,7 +122,7 @@ class _Run:
 
     def encode(self) -> None:
         try:
-            while (item := self.done.get()) is not _END:
+            while (item := self._next_done()) is not _END:
                 t = time.perf_counter()
                 self.write(item)
                 self.times.encode += time.perf_counter() - t
@@ -127,6 +131,16 @@ class _Run:
         except BaseException as e:
             self.times.errors.append(e)
             self.stop.set()
+
+    def _next_done(self) -> Frame | object:
+        """The next painted frame, or _END once painting has ended or been stopped (Ctrl-C: the
+        encoder must not wait on a queue nothing fills any more, or stopping takes the join's 5 s)."""
+        while True:
+            try:
+                return self.done.get(timeout=0.1)
+            except queue.Empty:
+                if self.stop.is_set():
+                    return _END
 
     def hand_on(self, out: Frame) -> bool:
         if self.finish is not None:
@@ -175,6 +189,14 @@ class _Run:
             if not self.hand_on(out):
                 return
 
+    def _let_painting_frames_finish(self) -> None:
+        """Cancel the frames not started, and wait (bounded) for those a worker is painting: a
+        worker thread left inside the runtime while the process exits (Ctrl-C) aborts it with
+        SIGABRT, the runtime's model freed under it."""
+        running = [future for future in self.pending if not future.cancel()]
+        if running:
+            wait_for_futures(running, timeout=max(FINISH_S, 3 * self.slowest))
+
     def __call__(self) -> StageTimes:
         started = time.perf_counter()
         decoder, encoder = threading.Thread(target=self.decode, daemon=True), threading.Thread(target=self.encode, daemon=True)
@@ -187,8 +209,7 @@ class _Run:
         finally:
             self.stop.set()
             if self.pool is not None:
-                for future in self.pending:
-                    future.cancel()
+                self._let_painting_frames_finish()
                 self.pool.shutdown()
             for th in (decoder, encoder):
                 th.join(timeout=5)

@@ -1,5 +1,6 @@
 """The decode -> stylize -> encode pipeline: order, parallel workers, errors."""
 import random
+import threading
 import time
 
 import numpy as np
@@ -41,6 +42,25 @@ def test_an_error_in_a_worker_reaches_the_caller():
         run_pipeline(_frames(20), transform, lambda f: None, workers=2)
     with pytest.raises(ValueError, match="workers"):
         run_pipeline(_frames(2), transform, lambda f: None, workers=0)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_while_painting_ends_every_stage_at_once(workers):
+    """The encoder waited on its queue for good, so each Ctrl-C of `video` took the 5 s of the
+    join's timeout and left that thread behind."""
+    before = threading.active_count()
+
+    def transform(frame: Frame) -> Frame:
+        if frame.index == 6:
+            raise KeyboardInterrupt
+        return frame
+
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(_frames(40), transform, lambda f: None, workers=workers)
+    deadline = time.time() + 3  # the pool's idle workers take their end-of-work marker
+    while threading.active_count() > before and time.time() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() == before, "a stage thread was left waiting"
 
 
 def test_a_stuck_worker_ends_the_run_in_one_line_and_cannot_hold_the_process(tmp_path):
