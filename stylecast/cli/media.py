@@ -134,7 +134,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     options.add_backend(p)
     p.set_defaults(func=cmd_image)
     p = sub.add_parser("video", help="stylize video files, keeping their sound",
-                       description="Stylize a video file (or a folder of them); same length, frame rate, size and audio.")
+                       description="Stylize a video file (or a folder of them); same length, frame rate, size and audio. "
+                                   "A video over 2 minutes is painted in segments of about a minute, each kept "
+                                   "beside the output as it finishes: stopped (Ctrl-C, a crash), the same command "
+                                   "goes on from them.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="video file(s), or folders of them")
     p.add_argument("-s", "--style", type=options.style_name, help=f"bundled style name, path to an .onnx model, or a mix such as 'starry_night=0.6,the_scream=0.4' "
                                          f"(default: {STILL_DEFAULT}; "
