@@ -3,6 +3,7 @@ of commands registers its own parsers (media, live, bench, info, train)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 import warnings
@@ -69,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt as e:
-        return _interrupted(e.signum if isinstance(e, Terminated) else signal.SIGINT)
+        code = _interrupted(e.signum if isinstance(e, Terminated) else signal.SIGINT)
     except BrokenPipeError:
         # the reader went away (`stylecast styles | head`): stop quietly, as a tool ended by SIGPIPE does;
         # stdout goes to devnull so the interpreter's final flush does not raise the same error again
@@ -78,12 +79,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except Exception as e:
-        if _RECEIVED:  # the interrupt came back as another error (see _RECEIVED)
-            return _interrupted(_RECEIVED[0])
-        if isinstance(e, StylecastError):
-            print(f"stylecast: error: {e}", file=sys.stderr)
-            return 2
-        raise
+        if not _RECEIVED:
+            if isinstance(e, StylecastError):
+                print(f"stylecast: error: {e}", file=sys.stderr)
+                return 2
+            raise
+        code = _interrupted(_RECEIVED[0])  # the interrupt came back as another error (see _RECEIVED)
+    # What the stopped run held (a runtime and the threads it runs on) is freed now, with the
+    # interpreter whole: left to its teardown, OpenVINO's threads sometimes abort the process
+    # ("terminate called without an active exception") after two streams were stopped mid-frame.
+    gc.collect()
+    return code
 
 
 if __name__ == "__main__":

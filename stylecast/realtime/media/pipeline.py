@@ -106,6 +106,7 @@ class _Run:
         self.pool = _DaemonPool(workers) if workers > 1 else None
         self.pending: deque[Future] = deque()
         self.slowest = 0.0  # seconds the slowest frame was waited for
+        self.stalled = False  # a worker made no progress: nothing to wait for at the end
 
     def decode(self) -> None:
         try:
@@ -153,8 +154,11 @@ class _Run:
         waited = time.perf_counter()
         limit = max(self.stall_s, 20 * self.slowest)
         try:
-            out = self.pending.popleft().result(timeout=limit)
+            # left in ``pending`` until done, so a Ctrl-C while waiting here still waits for its worker
+            out = self.pending[0].result(timeout=limit)
+            self.pending.popleft()
         except FutureTimeout:
+            self.stalled = True
             raise StylecastError(f"a painting worker made no progress for {limit:.0f} s (stuck inside the runtime); "
                                  f"run again, or with --streams 1") from None
         self.slowest = max(self.slowest, time.perf_counter() - waited)
@@ -194,7 +198,7 @@ class _Run:
         worker thread left inside the runtime while the process exits (Ctrl-C) aborts it with
         SIGABRT, the runtime's model freed under it."""
         running = [future for future in self.pending if not future.cancel()]
-        if running:
+        if running and not self.stalled:
             wait_for_futures(running, timeout=max(FINISH_S, 3 * self.slowest))
 
     def __call__(self) -> StageTimes:
