@@ -1,4 +1,4 @@
 """`python -m stylecast ...`: the same as the `stylecast` command."""
-from stylecast.cli import main
+from stylecast.cli import run
 
-raise SystemExit(main())
+run()

@@ -3,7 +3,7 @@ of commands registers its own parsers (media, live, bench, info, train)."""
 from __future__ import annotations
 
 import argparse
-import gc
+import os
 import signal
 import sys
 import warnings
@@ -74,8 +74,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # the reader went away (`stylecast styles | head`): stop quietly, as a tool ended by SIGPIPE does;
         # stdout goes to devnull so the interpreter's final flush does not raise the same error again
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except Exception as e:
@@ -85,11 +83,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             raise
         code = _interrupted(_RECEIVED[0])  # the interrupt came back as another error (see _RECEIVED)
-    # What the stopped run held (a runtime and the threads it runs on) is freed now, with the
-    # interpreter whole: left to its teardown, OpenVINO's threads sometimes abort the process
-    # ("terminate called without an active exception") after two streams were stopped mid-frame.
-    gc.collect()
     return code
+
+
+def run() -> None:
+    """The ``stylecast`` command: ``main``, then its exit status. A run stopped by a signal has done
+    its clean-up (outputs finished or removed, parts kept) by the time ``main`` returns, and exits
+    without the interpreter's teardown: there, OpenVINO's threads sometimes abort the process
+    ("terminate called without an active exception", SIGABRT) after two streams were stopped
+    mid-frame (7 of 68 stops under load)."""
+    code = main()
+    if _RECEIVED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
