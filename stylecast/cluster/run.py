@@ -5,21 +5,19 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from tqdm import tqdm
 
 from stylecast.cluster.connect import ClusterConfig, connect
-from stylecast.realtime.segments.join import join_file
-from stylecast.realtime.segments.parts import PartsFolder, painting_settings
-from stylecast.realtime.segments.plan import Segment, Timeline, plan_segments, preroll_frames, read_timeline
+from stylecast.realtime.segments.file import SegmentedFile, cut
+from stylecast.realtime.segments.plan import Segment, Timeline
 from stylecast.errors import StylecastError
 from stylecast.realtime.media.outputs import ensure_writable
-from stylecast.realtime.media.sources import VideoFileSource, VideoInfo
 from stylecast.realtime.video import VideoConfig, VideoResult, plan_outputs
 from stylecast.styles.mixes import parse_style
+
 
 class SegmentPainter:
     """One per worker slot: opens the style's backend once, then paints segment after segment."""
@@ -47,38 +45,11 @@ class SegmentPainter:
         return time.perf_counter() - started
 
 
-@dataclass
-class _File:
-    source: Path
-    target: Path
-    info: VideoInfo
-    parts: PartsFolder
-    timeline: Timeline
-    segments: list[Segment]
-    seconds: dict[int, float] = field(default_factory=dict)  # segment painted by this run -> time its worker took
-    joined: bool = False
-
-    def part(self, segment: Segment) -> Path:
-        return self.parts.part(segment.number)
-
-    @property
-    def complete(self) -> bool:
-        return len(self.parts.done) == len(self.segments)
-
-    def left(self) -> list[Segment]:
-        return [s for s in self.segments if s.number not in self.parts.done]
-
-
 def _plan(source: Path, target: Path, config: VideoConfig, cluster: ClusterConfig,
-          tell: Callable[[str], None]) -> _File:
-    with VideoFileSource(source) as src:
-        info = src.info
-    timeline = read_timeline(source)
+          tell: Callable[[str], None]) -> SegmentedFile:
+    pieces = cut(source, config, cluster.segment_seconds)
     ensure_writable(target.parent)
-    segments = plan_segments(source, timeline, float(info.fps), cluster.segment_seconds,
-                             preroll_frames(config.smooth, config.run.paint))
-    parts = PartsFolder.open(target, painting_settings(source, config, segments), tell)
-    return _File(source, target, info, parts, timeline, segments)
+    return SegmentedFile.open(source, target, pieces, config, tell)
 
 
 def _cause(error: BaseException) -> BaseException:
@@ -95,11 +66,11 @@ def stylize_videos_on_ray(inputs: list[Path], output: Path | str, config: VideoC
     if not jobs:
         return None, []
     ray = connect(cluster)
-    files: list[_File] = []
+    files: list[SegmentedFile] = []
     actors: list = []
     try:
         files = [_plan(source, target, config, cluster, tell) for source, target in jobs]
-        results = [_join(f, time.perf_counter(), 0) for f in files if f.complete]  # an earlier run stopped at the join
+        results = [f.join(time.perf_counter(), 0) for f in files if f.complete]  # an earlier run stopped at the join
         queue = deque((f, s) for f in files for s in f.left())
         if not queue:
             return None, results
@@ -111,19 +82,19 @@ def stylize_videos_on_ray(inputs: list[Path], output: Path | str, config: VideoC
         for actor in actors:
             ray.kill(actor)
         for f in files:
-            if note := f.parts.leave(f.joined, f.source, len(f.segments)):
+            if note := f.leave():
                 tell(note)
         ray.shutdown()
 
 
-def _paint(ray, actors: list, queue: deque, files: list[_File], cluster: ClusterConfig, show_progress: bool) -> list[VideoResult]:
+def _paint(ray, actors: list, queue: deque, files: list[SegmentedFile], cluster: ClusterConfig, show_progress: bool) -> list[VideoResult]:
     """Hand the segments in ``queue`` to the workers as they come free; join each file once its last is done."""
     attempts: dict[tuple[int, int], int] = {}
     results: list[VideoResult] = []
     pending: dict = {}
     idle = deque(actors)
     started = time.perf_counter()
-    kept = sum(s.frames for f in files for s in f.segments if s.number in f.parts.done)
+    kept = sum(f.kept_frames for f in files)
     with tqdm(total=sum(f.timeline.frames for f in files), initial=kept, unit="frame",
               desc=f"{len(files)} file(s) on {len(actors)} worker(s)", disable=not show_progress, dynamic_ncols=True) as bar:
         while queue or pending:
@@ -138,12 +109,11 @@ def _paint(ray, actors: list, queue: deque, files: list[_File], cluster: Cluster
             if seconds is None:
                 queue.appendleft((f, segment))
                 continue
-            f.parts.finished(segment.number)
-            f.seconds[segment.number] = seconds
+            f.finished(segment, seconds)
             bar.update(segment.frames)
             bar.set_postfix_str(f"{(bar.n - kept) / max(1e-6, time.perf_counter() - started):.1f} fps", refresh=False)
             if f.complete:
-                results.append(_join(f, started, len(actors)))
+                results.append(f.join(started, len(actors)))
     return results
 
 
@@ -157,7 +127,7 @@ def _start_painters(ray, config: VideoConfig, cluster: ClusterConfig) -> list:
     return [remote.remote(config) for _ in range(slots)]
 
 
-def _seconds_or_retry(ray, ref, f: _File, segment: Segment, attempts: dict[tuple[int, int], int],
+def _seconds_or_retry(ray, ref, f: SegmentedFile, segment: Segment, attempts: dict[tuple[int, int], int],
                       retries: int) -> float | None:
     """The seconds a finished segment took, or None where its worker died and it is to be painted
     again; a painting error, or a segment whose workers keep dying, ends the run in one line."""
@@ -177,9 +147,3 @@ def _seconds_or_retry(ray, ref, f: _File, segment: Segment, attempts: dict[tuple
         print(f"note: a worker died painting segment {segment.number} of {f.source.name}; painting it again",
               file=sys.stderr)
         return None
-
-
-def _join(f: _File, started: float, slots: int) -> VideoResult:
-    result = join_file(f.source, f.info, f.parts, f.segments, started, f.seconds, slots)
-    f.joined = True
-    return result

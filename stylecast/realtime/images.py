@@ -171,7 +171,7 @@ def stylize_images(inputs: Sequence[Path], output: Path | str, config: RunConfig
         notes: list[str] = []
         unreadable = 0
         # tqdm's disable=None: shown where stderr is a terminal, not in logs and pipes
-        hidden = True if show_progress is False or len(jobs) < 2 else (None if show_progress is None else False)
+        hidden = True if len(jobs) < 2 else (None if show_progress is None else not show_progress)
         for job in tqdm(jobs, unit="picture", disable=hidden, dynamic_ncols=True):  # one picture in memory at a time
             try:
                 picture = read_image(job.source)

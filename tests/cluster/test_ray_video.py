@@ -214,7 +214,7 @@ def test_a_run_stopped_while_joining_is_joined_by_the_next_without_painting(clip
     from stylecast.cluster import run as cluster_run
     from stylecast.cluster.connect import ClusterConfig
     from stylecast.realtime.config import RunConfig
-    from stylecast.realtime.segments import join
+    from stylecast.realtime.segments import file as segmented_file
     from stylecast.realtime.video import VideoConfig
 
     config = VideoConfig(run=RunConfig(style="cafe_terrace_rt", max_side=240), crf=0)
@@ -225,7 +225,7 @@ def test_a_run_stopped_while_joining_is_joined_by_the_next_without_painting(clip
         raise KeyboardInterrupt
 
     notes: list[str] = []
-    monkeypatch.setattr(join, "join_parts", stopped)
+    monkeypatch.setattr(segmented_file, "join_parts", stopped)
     with pytest.raises(KeyboardInterrupt):
         cluster_run.stylize_videos_on_ray([clip], target, config, cluster, tell=notes.append)
     parts = tmp_path / ".ray.mkv.stylecast-parts"

@@ -2,42 +2,10 @@
 once, as the single-process path does."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from stylecast.atomic import atomic_path
-from stylecast.errors import StylecastError
-from stylecast.realtime.media.pipeline import StageTimes
 from stylecast.realtime.media.sinks import _SideStreams, container_for
 from stylecast.realtime.media.sources import VideoInfo
-from stylecast.realtime.segments.parts import PartsFolder
-from stylecast.realtime.segments.plan import Segment
-from stylecast.realtime.video import VideoResult
-
-
-def join_file(source: Path, info: VideoInfo, parts: PartsFolder, segments: list[Segment], started: float,
-              painted: dict[int, float], workers: int) -> VideoResult:
-    """Join every part of ``source`` into the parts' target (renamed into place when complete), drop
-    the parts, and say how the segments went: ``painted`` holds the seconds each segment painted by
-    this run (since ``started``) took, on ``workers`` workers."""
-    joining = time.perf_counter()
-    try:
-        with atomic_path(parts.target) as tmp:
-            frames, transcoded, dropped = join_parts(source, [parts.part(s.number) for s in segments], tmp, info)
-    except OSError as e:
-        raise StylecastError(f"could not write {parts.target}: {e.strerror or e}") from e
-    joined = time.perf_counter()
-    parts.remove()
-    new = sum(s.frames for s in segments if s.number in painted)
-    busy = sum(painted.values())
-    summary = f"{len(segments)} segment(s)"
-    if painted and workers > 1:  # one painter's rate is the run's, said beside this
-        summary += f" on {workers} worker(s), {new / busy if busy else 0.0:.1f} fps per busy worker (pre-roll included)"
-    if parts.kept:
-        summary += f", {parts.kept} painted by an earlier run"
-    summary += f", joined in {joined - joining:.1f} s"
-    times = StageTimes(frames=new, wall=joined - started)  # the rate of this run's painting
-    return VideoResult(parts.target, frames, 0, times, transcoded, dropped, claimed_frames=info.frames, segments=summary)
 
 
 def join_parts(source: Path, parts: list[Path], target: Path, info: VideoInfo) -> tuple[int, tuple[str, ...], tuple[str, ...]]:

@@ -16,6 +16,7 @@ import pytest
 av = pytest.importorskip("av")
 
 from stylecast.realtime.config import RunConfig  # noqa: E402
+from stylecast.realtime.segments import file as segmented_file  # noqa: E402
 from stylecast.realtime.segments import local  # noqa: E402
 from stylecast.realtime.segments.plan import CannotSplit  # noqa: E402
 from stylecast.realtime.video import VideoConfig, stylize_videos  # noqa: E402
@@ -151,7 +152,7 @@ def test_a_video_that_cannot_be_cut_is_painted_in_one_pass(clip, tmp_path, monke
     def cannot(path):
         raise CannotSplit(f"{path}: two frames share a timestamp, so it cannot be split")
 
-    monkeypatch.setattr(local, "read_timeline", cannot)
+    monkeypatch.setattr(segmented_file, "read_timeline", cannot)
     notes: list[str] = []
     _, results = stylize_videos([clip], tmp_path / "long.mkv", _config(resumable=True), tell=notes.append)
     assert results[0].frames == 270 and results[0].segments == ""
