@@ -25,13 +25,15 @@ from stylecast.realtime.live.capture import parse_size
 from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.sizing import cover_crop
 from stylecast.styles import resolve_style
+from stylecast.styles.mixes import parse_style
 
 
 def paintings(photos: list[np.ndarray], full: str, governed: str, side: int) -> dict[str, list[np.ndarray]]:
     """BGR outputs of each method, one per photo."""
     prefer = ("openvino", "cpu")
     full_net = Stylizer(open_backend(resolve_style(full), prefer).backend)
-    small_net = WorkingSizePainter(Stylizer(open_backend(resolve_style(governed), prefer).backend), side)
+    spec = parse_style(governed)  # a mix or one painting of a multi-style network too: paintings_rt:starry_night
+    small_net = WorkingSizePainter(Stylizer(open_backend(spec.model, prefer).backend, spec.mix), side)
     up = GuidedUpsampler()
     out: dict[str, list[np.ndarray]] = {"full network, full size": [], "guided": [], "resized": []}
     for photo in photos:
@@ -87,7 +89,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, required=True, help="held-out photos")
     ap.add_argument("--size", default="1280x720")
     ap.add_argument("--style", required=True, help="FULL_STYLE=PAINTING_IMAGE")
-    ap.add_argument("--governed", required=True, help="NETWORK:LONG_SIDE, e.g. starry_night_fast:336")
+    ap.add_argument("--governed", required=True, help="STYLE:LONG_SIDE, e.g. starry_night_fast:336 or paintings_rt:starry_night:496 (any -s)")
     ap.add_argument("--limit", type=int, default=6)
     ap.add_argument("--picture", type=Path, help="write a side-by-side of the first photo here")
     ap.add_argument("--unsharp", action="append", default=[], metavar="AMOUNT:SIGMA",

@@ -45,13 +45,13 @@ def _history(out: Path) -> list[dict]:
 
 
 def test_two_gloo_ranks_train_as_one_process_does(photos, tmp_path):
-    one = _train(photos, tmp_path / "one", 50, 1)
+    one = _train(photos, tmp_path / "one", 30, 1)
     assert one.returncode == 0, one.stderr
-    two = _train(photos, tmp_path / "two", 50, 2)
+    two = _train(photos, tmp_path / "two", 30, 2)
     assert two.returncode == 0, two.stderr
     assert two.stdout.count("wrote ") == 1, "rank 0 alone reports and exports"
     first, second = _history(tmp_path / "one"), _history(tmp_path / "two")
-    assert len(first) == len(second) == 50
+    assert len(first) == len(second) == 30
     single, double = (np.mean([h["total"] for h in run[-10:]]) for run in (first, second))
     assert abs(double - single) / single < 0.05
     assert double < 0.9 * second[0]["total"], "the two ranks learned"

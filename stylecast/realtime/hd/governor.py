@@ -2,12 +2,14 @@
 several networks the network, from how long the frames actually take.
 
 The rungs run from the best picture (the style as asked, at the stroke scale's size) down to the
-cheapest (its lightest network at the floor size). Each frame reports its load: the seconds the
-loop spent on it over the camera's frame period. A window whose median load is over ``high``
-jumps straight down to the rung predicted to fit (the painting's cost grows with the pixels, the
-rest of the loop's does not); a load under ``low`` for ``raise_after_s`` climbs to the best rung
-above predicted to fit (one rung at a time onto a better network, whose cost is not known yet). The
-gap between the two, and the load remembered per rung, keep it from oscillating.
+cheapest (its lightest network at the floor size); a network before the last goes down only to the
+handover size, below which the last network, at a bigger size, looks more painted. Each frame
+reports its load: the seconds the loop spent on it over the camera's frame period. A window whose
+median load is over ``high`` jumps straight down to the rung predicted to fit (the painting's cost
+grows with the pixels, the rest of the loop's does not); a load under ``low`` for
+``raise_after_s`` climbs to the best rung above predicted to fit (one rung at a time onto a better
+network, whose cost is not known yet). The gap between the two, and the load remembered per rung,
+keep it from oscillating.
 """
 from __future__ import annotations
 
@@ -19,6 +21,12 @@ from dataclasses import dataclass
 # Below this long side the strokes grow so large (2.5x trained) that the painting stops reading as
 # the style; the governor goes no lower and says so.
 FLOOR_LONG_SIDE = 256
+# Below this long side a network that is not the ladder's last hands over to the last (the cheapest,
+# the multi-style network where the painting has a row in it), which then paints at a bigger size:
+# at the output size the enlargement costs more style than the lighter network does. Held out at
+# 1280x720 (docs/hd.md), Starry Night's own `_fast` at 288 px scores a style ratio of 0.375 where
+# `paintings_rt` at 432 px scores 0.334 and at 496 px 0.316; Cafe Terrace 0.600 against 0.495.
+HANDOVER_LONG_SIDE = 384
 RUNG_RATIO = 0.875  # each rung paints ~77% of the pixels of the one above
 
 
@@ -28,13 +36,21 @@ class Rung:
     long_side: int  # the working size's longer side
 
 
-def build_ladder(networks: Sequence[str], top: int, floor: int = FLOOR_LONG_SIDE) -> list[Rung]:
-    """Every network (best first) at every side from ``top`` down to ``floor`` (multiples of 16)."""
+def build_ladder(networks: Sequence[str], top: int, floor: int = FLOOR_LONG_SIDE,
+                 handover: int = HANDOVER_LONG_SIDE) -> list[Rung]:
+    """Every network (best first) at every side from ``top`` down to ``handover``, and the last one
+    on down to ``floor`` (multiples of 16)."""
+    sides = _sides(top, floor)
+    last = len(networks) - 1
+    return [Rung(n, s) for i, n in enumerate(networks) for s in sides if i == last or s >= min(handover, top)]
+
+
+def _sides(top: int, floor: int) -> list[int]:
     floor = min(floor, top)
     sides = [top]
     while sides[-1] > floor:
         sides.append(max(floor, int(round(sides[-1] * RUNG_RATIO / 16)) * 16))
-    return [Rung(n, s) for n in networks for s in sides]
+    return sides
 
 
 @dataclass(frozen=True)
@@ -83,13 +99,18 @@ class Governor:
         return max(0.0, load - self._fixed) / self._cost(self.index if i is None else i)
 
     def predict(self, i: int, load: float, memory: bool = True) -> float:
-        """Load at rung ``i`` from the current rung's ``load``: remembered if measured lately (and
-        ``memory``) and, on this network, while it still paints at half or more of the per-pixel
-        cost it had then; else its painting part scaled by pixels."""
+        """Load at rung ``i`` from the current rung's ``load``: remembered if measured lately, and on
+        this network while ``memory`` and it still paints at half or more of the per-pixel cost it
+        had then; else its painting part scaled by pixels.
+
+        Another network's rung measured lately is remembered even without ``memory``: a light
+        network's low load says nothing of what a heavier one costs (scaled from it, a heavier
+        network measured too slow would be tried again at every calm spell)."""
         seen = self._measured.get(i)
-        if memory and seen is not None and self.clock() - seen[1] < self.settings.remember_s:
-            same_network = self.rungs[i].network == self.rung.network
-            if not same_network or self._rate(load) >= 0.5 * seen[2]:
+        if seen is not None and self.clock() - seen[1] < self.settings.remember_s:
+            if self.rungs[i].network != self.rung.network:
+                return seen[0]
+            if memory and self._rate(load) >= 0.5 * seen[2]:
                 return seen[0]
         fixed = min(self._fixed, load)
         return (load - fixed) * self._cost(i) / self._cost(self.index) + fixed
@@ -120,9 +141,10 @@ class Governor:
     def _higher(self, load: float) -> int:
         """The best rung above predicted to fit: any size of this network, or the next rung of a better one.
 
-        A load far below ``low`` means frames got much cheaper (another program stopped), so rungs
-        remembered as too slow are judged afresh. Another network's cost is unknown until measured,
-        hence one rung at a time across networks.
+        A load far below ``low`` means frames got much cheaper (another program stopped), so this
+        network's rungs remembered as too slow are judged afresh; another network's, measured in the
+        last ``remember_s``, are not (see ``predict``). Another network's cost is unknown until
+        measured, hence one rung at a time across networks.
         """
         memory = load >= self.settings.low / 2
         best = self.index

@@ -1,5 +1,5 @@
 """The governor on a fake clock and a fake backend whose cost grows with the painted pixels."""
-from stylecast.realtime.hd.governor import FLOOR_LONG_SIDE, Governor, GovernorSettings, Rung, build_ladder
+from stylecast.realtime.hd.governor import FLOOR_LONG_SIDE, HANDOVER_LONG_SIDE, Governor, GovernorSettings, Rung, build_ladder
 
 FPS = 30.0
 
@@ -33,13 +33,18 @@ def run(governor: Governor, machine: FakeMachine, seconds: float) -> list[tuple[
     return changes
 
 
-def test_ladder_runs_from_the_top_down_to_the_floor_network_by_network():
-    ladder = build_ladder(["full", "lite"], 640)
-    sides = [r.long_side for r in ladder if r.network == "full"]
-    assert sides[0] == 640 and sides[-1] == FLOOR_LONG_SIDE
-    assert sides == sorted(sides, reverse=True) and all(s % 16 == 0 for s in sides)
-    assert [r.network for r in ladder] == ["full"] * len(sides) + ["lite"] * len(sides)
+def test_ladder_runs_from_the_top_down_network_by_network_and_only_the_last_to_the_floor():
+    ladder = build_ladder(["full", "fast", "lite"], 640)
+    sides = {n: [r.long_side for r in ladder if r.network == n] for n in ("full", "fast", "lite")}
+    assert [r.network for r in ladder] == ["full"] * len(sides["full"]) + ["fast"] * len(sides["fast"]) + ["lite"] * len(sides["lite"])
+    assert sides["lite"][0] == 640 and sides["lite"][-1] == FLOOR_LONG_SIDE
+    assert sides["lite"] == sorted(sides["lite"], reverse=True) and all(s % 16 == 0 for s in sides["lite"])
+    # the better networks hand over to the last one rather than paint below the handover size
+    assert sides["full"] == sides["fast"] == [s for s in sides["lite"] if s >= HANDOVER_LONG_SIDE]
+    assert sides["full"][-1] == HANDOVER_LONG_SIDE > FLOOR_LONG_SIDE
     assert build_ladder(["x"], 200) == [Rung("x", 200)]  # a top below the floor is its own floor
+    # a top below the handover size (bold strokes): the better networks keep that one size
+    assert build_ladder(["full", "lite"], 320) == [Rung("full", 320), Rung("lite", 320), Rung("lite", 288), Rung("lite", 256)]
 
 
 def test_lowers_until_it_keeps_up_then_settles():
@@ -73,6 +78,22 @@ def test_moves_to_a_lighter_network_when_the_floor_is_too_slow():
     assert governor.rung.network == "lite"
     assert machine.paint_s(governor.rung) * FPS <= 0.9
     assert not governor.floor_too_slow
+
+
+def test_a_better_network_that_fits_only_below_the_handover_size_gives_way_to_the_last_one():
+    """``full`` would keep up at 336 px, but the last network paints at a bigger size, which keeps more
+    of the painting once enlarged to the camera's size."""
+    machine = FakeMachine({"full": 90.0, "lite": 20.0})
+    assert machine.paint_s(Rung("full", 336)) * FPS < 0.8 < machine.paint_s(Rung("full", HANDOVER_LONG_SIDE)) * FPS
+    for start in ("settle", "loop"):
+        governor = Governor(build_ladder(["full", "lite"], 640), GovernorSettings(fps=FPS), clock=machine.clock)
+        if start == "settle":
+            governor.settle(lambda rung: machine.paint_s(rung) * FPS)
+        changes = run(governor, machine, 30)
+        assert governor.rung.network == "lite" and governor.rung.long_side > 336, (start, governor.rung)
+        assert machine.paint_s(governor.rung) * FPS <= 0.9
+        # settled: ``full``, once measured too slow, is not tried again at each calm spell
+        assert not [c for c in changes if c[0] > machine.now - 15], (start, changes)
 
 
 def test_says_when_even_the_floor_cannot_keep_up():
