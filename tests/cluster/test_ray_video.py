@@ -54,18 +54,6 @@ def single(clip, tmp_path_factory) -> dict[str, Path]:
     return paths
 
 
-def test_ray_local_gives_the_single_process_output(clip, single, tmp_path):
-    target = tmp_path / "ray.mkv"
-    r = _video(str(clip), *COMMON, "--smooth", "off", "--ray", "local", "--segment-seconds", "2", "-o", str(target))
-    assert r.returncode == 0, r.stderr
-    assert not list(tmp_path.glob(".*")), "no parts or temporary files left"
-    pts_one, one = frames_and_pts(single["off"])
-    pts_ray, ray = frames_and_pts(target)
-    assert len(ray) == len(one) == 270 and pts_ray == pts_one
-    assert min(_psnr(a, b) for a, b in zip(one, ray)) >= 40
-    assert audio_packets(target) == audio_packets(clip) == audio_packets(single["off"])
-
-
 def test_the_preroll_carries_flow_smoothing_across_segment_boundaries(clip, single, tmp_path, monkeypatch):
     """Painted in segments from keyframes 98, 154 and 200 on, with --smooth flow: with the pre-roll
     every frame is within 40 dB of one process's; without it the first frames of a segment start
@@ -104,7 +92,9 @@ def _kill_one_worker_once(stop: threading.Event, killed: list[int]) -> None:
         time.sleep(0.02)
 
 
-def test_a_killed_worker_s_segment_is_painted_again(clip, single, tmp_path):
+def test_ray_local_gives_the_single_process_output_and_paints_a_killed_worker_s_segment_again(clip, single, tmp_path):
+    """One Ray run for both (a cluster takes seconds to start): the segments that run as usual and the
+    one whose worker is killed join into the single process's frames, timestamps and sound."""
     target = tmp_path / "ray.mkv"
     stop, killed = threading.Event(), []
     watcher = threading.Thread(target=_kill_one_worker_once, args=(stop, killed))
@@ -117,9 +107,12 @@ def test_a_killed_worker_s_segment_is_painted_again(clip, single, tmp_path):
     assert killed, "no worker was seen painting"
     assert r.returncode == 0, r.stderr
     assert "a worker died painting segment" in r.stderr
+    assert not list(tmp_path.glob(".*")), "no parts or temporary files left"
     pts_one, one = frames_and_pts(single["off"])
     pts_ray, ray = frames_and_pts(target)
-    assert pts_ray == pts_one and min(_psnr(a, b) for a, b in zip(one, ray)) >= 40
+    assert len(ray) == len(one) == 270 and pts_ray == pts_one
+    assert min(_psnr(a, b) for a, b in zip(one, ray)) >= 40
+    assert audio_packets(target) == audio_packets(clip) == audio_packets(single["off"])
 
 
 def _done_parts(parts: Path) -> list[int]:
