@@ -16,7 +16,8 @@ import torch
 from stylecast.contract import DEFAULT_CONTRACT, int8_path
 from stylecast.export.onnx import write_onnx
 from stylecast.models.transformer import ConvLayer, ConvNormReLU, TransformerNet
-from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, OpenVinoBackend
+from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+from stylecast.realtime.runtimes.openvino_backend import OpenVinoBackend
 from stylecast.realtime.bench import parse_sizes, time_calls
 from stylecast.realtime.runtimes.preprocess import preprocess
 

@@ -73,7 +73,8 @@ def ort_rows(model: Path, size: tuple[int, int], runs: int) -> list[tuple[str, f
 
     def stylecast_path(takes_frames: bool) -> Callable[[], object]:
         """What `stylecast` runs per frame, host conversions included: a decoded frame in, a painted frame out."""
-        from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, gpu_providers
+        from stylecast.realtime.runtimes.cuda import gpu_providers
+        from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
         from stylecast.realtime.runtimes.stylizer import Stylizer
 
         providers = tuple(gpu_providers(ort.get_available_providers(), Path.home() / ".cache" / "stylecast"))
@@ -165,7 +166,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1920x1080,3840x2160")
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, load_cuda_libraries
+    from stylecast.realtime.runtimes.cuda import load_cuda_libraries
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
 
     load_cuda_libraries()
     card = OnnxRuntimeBackend(args.model).card

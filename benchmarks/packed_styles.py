@@ -18,7 +18,8 @@ import cv2
 import numpy as np
 
 from stylecast.contract import int8_path
-from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+from stylecast.realtime.runtimes.precision import psnr
 from stylecast.realtime.runtimes.mix import each_painting
 from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.sizing import cover_crop

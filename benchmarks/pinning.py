@@ -67,7 +67,7 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).parent))
         importlib.import_module("as_avx2")  # sets the limits before OpenVINO loads
     from stylecast.realtime.bench import parse_sizes
-    from stylecast.realtime.runtimes.backends import OpenVinoBackend
+    from stylecast.realtime.runtimes.openvino_backend import OpenVinoBackend
     from stylecast.styles import bundled_styles
 
     style = next(s for s in bundled_styles() if s.name == args.style)

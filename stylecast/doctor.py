@@ -52,7 +52,8 @@ def check_packages() -> Check:
 
 
 def check_runtimes() -> Check:
-    from stylecast.realtime.runtimes.backends import INSTALL_HINT, onnxruntime_installs
+    from stylecast.realtime.runtimes.backends import INSTALL_HINT
+    from stylecast.realtime.runtimes.onnxruntime_backend import onnxruntime_installs
 
     ort = onnxruntime_installs()
     openvino = util.find_spec("openvino") is not None
@@ -141,7 +142,7 @@ def check_cuda() -> Check:
     if "CUDAExecutionProvider" not in ort.get_available_providers():
         return Check("cuda", False, "this onnxruntime has no CUDA provider (CPU build)",
                      "on an NVIDIA machine: pip uninstall -y onnxruntime && pip install 'stylecast[gpu]'")
-    from stylecast.realtime.runtimes.backends import library_loadable, load_cuda_libraries
+    from stylecast.realtime.runtimes.cuda import library_loadable, load_cuda_libraries
     from stylecast.styles import bundled_styles
 
     load_cuda_libraries()

@@ -26,9 +26,9 @@ def test_doctor_json_is_one_strict_document(capsys):
 
 
 def test_two_onnxruntime_builds_fail_with_the_fix(monkeypatch, capsys):
-    from stylecast.realtime.runtimes import backends
+    from stylecast.realtime.runtimes import onnxruntime_backend
 
-    monkeypatch.setattr(backends, "onnxruntime_installs", lambda: ["onnxruntime", "onnxruntime-gpu"])
+    monkeypatch.setattr(onnxruntime_backend, "onnxruntime_installs", lambda: ["onnxruntime", "onnxruntime-gpu"])
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  runtimes" in out and "overwrite each other" in out and "pip uninstall -y onnxruntime onnxruntime-gpu" in out

@@ -39,7 +39,7 @@ def test_each_style_has_its_card_scores_thumbnail_and_fp16_weights(style):
 @pytest.mark.parametrize("style", SINGLE, ids=[s.name for s in SINGLE])
 def test_each_style_moves_a_real_photo_toward_its_painting(style, photo_path, vgg, tmp_path):
     """Stylize a photo the styles never saw and score it against the painting's thumbnail."""
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
     from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.train.evaluate import evaluate_image
 
@@ -57,7 +57,8 @@ def test_each_style_ships_an_int8_copy_that_passes_the_quality_check(style):
     """OpenVINO would refuse an int8 copy under 35 dB against fp32; a shipped one must pass."""
     pytest.importorskip("openvino")
     from stylecast.contract import int8_path
-    from stylecast.realtime.runtimes.backends import MIN_PSNR_DB, OpenVinoBackend, psnr
+    from stylecast.realtime.runtimes.openvino_backend import OpenVinoBackend
+    from stylecast.realtime.runtimes.precision import MIN_PSNR_DB, psnr
     from stylecast.realtime.runtimes.stylizer import Stylizer
 
     assert int8_path(style.model).is_file()
@@ -79,7 +80,8 @@ def test_a_full_width_style_is_shipped_in_a_cheaper_distilled_form():
 def test_each_distilled_style_paints_a_real_photo_like_its_teacher(style, photo_bgr):
     """A photo the styles never saw, at webcam size: the student's painting is close to its teacher's,
     closer than the width-16 net trained on the same painting gets (that is what distilling buys)."""
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.precision import psnr
     from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.sizing import cover_crop
     from stylecast.styles import resolve_style
@@ -138,7 +140,8 @@ def test_a_multi_style_card_scores_each_painting_against_its_full_network(style)
 def test_each_painting_of_a_multi_style_network_is_recognisably_its_own(style, photo_bgr):
     """On a photo it never saw, each painting's output is nearer its own full network's painting than
     any other painting's: the shared network keeps the paintings apart."""
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.precision import psnr
     from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.sizing import cover_crop
     from stylecast.styles import resolve_style
@@ -156,7 +159,8 @@ def test_each_painting_of_a_multi_style_network_is_recognisably_its_own(style, p
 
 @pytest.mark.parametrize("style", MULTI, ids=[s.name for s in MULTI])
 def test_a_mix_of_two_paintings_lies_between_them(style, photo_bgr):
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.precision import psnr
     from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.sizing import cover_crop
 

@@ -37,7 +37,8 @@ def package(tmp_path, monkeypatch) -> Path:
 
 
 def test_unpacking_rebuilds_each_float_network_once(package, tmp_path, photo_bgr):
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.precision import psnr
     from stylecast.realtime.runtimes.stylizer import Stylizer
 
     folder = unpacked(package)

@@ -57,7 +57,8 @@ def calibration_frames(data: Path, limit: int, size: tuple[int, int] = CALIBRATI
 
 def _psnr_int8(fp32_model: Path, int8_model: Path, frames: list[np.ndarray]) -> float:
     """Mean PSNR of the int8 graph against the fp32 one, both through OpenVINO as stylecast runs them."""
-    from stylecast.realtime.runtimes.backends import OpenVinoBackend, psnr
+    from stylecast.realtime.runtimes.openvino_backend import OpenVinoBackend
+    from stylecast.realtime.runtimes.precision import psnr
     from stylecast.realtime.runtimes.mix import each_painting
     from stylecast.realtime.runtimes.stylizer import Stylizer
 
@@ -110,7 +111,8 @@ def _quantize_into(model: Path, out: Path, data: Path, limit: int, check: int) -
 
     from stylecast.contract import parse_metadata
     from stylecast.export.fp16 import restore_fp32_weights
-    from stylecast.realtime.runtimes.backends import MIN_PSNR_DB, OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.precision import MIN_PSNR_DB
     from stylecast.realtime.runtimes.preprocess import preprocess
 
     try:

@@ -13,8 +13,10 @@ import numpy as np
 
 from stylecast.errors import StylecastError
 from stylecast.machine import available_memory
-from stylecast.realtime.runtimes.backends import (FULL_WIDTH, Backend, OpenVinoBackend, frame_memory, open_backend, open_torch,
-                                                  network_width, psnr, style_picture)
+from stylecast.realtime.runtimes.backends import open_backend, open_torch
+from stylecast.realtime.runtimes.openvino_backend import OpenVinoBackend
+from stylecast.realtime.runtimes.precision import psnr, style_picture
+from stylecast.realtime.runtimes.protocol import FULL_WIDTH, Backend, frame_memory, network_width
 from stylecast.realtime.live.capture import parse_size
 from stylecast.realtime.runtimes.preprocess import preprocess
 from stylecast.realtime.runtimes.stylizer import Stylizer
@@ -159,7 +161,7 @@ def bench_backends(model: Path, backends: Sequence[str], sizes: Sequence[tuple[i
     photo = style_picture(model)
     reference = None
     if photo is not None:
-        from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend
+        from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
 
         reference = Stylizer(OnnxRuntimeBackend(model))(photo)
     seen: set[tuple[str, str]] = set()

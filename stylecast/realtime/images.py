@@ -12,7 +12,8 @@ from tqdm import tqdm
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.machine import check_memory
-from stylecast.realtime.runtimes.backends import Choice, open_backend
+from stylecast.realtime.runtimes.backends import open_backend
+from stylecast.realtime.runtimes.protocol import Choice
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.hd.painter import FullSizePainter, WorkingSizePainter
 from stylecast.realtime.hd.working_size import stroke_long_side

@@ -12,7 +12,8 @@ from tqdm import tqdm
 from stylecast.atomic import atomic_path
 from stylecast.errors import StylecastError
 from stylecast.machine import check_memory
-from stylecast.realtime.runtimes.backends import Backend, Choice, open_backend
+from stylecast.realtime.runtimes.backends import open_backend
+from stylecast.realtime.runtimes.protocol import Backend, Choice
 from stylecast.realtime.config import RunConfig
 from stylecast.realtime.effects import paint_where
 from stylecast.realtime.hd.painter import FULL_SIZE_BYTES_PER_PIXEL, WorkingSizePainter

@@ -10,7 +10,7 @@ import numpy as np
 
 from stylecast.errors import StylecastError
 from stylecast.realtime.hd.painter import shrink
-from stylecast.realtime.runtimes.backends import UNPINNED
+from stylecast.realtime.runtimes.openvino_backend import UNPINNED
 from stylecast.segment import HERE
 
 # MediaPipe's two selfie models: the landscape one is cheaper and made for 16:9 calls, the general

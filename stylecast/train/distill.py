@@ -134,7 +134,8 @@ def teacher_summary(teacher: Teacher | None) -> dict | None:
 def agreement_db(student: Path, teacher: Path, data: Path, size: tuple[int, int] = (640, 480), limit: int = 12) -> float:
     """Mean PSNR of the student's paintings against the teacher's on held-out photos, both in fp32."""
     from stylecast.export.quantize import calibration_frames
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.precision import psnr
     from stylecast.realtime.runtimes.stylizer import Stylizer
 
     frames = calibration_frames(Path(data), limit, size)  # the photos as a camera would deliver them

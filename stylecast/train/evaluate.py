@@ -75,7 +75,7 @@ def score_pairs(pairs: list[tuple[np.ndarray, np.ndarray]], style: torch.Tensor,
 def _check_memory(size: int) -> None:
     # VGG looks at the photo, the painting of it and the style image at twice the side (no gradients:
     # a quarter of training's cost per pixel), after a full network painted the photo
-    from stylecast.realtime.runtimes.backends import frame_memory
+    from stylecast.realtime.runtimes.protocol import frame_memory
 
     check_memory(size ** 2 * 6 * VGG_BYTES_PER_PIXEL / 4 + frame_memory(size ** 2), f"scoring at --size {size}",
                  "give a smaller --size")

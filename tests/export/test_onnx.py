@@ -146,7 +146,7 @@ def test_shuffle_design_exports_with_dynamic_size_and_runs_in_openvino(photo_rgb
         want = net(torch.from_numpy(x)).clamp(0, 255).numpy()
     got = ort.InferenceSession(str(report.path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
     assert got.shape == x.shape and np.abs(got - want).max() < 0.5 and want.std() > 1
-    from stylecast.realtime.runtimes.backends import OpenVinoBackend
+    from stylecast.realtime.runtimes.openvino_backend import OpenVinoBackend
 
     pytest.importorskip("openvino")
     backend = OpenVinoBackend(report.path, precision="f32")
@@ -167,7 +167,7 @@ def test_an_exported_style_loads_back_as_the_same_trainable_net(exported, traine
 
 
 def test_a_bundled_style_loads_back_and_paints_as_its_onnx_file(photo_bgr):
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
     from stylecast.realtime.runtimes.preprocess import preprocess
     from stylecast.styles import resolve_style
 

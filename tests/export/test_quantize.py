@@ -50,14 +50,15 @@ def quantized(style_copy: Path, photos: Path):
 
 
 def _ov(path: Path, precision: str):
-    from stylecast.realtime.runtimes.backends import OpenVinoBackend
+    from stylecast.realtime.runtimes.openvino_backend import OpenVinoBackend
     from stylecast.realtime.runtimes.stylizer import Stylizer
 
     return Stylizer(OpenVinoBackend(path, precision=precision))
 
 
 def test_int8_copy_is_written_beside_the_model_and_stays_close_to_fp32(quantized, style_copy, photo_bgr):
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.precision import psnr
 
     assert quantized.path == int8_path(style_copy) == style_copy.with_name("cafe_terrace_rt.int8.onnx")
     assert quantized.images == 8 and quantized.psnr_db >= 35
@@ -74,26 +75,26 @@ def test_int8_copy_is_written_beside_the_model_and_stays_close_to_fp32(quantized
 def test_openvino_picks_the_int8_copy_and_falls_back_when_it_is_off(quantized, style_copy, monkeypatch):
     import openvino as ov
 
-    from stylecast.realtime.runtimes import backends
+    from stylecast.realtime.runtimes import backends, precision
 
     if "INT8" not in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
         pytest.skip("this CPU has no int8 in OpenVINO")
     choice = backends.open_backend(style_copy, ("openvino",))
     assert choice.backend.precision == "int8" and "int8 copy" in choice.reason and "dB PSNR" in choice.reason
-    monkeypatch.setattr(backends, "MIN_PSNR_DB", 1000.0)  # nothing reduced can pass: int8 (and bf16) are refused
+    monkeypatch.setattr(precision, "MIN_PSNR_DB", 1000.0)  # nothing reduced can pass: int8 (and bf16) are refused
     choice = backends.open_backend(style_copy, ("openvino",))
     assert choice.backend.precision != "int8" and "int8 not used" in choice.reason
 
 
 def test_quantize_refuses_to_overwrite_and_leaves_nothing_when_quality_is_short(quantized, style_copy, photos, tmp_path, monkeypatch):
     from stylecast.export import quantize
-    from stylecast.realtime.runtimes import backends
+    from stylecast.realtime.runtimes import precision
 
     with pytest.raises(StylecastError, match="exists"):
         quantize.quantize_model(style_copy, photos, limit=8)
     with pytest.raises(StylecastError, match="overwrite its input"):
         quantize.quantize_model(style_copy, photos, out=style_copy, overwrite=True)
-    monkeypatch.setattr(backends, "MIN_PSNR_DB", 1000.0)
+    monkeypatch.setattr(precision, "MIN_PSNR_DB", 1000.0)
     out = tmp_path / "x.int8.onnx"
     with pytest.raises(StylecastError, match="too differently"):
         quantize.quantize_model(style_copy, photos, out=out, limit=8)
@@ -130,7 +131,8 @@ def test_a_float_network_rebuilt_from_the_int8_copy_paints_as_the_float_one(quan
     from onnx import numpy_helper
 
     from stylecast.export.dequantize import float_from_int8
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.precision import psnr
     from stylecast.realtime.runtimes.stylizer import Stylizer
 
     int8 = onnx.load(str(quantized.path))

@@ -71,7 +71,9 @@ def test_a_batch_may_paint_each_picture_with_its_own_mix(two_paintings, photo):
 def test_export_takes_the_weights_as_an_input_and_every_runtime_mixes(two_paintings, photo_bgr, tmp_path):
     from stylecast.contract import StyleCard
     from stylecast.export.onnx import export_multistyle_onnx
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, OpenVinoBackend, psnr
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.openvino_backend import OpenVinoBackend
+    from stylecast.realtime.runtimes.precision import psnr
     from stylecast.realtime.runtimes.preprocess import margin_for, pad_frame
     from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.sizing import cover_crop

@@ -94,7 +94,7 @@ def test_a_size_that_would_exhaust_memory_is_skipped_with_a_line_not_killed(tiny
     from stylecast.realtime import bench
 
     fits, huge = (64, 48), (4096, 4096)
-    from stylecast.realtime.runtimes.backends import FULL_WIDTH, OTHER_FRAME_BYTES_PER_PIXEL
+    from stylecast.realtime.runtimes.protocol import FULL_WIDTH, OTHER_FRAME_BYTES_PER_PIXEL
 
     need = huge[0] * huge[1] * OTHER_FRAME_BYTES_PER_PIXEL * 8 / FULL_WIDTH  # tiny_model is width 8
     monkeypatch.setattr(bench, "available_memory", lambda: int(need / 2))
@@ -248,7 +248,7 @@ def test_bench_styles_times_each_style_as_live_runs_it_fastest_first(tiny_model,
     rows = strict_json(capsys.readouterr().out)["styles"]
     assert sorted(r["style"] for r in rows) == sorted(["starry_night_lite_rt", "cafe_terrace_rt", tiny_model.stem])
     assert [r["median_ms"] for r in rows] == sorted(r["median_ms"] for r in rows)
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
 
     for r in rows:
         card = shipped[r["style"]].card if r["style"] in shipped else OnnxRuntimeBackend(tiny_model).card

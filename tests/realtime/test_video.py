@@ -10,7 +10,7 @@ pytest.importorskip("av")
 
 from stylecast.cli import main  # noqa: E402
 from stylecast.errors import StylecastError  # noqa: E402
-from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend  # noqa: E402
+from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend  # noqa: E402
 from stylecast.realtime.config import RunConfig  # noqa: E402
 from stylecast.realtime.hd.painter import WorkingSizePainter  # noqa: E402
 from stylecast.realtime.runtimes.stylizer import Stylizer  # noqa: E402
@@ -339,7 +339,7 @@ def test_crf_zero_keeps_every_pixel_and_colour(tmp_path, photo_bgr):
 def test_two_frames_at_once_give_the_same_smoothed_video_in_order(tmp_path, photo_bgr):
     """OpenVINO streams stylize two frames at once; flow smoothing, which needs the previous output, still sees them in order."""
     pytest.importorskip("openvino")
-    from stylecast.realtime.runtimes.backends import OpenVinoBackend
+    from stylecast.realtime.runtimes.openvino_backend import OpenVinoBackend
     from stylecast.styles import resolve_style
 
     model = resolve_style("cafe_terrace_rt")  # a real style: random weights paint every frame nearly black

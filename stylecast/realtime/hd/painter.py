@@ -10,7 +10,7 @@ import numpy as np
 from stylecast.realtime.effects import paint_where
 from stylecast.realtime.hd.upsample import GuidedUpsampler
 from stylecast.realtime.hd.working_size import working_size
-from stylecast.realtime.runtimes.backends import frame_memory
+from stylecast.realtime.runtimes.protocol import frame_memory
 
 # Memory per pixel of a moving picture's own size, beside the network's at the working size: frames
 # queued between decoder, painters and sinks, the guided upsampling and the smoothing (`video`,

@@ -9,7 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from stylecast.errors import StylecastError
-from stylecast.realtime.runtimes.backends import Choice, open_backend
+from stylecast.realtime.runtimes.backends import open_backend
+from stylecast.realtime.runtimes.protocol import Choice
 from stylecast.realtime.runtimes.stylizer import Stylizer
 from stylecast.styles import bundled_styles
 from stylecast.styles.mixes import StyleSpec, is_mix, parse_style

@@ -26,7 +26,8 @@ from stylecast.realtime.live.crossfade import CrossFade
 from stylecast.realtime.live.governed import Governors
 from stylecast.realtime.live.sinks import LiveRecordingSink, VirtualCameraSink, WindowSink
 from stylecast.realtime.media.sources import Frame
-from stylecast.realtime.runtimes.backends import backend_preference, network_width
+from stylecast.realtime.runtimes.backends import backend_preference
+from stylecast.realtime.runtimes.protocol import network_width
 from stylecast.realtime.runtimes.mix import mix_vector
 from stylecast.realtime.temporal.smoothing import make_smoother
 from stylecast.segment.matte import PersonMatte

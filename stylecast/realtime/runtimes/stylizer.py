@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from stylecast.realtime.runtimes.backends import Backend
+from stylecast.realtime.runtimes.protocol import Backend
 from stylecast.realtime.runtimes.mix import mix_feeds
 from stylecast.realtime.runtimes.preprocess import margin_for, pad_frame, postprocess, preprocess
 

@@ -64,7 +64,8 @@ def paint_teachers(styles: tuple[str, ...], data: Path, quiet: bool = False,
     With a ``folder``, each teacher's paintings are kept there as soon as they are made, and a run
     stopped on the way (Ctrl-C, a lost machine) starts again from the first teacher not yet done."""
     from stylecast.atomic import atomic_path
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, OpenVinoBackend
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.openvino_backend import OpenVinoBackend
     from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.styles import resolve_style
 

@@ -5,14 +5,16 @@ import numpy as np
 import pytest
 
 import stylecast.realtime.runtimes.backends as backends
+from stylecast.realtime.runtimes import cuda, precision
 from stylecast.errors import StylecastError
-from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, open_backend
+from stylecast.realtime.runtimes.backends import open_backend
+from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
 from stylecast.realtime.runtimes.stylizer import Stylizer
 
 
 def _without_cuda(monkeypatch):
     """Behave as on a machine whose onnxruntime has no CUDA provider, also when run on a GPU machine."""
-    monkeypatch.setattr(backends, "_cuda_available", lambda: (False, "this onnxruntime has no CUDA provider"))
+    monkeypatch.setattr(cuda, "cuda_available", lambda: (False, "this onnxruntime has no CUDA provider"))
 
 
 def test_auto_never_picks_cuda_without_a_cuda_provider(tiny_model, monkeypatch):
@@ -31,7 +33,7 @@ def test_explicit_cuda_without_gpu_is_a_clear_error(tiny_model, monkeypatch):
 
 def test_cuda_that_silently_runs_on_cpu_is_refused(tiny_model, monkeypatch):
     """onnxruntime can list CUDA yet create a CPU-only session: get_providers() tells the truth."""
-    monkeypatch.setattr(backends, "_cuda_available", lambda: (True, "pretend"))
+    monkeypatch.setattr(cuda, "cuda_available", lambda: (True, "pretend"))
     with pytest.raises(StylecastError, match="would run on CPU"):
         open_backend(tiny_model, ("cuda",))
     # auto falls through to the next backend instead
@@ -42,8 +44,8 @@ def test_cuda_that_silently_runs_on_cpu_is_refused(tiny_model, monkeypatch):
 def test_two_onnxruntime_installs_are_reported(monkeypatch):
     ort = pytest.importorskip("onnxruntime")
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
-    monkeypatch.setattr(backends, "onnxruntime_installs", lambda: ["onnxruntime", "onnxruntime-gpu"])
-    ok, why = backends._cuda_available()
+    monkeypatch.setattr(cuda, "onnxruntime_installs", lambda: ["onnxruntime", "onnxruntime-gpu"])
+    ok, why = cuda.cuda_available()
     assert not ok and "pip uninstall" in why
 
 
@@ -152,10 +154,10 @@ def test_openvino_bf16_falls_back_to_f32_when_quality_is_short(tiny_model, photo
     shutil.copy(tiny_model, model)
     shutil.copy(photo_path, tmp_path / "style.jpg")  # the picture shipped beside a bundled style
     monkeypatch.setattr(backends.OpenVinoBackend, "__init__", _force_bf16(backends.OpenVinoBackend.__init__))
-    monkeypatch.setattr(backends, "MIN_PSNR_DB", 1000.0)  # no real bf16 output can pass this
+    monkeypatch.setattr(precision, "MIN_PSNR_DB", 1000.0)  # no real bf16 output can pass this
     choice = open_backend(model, ("openvino",))
     assert choice.backend.precision == "f32" and "PSNR" in choice.reason
-    monkeypatch.setattr(backends, "MIN_PSNR_DB", 0.0)
+    monkeypatch.setattr(precision, "MIN_PSNR_DB", 0.0)
     choice = open_backend(model, ("openvino",))
     assert choice.backend.precision == "bf16" and "dB PSNR against f32" in choice.reason
 
@@ -177,16 +179,16 @@ def test_io_binding_gives_the_same_frames_as_a_plain_run(tiny_model):
 
 
 def test_tensorrt_comes_first_with_fp16_engines_cached(tmp_path, monkeypatch):
-    monkeypatch.setattr(backends, "tensorrt_loadable", lambda: True)
-    providers = backends.gpu_providers(["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"], tmp_path)
+    monkeypatch.setattr(cuda, "tensorrt_loadable", lambda: True)
+    providers = cuda.gpu_providers(["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"], tmp_path)
     name, options = providers[0]
     assert name == "TensorrtExecutionProvider" and options["trt_fp16_enable"] and options["trt_engine_cache_enable"]
     assert options["trt_engine_cache_path"].startswith(str(tmp_path))
     assert providers[1:] == ["CUDAExecutionProvider", "CPUExecutionProvider"]
-    assert backends.gpu_providers(["CUDAExecutionProvider", "CPUExecutionProvider"], tmp_path) == providers[1:]
+    assert cuda.gpu_providers(["CUDAExecutionProvider", "CPUExecutionProvider"], tmp_path) == providers[1:]
     # listed by onnxruntime-gpu but not installed (seen on an H100 without TensorRT): not asked for
-    monkeypatch.setattr(backends, "tensorrt_loadable", lambda: False)
-    assert backends.gpu_providers(["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"], tmp_path) == providers[1:]
+    monkeypatch.setattr(cuda, "tensorrt_loadable", lambda: False)
+    assert cuda.gpu_providers(["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"], tmp_path) == providers[1:]
 
 
 def test_cuda_path_runs_the_fp16_frame_graph_with_io_binding(monkeypatch):
@@ -213,7 +215,7 @@ def test_cuda_path_runs_the_fp16_frame_graph_with_io_binding(monkeypatch):
         def __getattr__(self, name):
             return getattr(self.inner, name)
 
-    monkeypatch.setattr(backends, "_cuda_available", lambda: (True, "pretend"))
+    monkeypatch.setattr(cuda, "cuda_available", lambda: (True, "pretend"))
     monkeypatch.setattr(ort, "InferenceSession", PretendCuda)
     choice = open_backend(styles[0].model, ("cuda",))
     backend = choice.backend

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend
+from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
 from stylecast.realtime.runtimes.stylizer import Stylizer
 
 onnx = pytest.importorskip("onnx")
@@ -54,7 +54,7 @@ def test_the_frame_graph_follows_the_contract(tmp_path, photo_bgr):
 
 def test_the_frame_graph_of_a_multi_style_network_takes_its_mix(tmp_path, photo_bgr):
     """The GPU path's uint8 frame graph keeps the weights input, so a mix reaches the network there too."""
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
     from stylecast.realtime.runtimes.gpu_model import gpu_frame_model
     from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.sizing import cover_crop

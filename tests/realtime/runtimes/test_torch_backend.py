@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 import stylecast.realtime.runtimes.backends as backends
+from stylecast.realtime.runtimes import cuda
 from stylecast.errors import StylecastError
-from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, open_backend, psnr
+from stylecast.realtime.runtimes.backends import open_backend
+from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+from stylecast.realtime.runtimes.precision import psnr
 from stylecast.realtime.runtimes.stylizer import Stylizer
 
 torch = pytest.importorskip("torch")
@@ -94,7 +97,7 @@ def test_torch_by_name_runs_on_the_cpu_and_says_so(shipped_style, monkeypatch):
 
 
 def test_auto_skips_torch_without_a_gpu(tiny_model, monkeypatch):
-    monkeypatch.setattr(backends, "_cuda_available", lambda: (False, "this onnxruntime has no CUDA provider"))
+    monkeypatch.setattr(cuda, "cuda_available", lambda: (False, "this onnxruntime has no CUDA provider"))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(backends, "_torch_may_see_a_gpu", lambda: True)  # the driver is there, torch's CUDA is not
     choice = open_backend(tiny_model)
@@ -132,7 +135,7 @@ def test_torch_fp16_falls_back_to_fp32_when_quality_is_short(shipped_style, monk
     assert built == ["fp16", "fp32"] and "dB PSNR against fp32" in choice.reason  # reduced precision checked on the style's picture
     assert "Pretend GPU" in choice.reason
     built.clear()
-    monkeypatch.setattr(backends, "_psnr", lambda reduced, full, path: 30.0)
+    monkeypatch.setattr(backends, "reduced_psnr", lambda reduced, full, path: 30.0)
     choice = open_backend(shipped_style.model, ("torch",))
     assert built == ["fp16", "fp32", "fp32"] and choice.backend.precision == "fp32" and "fp16 gave 30.0 dB" in choice.reason
 

@@ -21,7 +21,8 @@ def _train(out: Path, photo_folder: Path, steps: int, *extra: str) -> int:
 
 def test_two_paintings_are_distilled_into_one_network_that_mixes_them(photo_folder, tmp_path, photo_bgr, capsys):
     from stylecast.contract import StyleCard
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.precision import psnr
     from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.sizing import cover_crop
     from stylecast.train.checkpoint import load_checkpoint
@@ -75,7 +76,8 @@ def test_a_bottleneck_network_starts_from_a_lite_rt_one_and_a_start_of_another_d
                                                                                                   photo_bgr, capsys):
     from stylecast.cli import main
     from stylecast.contract import StyleCard
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.precision import psnr
     from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.sizing import cover_crop
     from stylecast.styles import resolve_style
@@ -138,7 +140,8 @@ def test_a_run_continues_the_bundled_multistyle_network_of_the_same_paintings(ph
     from stylecast.cli import main
     from stylecast.contract import StyleCard
     from stylecast.export.onnx import paints
-    from stylecast.realtime.runtimes.backends import OnnxRuntimeBackend, psnr
+    from stylecast.realtime.runtimes.onnxruntime_backend import OnnxRuntimeBackend
+    from stylecast.realtime.runtimes.precision import psnr
     from stylecast.realtime.runtimes.stylizer import Stylizer
     from stylecast.sizing import cover_crop
     from stylecast.styles import resolve_style
