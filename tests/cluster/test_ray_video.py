@@ -54,35 +54,6 @@ def single(clip, tmp_path_factory) -> dict[str, Path]:
     return paths
 
 
-def test_the_preroll_carries_flow_smoothing_across_segment_boundaries(clip, single, tmp_path, monkeypatch):
-    """Painted in segments from keyframes 98, 154 and 200 on, with --smooth flow: with the pre-roll
-    every frame is within 40 dB of one process's; without it the first frames of a segment start
-    the smoothing cold and show it."""
-    from stylecast.cluster import run as cluster_run
-    from stylecast.cluster.connect import ClusterConfig
-    from stylecast.realtime.config import RunConfig
-    from stylecast.realtime.segments import plan
-    from stylecast.realtime.video import VideoConfig
-
-    pts_one, one = frames_and_pts(single["flow"])
-    config = VideoConfig(run=RunConfig(style="cafe_terrace_rt", max_side=240), smooth="flow", crf=0)
-    starts = None
-    for preroll in (plan.PREROLL_FRAMES, 0):
-        monkeypatch.setattr(plan, "PREROLL_FRAMES", preroll)
-        target = tmp_path / f"ray-{preroll}.mkv"
-        cluster_run.stylize_videos_on_ray([clip], target, config, ClusterConfig("local", segment_seconds=2))
-        pts_ray, ray = frames_and_pts(target)
-        assert pts_ray == pts_one
-        psnr = [_psnr(a, b) for a, b in zip(one, ray)]
-        starts = [98, 154, 200]
-        if preroll:
-            assert min(psnr) >= 40
-            with_preroll = [psnr[s] for s in starts]
-        else:
-            without = [psnr[s] for s in starts]
-    assert all(w < p - 3 for w, p in zip(without, with_preroll)), (without, with_preroll)
-
-
 def _kill_one_worker_once(stop: threading.Event, killed: list[int]) -> None:
     while not stop.is_set() and not killed:
         found = subprocess.run(["pgrep", "-f", "ray::SegmentPainter.run"], capture_output=True, text=True).stdout.split()
@@ -93,14 +64,16 @@ def _kill_one_worker_once(stop: threading.Event, killed: list[int]) -> None:
 
 
 def test_ray_local_gives_the_single_process_output_and_paints_a_killed_worker_s_segment_again(clip, single, tmp_path):
-    """One Ray run for both (a cluster takes seconds to start): the segments that run as usual and the
-    one whose worker is killed join into the single process's frames, timestamps and sound."""
+    """One Ray run for all of it (a cluster takes seconds to start): the segments that run as usual,
+    from keyframes 98, 154 and 200 on, and the one whose worker is killed join into the single
+    process's frames, timestamps and sound; with --smooth flow, each segment's pre-roll primes the
+    smoothing (tests/realtime/segments/test_local.py shows what it is like without one)."""
     target = tmp_path / "ray.mkv"
     stop, killed = threading.Event(), []
     watcher = threading.Thread(target=_kill_one_worker_once, args=(stop, killed))
     watcher.start()
     try:
-        r = _video(str(clip), *COMMON, "--smooth", "off", "--ray", "local", "--segment-seconds", "2", "-o", str(target))
+        r = _video(str(clip), *COMMON, "--smooth", "flow", "--ray", "local", "--segment-seconds", "2", "-o", str(target))
     finally:
         stop.set()
         watcher.join()
@@ -108,11 +81,11 @@ def test_ray_local_gives_the_single_process_output_and_paints_a_killed_worker_s_
     assert r.returncode == 0, r.stderr
     assert "a worker died painting segment" in r.stderr
     assert not list(tmp_path.glob(".*")), "no parts or temporary files left"
-    pts_one, one = frames_and_pts(single["off"])
+    pts_one, one = frames_and_pts(single["flow"])
     pts_ray, ray = frames_and_pts(target)
     assert len(ray) == len(one) == 270 and pts_ray == pts_one
     assert min(_psnr(a, b) for a, b in zip(one, ray)) >= 40
-    assert audio_packets(target) == audio_packets(clip) == audio_packets(single["off"])
+    assert audio_packets(target) == audio_packets(clip) == audio_packets(single["flow"])
 
 
 def _done_parts(parts: Path) -> list[int]:

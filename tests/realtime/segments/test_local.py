@@ -17,7 +17,7 @@ av = pytest.importorskip("av")
 
 from stylecast.realtime.config import RunConfig  # noqa: E402
 from stylecast.realtime.segments import file as segmented_file  # noqa: E402
-from stylecast.realtime.segments import local  # noqa: E402
+from stylecast.realtime.segments import local, plan  # noqa: E402
 from stylecast.realtime.segments.plan import CannotSplit  # noqa: E402
 from stylecast.realtime.video import VideoConfig, stylize_videos  # noqa: E402
 from tests.conftest import ctrl_c_as_at_a_terminal  # noqa: E402
@@ -67,12 +67,25 @@ def _same_video(target: Path, one_pass: Path, clip: Path) -> None:
     assert audio_packets(target) == audio_packets(clip)
 
 
-def test_a_long_video_is_painted_in_segments_that_give_the_one_pass_output(clip, one_pass, tmp_path):
+def test_a_long_video_is_painted_in_segments_that_give_the_one_pass_output(clip, one_pass, tmp_path, monkeypatch):
     target = tmp_path / "long.mkv"
     _, results = stylize_videos([clip], target, _config(resumable=True))
     assert results[0].segments.startswith("3 segment(s), joined in ")
     assert list(tmp_path.iterdir()) == [target], "no parts or temporary files left"
     _same_video(target, one_pass, clip)
+
+    # Without the pre-roll the first frames of a segment (keyframes 98, 154, 200) start the flow
+    # smoothing cold, and show it.
+    monkeypatch.setattr(plan, "PREROLL_FRAMES", 0)
+    cold = tmp_path / "cold.mkv"
+    stylize_videos([clip], cold, _config(resumable=True))
+    _, one = frames_and_pts(one_pass)
+    _, warm = frames_and_pts(target)
+    _, cold_frames = frames_and_pts(cold)
+    starts = [98, 154, 200]
+    with_preroll = [_min_psnr([one[s]], [warm[s]]) for s in starts]
+    without = [_min_psnr([one[s]], [cold_frames[s]]) for s in starts]
+    assert all(w < p - 3 for w, p in zip(without, with_preroll)), (without, with_preroll)
 
 
 def test_parts_with_b_frames_join_into_matroska(clip, one_pass, tmp_path):
