@@ -88,11 +88,12 @@ class HttpStreamSink:
 
     def __init__(self, *, controls: LiveControls, host: str = "127.0.0.1", port: int = 8765, quality: int = 80,
                  token: str | None = None, max_viewers: int = 50, stall_s: float = 5.0,
-                 max_connections: int = MAX_CONNECTIONS) -> None:
+                 max_connections: int = MAX_CONNECTIONS, body_s: float = 5.0) -> None:
         self.controls, self.host, self.port, self.quality = controls, host, port, quality
         # beyond loopback nobody watches or steers without the token (given, or made now)
         self.guard = Guard(host, token or (None if is_loopback(host) else new_token()))
         self.max_viewers, self.stall_s = max_viewers, stall_s
+        self.body_s = body_s  # a POST body that has not arrived by then is refused, its connection freed
         self._latest: Frame | None = None
         self._jpeg: bytes | None = None
         self._seq = 0
@@ -233,6 +234,8 @@ class HttpStreamSink:
         if request.method == "POST":
             if request.content_type != "application/json":
                 return self._refuse(415, "send Content-Type: application/json")
+            if (request.content_length or 0) > MAX_BODY:  # refused at once, not after waiting for it
+                return self._refuse(413, f"a body of at most {MAX_BODY // 1024} KB")
             if not self.guard.origin_ok(request.headers.get("Origin"), host):
                 return self._refuse(403, "cross-origin requests may not change the stream")
         return None if request.method in ("GET", "HEAD", "POST") else web.json_response({"error": "method"}, status=405)
@@ -303,7 +306,9 @@ class HttpStreamSink:
         from aiohttp import web
 
         try:
-            body = await request.json()
+            body = await asyncio.wait_for(request.json(), self.body_s)
+        except asyncio.TimeoutError:
+            return self._refuse(408, f"the body did not arrive within {self.body_s:g} s")
         except (json.JSONDecodeError, ValueError, RecursionError):
             return self._refuse(400, "send a JSON object, e.g. {\"style\": \"NAME\", \"strength\": 0.8}")
         if not isinstance(body, dict):

@@ -76,6 +76,28 @@ def test_a_rejected_body_changes_nothing_and_bad_json_is_400(served):
     assert status == 400 and b"cannot set 'strenght'" in data and controls.style == "cafe", "a misspelt setting is said"
 
 
+def _first_line_of_the_answer(port: int, head: bytes, body: bytes = b"") -> tuple[bytes, float]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(head + body)
+        start = time.monotonic()
+        return s.recv(200).split(b"\r\n")[0], time.monotonic() - start
+
+
+def test_a_body_too_big_or_too_slow_is_refused_without_waiting_for_it():
+    controls = LiveControls(styles=["cafe", "wave"])
+    with HttpStreamSink(controls=controls, port=0, body_s=0.5) as sink:
+        def head(length: int) -> bytes:
+            return (f"POST /api/state HTTP/1.1\r\nHost: 127.0.0.1:{sink.port}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n").encode()
+
+        line, waited = _first_line_of_the_answer(sink.port, head(1_000_000_000))  # said, never sent
+        assert line.endswith(b"413 Request Entity Too Large") and waited < 2
+        line, waited = _first_line_of_the_answer(sink.port, head(100), b'{"strength": ')  # a tenth of it
+        assert b" 408 " in line + b" " and waited < 3
+        assert controls.strength == 1.0
+        assert request(sink.port, "POST", "/api/state", JSON, b'{"strength": 0.5}')[0] == 200 and controls.strength == 0.5
+
+
 def test_beyond_loopback_every_route_needs_the_token(tmp_path):
     controls = LiveControls(styles=["cafe"])
     with HttpStreamSink(controls=controls, host="0.0.0.0", port=0) as sink:
