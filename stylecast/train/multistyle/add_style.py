@@ -91,7 +91,13 @@ class AddStyleTrainer:
         check_crops_memory(self.compute.device, config.batch, config.size)
         torch.manual_seed(config.seed)
         self.source = resolve_style(config.network)
-        base, self.base_card = load_multistyle(self.source)
+        try:
+            base, self.base_card = load_multistyle(self.source)
+        except StylecastError as e:  # a bundled name resolves to a cached copy: name what the user gave
+            if "is not a multi-style network" not in str(e):
+                raise
+            raise StylecastError(f"--to {config.network}: it paints one painting, not several; give a multi-style "
+                                 "network, e.g. --to paintings_rt") from e
         self.base = base.eval()
         self.name = config.painting_name()
         self.net = grown(self.base, self.name)

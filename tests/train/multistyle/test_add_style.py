@@ -121,3 +121,14 @@ def test_a_painting_too_small_for_the_style_loss_is_refused_and_leaves_no_run_fo
     with pytest.raises(StylecastError, match=r"is \d+x\d+: the style loss needs 32 px or more on each side"):
         AddStyleTrainer(config)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_single_painting_network_is_refused_by_the_name_given(photo_folder, painting_path, tmp_path):
+    # a bundled style resolves to a copy unpacked in the cache; the message once named that path
+    from stylecast.train.multistyle.add_style import AddStyleConfig, AddStyleTrainer
+
+    config = AddStyleConfig(style=painting_path, network="cafe_terrace_rt", data=photo_folder, out=tmp_path / "run",
+                            steps=1, batch=2, size=64, quiet=True)
+    with pytest.raises(StylecastError, match=r"^--to cafe_terrace_rt: it paints one painting, not several; .*paintings_rt$"):
+        AddStyleTrainer(config)
+    assert not (tmp_path / "run").exists()
