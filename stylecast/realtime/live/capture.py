@@ -2,6 +2,7 @@
 "latest frame wins" wrapper that keeps the picture from lagging behind reality."""
 from __future__ import annotations
 
+import itertools
 import statistics
 import threading
 import time
@@ -116,6 +117,9 @@ class CameraSource:
             yield Frame(image, index, pts=None, time_base=None)
 
 
+STILL_FPS = 30.0
+
+
 class PacedFileSource:
     """A video file played at its own speed, like a camera, so the live path runs without one."""
 
@@ -123,10 +127,23 @@ class PacedFileSource:
         self.path, self.loop, self.size, self.fps = Path(path), loop, size, fps
 
     def __enter__(self) -> "PacedFileSource":
+        decoded_frames = 0
+
+        def images(probe: VideoFileSource) -> Iterator[np.ndarray]:
+            nonlocal decoded_frames
+            for decoded in probe.decoded():
+                decoded_frames += 1
+                yield self._image(decoded)
+
         with VideoFileSource(self.path) as probe:  # fail now, with the usual message, if unreadable
             info = probe.info
-            cost = cpu_per_frame(self._image(decoded) for decoded in probe.decoded())
-        self.granted = Granted(*(self.size or (info.width, info.height)), float(self.fps or info.fps), cost)
+            cost = cpu_per_frame(images(probe))
+        # A still picture has no end of its own: it is shown, painted, until the session ends (an
+        # OBS overlay of a photo, the style switched from the page), decoded once.
+        self.still = decoded_frames == 1
+        # a still's own rate means nothing (a GIF claims 100 fps): a camera's, unless --fps says
+        rate = self.fps or (min(float(info.fps), STILL_FPS) if self.still else info.fps)
+        self.granted = Granted(*(self.size or (info.width, info.height)), float(rate), cost)
         return self
 
     def _image(self, decoded) -> np.ndarray:
@@ -141,6 +158,9 @@ class PacedFileSource:
         pass
 
     def __iter__(self) -> Iterator[Frame]:
+        if self.still:
+            yield from self._still()
+            return
         index = 0
         started = time.perf_counter()
         while True:
@@ -166,6 +186,16 @@ class PacedFileSource:
                     if _identity(self.path) != opened:
                         break  # replaced or deleted meanwhile: opened again, which says if it is gone
                     src.rewind()
+
+    def _still(self) -> Iterator[Frame]:
+        with VideoFileSource(self.path) as src:
+            image = self._image(next(iter(src.decoded())))
+        started = time.perf_counter()
+        for index in itertools.count():
+            delay = index / self.granted.fps - (time.perf_counter() - started)
+            if delay > 0:
+                time.sleep(delay)
+            yield Frame(image.copy(), index, pts=None, time_base=None)  # each frame its own, as a camera's
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

@@ -829,3 +829,31 @@ def test_a_still_picture_looped_keeps_coming_though_it_cannot_seek_back(tmp_path
                  "--record", str(tmp_path / "rec.mp4"), "--duration", "1.5", "--size", "320x240"])
     assert code == 0, capsys.readouterr().err
     assert video_facts(tmp_path / "rec.mp4")["frames"] >= 10, "looped, not one frame and the end"
+
+
+def test_a_still_picture_is_painted_until_the_session_ends_and_decoded_once(photo_path, tmp_path, monkeypatch, capsys):
+    """A photo as the source (an OBS overlay of a picture): it used to give one frame and end the
+    session; now it is shown like a camera's frames, at a camera's rate, until --duration."""
+    from stylecast.realtime.live import capture
+
+    still = tmp_path / "photo.png"
+    cv2.imwrite(str(still), cv2.imread(str(photo_path)))
+    opened = []
+    real = capture.VideoFileSource
+
+    def counting(path, *a, **kw):
+        opened.append(path)
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(capture, "VideoFileSource", counting)
+    with PacedFileSource(still, fps=1000) as paced:
+        assert paced.still and paced.granted.frame_cost_s == 0.0
+        frames = [f for _, f in zip(range(20), paced)]
+    assert [f.index for f in frames] == list(range(20))
+    assert all(np.array_equal(f.image, frames[0].image) for f in frames)
+    assert frames[0].image is not frames[1].image, "each frame its own array, as a camera's"
+    assert len(opened) == 2, "opened to probe, then decoded once"
+    stats = run_live(LiveConfig(source=str(still), sinks=(), smooth="off", duration=1.5, governor=False),
+                     bank=IdentityBank(), sinks_override=[])
+    assert stats.frames >= 25, "shown until --duration, at about 30 fps"
+    assert "a still picture" in capsys.readouterr().err
