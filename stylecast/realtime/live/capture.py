@@ -72,6 +72,8 @@ def _quiet_probing(quiet: bool) -> Iterator[None]:
 class CameraSource:
     """An OpenCV capture: a camera index, a /dev/videoN path, or a network stream URL."""
 
+    still = False  # a camera's scene moves; only a file source may be a still picture
+
     def __init__(self, device: str | int, size: tuple[int, int] | None = None, fps: float | None = None) -> None:
         self.device = int(device) if isinstance(device, str) and device.isdigit() else device
         self.size, self.fps = size, fps
@@ -127,24 +129,29 @@ class PacedFileSource:
         self.path, self.loop, self.size, self.fps = Path(path), loop, size, fps
 
     def __enter__(self) -> "PacedFileSource":
-        decoded_frames = 0
+        images: list[np.ndarray] = []  # the probe's first two frames: one alone is a still picture
 
-        def images(probe: VideoFileSource) -> Iterator[np.ndarray]:
-            nonlocal decoded_frames
+        def probed(probe: VideoFileSource) -> Iterator[np.ndarray]:
             for decoded in probe.decoded():
-                decoded_frames += 1
-                yield self._image(decoded)
+                image = self._image(decoded)
+                if len(images) < 2:
+                    images.append(image)
+                yield image
 
         with VideoFileSource(self.path) as probe:  # fail now, with the usual message, if unreadable
             info = probe.info
-            cost = cpu_per_frame(images(probe))
+            cost = cpu_per_frame(probed(probe))
         # A still picture has no end of its own: it is shown, painted, until the session ends (an
-        # OBS overlay of a photo, the style switched from the page), decoded once.
-        self.still = decoded_frames == 1
+        # OBS overlay of a photo, the style switched from the page), as the probe decoded it.
+        self._still_image = images[0] if len(images) == 1 else None
         # a still's own rate means nothing (a GIF claims 100 fps): a camera's, unless --fps says
         rate = self.fps or (min(float(info.fps), STILL_FPS) if self.still else info.fps)
         self.granted = Granted(*(self.size or (info.width, info.height)), float(rate), cost)
         return self
+
+    @property
+    def still(self) -> bool:
+        return self._still_image is not None
 
     def _image(self, decoded) -> np.ndarray:
         image = decoded.to_ndarray(format="bgr24")
@@ -188,8 +195,7 @@ class PacedFileSource:
                     src.rewind()
 
     def _still(self) -> Iterator[Frame]:
-        with VideoFileSource(self.path) as src:
-            image = self._image(next(iter(src.decoded())))
+        image = self._still_image
         started = time.perf_counter()
         for index in itertools.count():
             delay = index / self.granted.fps - (time.perf_counter() - started)

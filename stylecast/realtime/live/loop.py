@@ -231,7 +231,7 @@ def run_live(config: LiveConfig, bank: StyleBank | None = None, sinks_override: 
         stack.enter_context(source)
         granted = source.granted
         frame_size = (granted.width, granted.height)
-        still = " (a still picture: painted again and again until the session ends)" if getattr(source, "still", False) else ""
+        still = " (a still picture: painted again and again until the session ends)" if source.still else ""
         print(f"source {config.source}: {granted.width}x{granted.height} at {granted.fps:.1f} fps{still}", file=sys.stderr)
         check_live_memory(config, first_stylizer, frame_size)  # before a sink opens or a frame is painted
         sinks = sinks_override if sinks_override is not None else open_sinks(stack, config, controls, frame_size, granted.fps)
